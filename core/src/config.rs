@@ -1,0 +1,745 @@
+//! `baton.toml`: the workspace's framework (lifecycle, calendar, SLAs, scoring, ...), every section defaulted.
+//!
+//! An unknown key, a wrong type or an inconsistent value is a [`ConfigError`] naming the key path and
+//! its line in the file.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use toml::de::{DeTable, DeValue};
+
+/// The whole `baton.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[workspace]`: name, time zone, currency, data policies.
+    pub workspace: WorkspaceSection,
+    /// `[lifecycle]`: ordered stages and which team owns them.
+    pub lifecycle: Lifecycle,
+    /// `[calendar]`: the business calendar SLA clocks run on.
+    pub calendar: Calendar,
+    /// `[sla.<name>]`: service-level agreements measured in business hours.
+    pub sla: BTreeMap<String, Sla>,
+    /// `[scoring]`: rule-based lead scoring.
+    pub scoring: Scoring,
+    /// `[attribution]`: what counts as a conversion and how paths are trimmed.
+    pub attribution: Attribution,
+    /// `[messaging]`: pillars and claims for the messaging audit.
+    pub messaging: Messaging,
+    /// `[chassis]`: Business Chassis settings.
+    pub chassis: Chassis,
+    /// `[[plugins]]`: user-supplied WebAssembly plugins (run by the native host only).
+    pub plugins: Vec<Plugin>,
+}
+
+/// `[workspace]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkspaceSection {
+    /// Display name of the workspace.
+    pub name: String,
+    /// IANA time zone for naive local timestamps and the business calendar.
+    pub timezone: String,
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// What to do with events timestamped before their lead was created.
+    pub events_before_creation: PreCreationPolicy,
+}
+
+impl Default for WorkspaceSection {
+    fn default() -> Self {
+        Self {
+            name: "workspace".into(),
+            timezone: "UTC".into(),
+            currency: "USD".into(),
+            events_before_creation: PreCreationPolicy::Keep,
+        }
+    }
+}
+
+/// Policy for events (and stage entries) dated before the lead's `created_at`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PreCreationPolicy {
+    /// Keep them (anonymous touches later tied to the contact) and count them as a warning.
+    Keep,
+    /// Reject them as unusable rows.
+    Reject,
+}
+
+/// `[lifecycle]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Lifecycle {
+    /// The ordered lifecycle stages.
+    pub stages: Vec<String>,
+    /// Stages owned by marketing; the last one is the handoff stage.
+    pub marketing: Vec<String>,
+    /// Stages owned by sales.
+    pub sales: Vec<String>,
+    /// Exit stages (leaving the funnel), e.g. recycled, disqualified.
+    pub exits: Vec<String>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        Self {
+            stages: s(&["lead", "mql", "sal", "sql", "opportunity", "customer"]),
+            marketing: s(&["lead", "mql"]),
+            sales: s(&["sal", "sql", "opportunity", "customer"]),
+            exits: s(&["recycled", "disqualified"]),
+        }
+    }
+}
+
+impl Lifecycle {
+    /// The canonical spelling of a stage (funnel or exit) matched case-insensitively.
+    pub fn canonical_stage(&self, name: &str) -> Option<&str> {
+        self.stages
+            .iter()
+            .chain(self.exits.iter())
+            .find(|s| s.eq_ignore_ascii_case(name.trim()))
+            .map(String::as_str)
+    }
+
+    /// The handoff stage: the last marketing-owned stage.
+    pub fn handoff_stage(&self) -> Option<&str> {
+        self.marketing.last().map(String::as_str)
+    }
+}
+
+/// `[calendar]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Calendar {
+    /// Working days: mon, tue, wed, thu, fri, sat, sun.
+    pub days: Vec<String>,
+    /// Working hours `["HH:MM", "HH:MM"]` in the workspace zone.
+    pub hours: Vec<String>,
+    /// Holidays `YYYY-MM-DD`: no business hours on these dates.
+    pub holidays: Vec<String>,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Self {
+            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            hours: vec!["09:00".into(), "17:00".into()],
+            holidays: Vec::new(),
+        }
+    }
+}
+
+/// `[sla.<name>]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// The stage whose first entry starts the clock.
+    pub from_stage: String,
+    /// The limit, in business hours.
+    pub within_business_hours: f64,
+}
+
+/// `[scoring]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scoring {
+    /// Score at which a lead becomes marketing-qualified.
+    pub mql_threshold: f64,
+    /// Optional cap on the total score.
+    pub max_score: Option<f64>,
+    /// Optional floor on the total score.
+    pub min_score: Option<f64>,
+    /// The scoring rules.
+    pub rules: Vec<ScoringRule>,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Self {
+            mql_threshold: 50.0,
+            max_score: None,
+            min_score: None,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// One `[[scoring.rules]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringRule {
+    /// Rule name, shown in explanations.
+    pub name: String,
+    /// `fit` (once per lead) or `engagement` (per matching event, decayed).
+    pub kind: RuleKind,
+    /// Points awarded (negative allowed).
+    pub points: f64,
+    /// Engagement decay half-life in days.
+    #[serde(default)]
+    pub half_life_days: Option<f64>,
+    /// Engagement cap for this rule.
+    #[serde(default)]
+    pub max_points: Option<f64>,
+    /// The condition.
+    pub when: Condition,
+}
+
+/// Kind of scoring rule.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Points once if the lead matches.
+    Fit,
+    /// Points per matching event, decayed and capped.
+    Engagement,
+}
+
+/// A condition: `{fact, operator, value}` or `all` / `any` / `not` combinations.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Condition {
+    /// Every sub-condition holds.
+    All {
+        /// Sub-conditions.
+        all: Vec<Condition>,
+    },
+    /// At least one sub-condition holds.
+    Any {
+        /// Sub-conditions.
+        any: Vec<Condition>,
+    },
+    /// The sub-condition does not hold.
+    Not {
+        /// Sub-condition.
+        not: Box<Condition>,
+    },
+    /// A comparison of one fact with a value.
+    Fact {
+        /// The fact (lead attribute or event field).
+        fact: String,
+        /// The operator (`eq`, `gte`, `in`, ...).
+        operator: String,
+        /// The value compared against (absent for `exists`).
+        #[serde(default)]
+        value: Option<serde_json::Value>,
+    },
+}
+
+/// `[attribution]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attribution {
+    /// `"won"` (a won deal) or a lifecycle stage name (entering it).
+    pub conversion: String,
+    /// Only touches within this many days before the conversion count.
+    pub lookback_days: Option<u32>,
+    /// Half-life of the time-decay model, in days.
+    pub half_life_days: f64,
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Self {
+            conversion: "won".into(),
+            lookback_days: None,
+            half_life_days: 7.0,
+        }
+    }
+}
+
+/// `[messaging]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Messaging {
+    /// Snowball language of the texts.
+    pub language: String,
+    /// The messaging pillars.
+    pub pillars: Vec<Pillar>,
+    /// Claims no longer approved.
+    pub retired_claims: Vec<String>,
+    /// Phrases that must never be used.
+    pub banned: Vec<String>,
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Self {
+            language: "english".into(),
+            pillars: Vec::new(),
+            retired_claims: Vec::new(),
+            banned: Vec::new(),
+        }
+    }
+}
+
+/// One `[[messaging.pillars]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Pillar {
+    /// Pillar name.
+    pub name: String,
+    /// What the pillar says.
+    #[serde(default)]
+    pub description: String,
+    /// Approved phrases.
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    /// Other words that signal the pillar.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+}
+
+/// `[chassis]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Chassis {
+    /// Gross margin as a fraction 0..1; when absent, deal margins are used.
+    pub margin: Option<f64>,
+    /// Length of the analysis window in days; when absent, the data's span.
+    pub period_days: Option<u32>,
+}
+
+/// One `[[plugins]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Plugin {
+    /// Plugin name, referenced by criteria.
+    pub name: String,
+    /// Path of the `.wasm` module, relative to the workspace.
+    pub path: String,
+    /// What the plugin's verdict is used for.
+    #[serde(default = "default_role")]
+    pub role: PluginRole,
+    /// What a failure means for the lead.
+    #[serde(default = "default_on_error")]
+    pub on_error: OnError,
+    /// Parameters handed to the plugin as-is.
+    #[serde(default)]
+    pub params: serde_json::Value,
+    /// Fuel (instructions) per call.
+    #[serde(default)]
+    pub fuel: Option<u64>,
+    /// Memory limit in MiB.
+    #[serde(default)]
+    pub memory_mib: Option<u32>,
+    /// Wall-clock deadline per call in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Maximum verdict size in bytes.
+    #[serde(default)]
+    pub max_output_bytes: Option<u64>,
+}
+
+fn default_role() -> PluginRole {
+    PluginRole::Criterion
+}
+
+fn default_on_error() -> OnError {
+    OnError::FailClosed
+}
+
+/// Role of a plugin.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginRole {
+    /// A qualification criterion (pass/fail).
+    Criterion,
+    /// A score adjustment.
+    ScoreAdjustment,
+}
+
+/// Failure policy of a plugin.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// A failing plugin fails the criterion.
+    FailClosed,
+    /// A failing plugin passes the criterion.
+    FailOpen,
+    /// A failing plugin is left out of the verdict.
+    Skip,
+}
+
+/// A `baton.toml` problem, naming the key and its line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: `{key}`: {message}")]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The file name as given by the caller.
+    pub file: String,
+    /// Dotted key path, e.g. `sla.first_touch.from_stage`.
+    pub key: String,
+    /// 1-based line (0 when the key is absent from the file, e.g. a default).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A validated configuration together with the resolved time zone.
+#[derive(Debug, Clone)]
+pub struct Framework {
+    /// The configuration as written (defaults filled in).
+    pub config: Config,
+    /// The workspace time zone.
+    pub tz: TimeZone,
+    /// Working days, Monday = 0.
+    pub working_days: [bool; 7],
+    /// Start of the working day.
+    pub day_start: Time,
+    /// End of the working day.
+    pub day_end: Time,
+    /// Holidays, sorted.
+    pub holidays: Vec<Date>,
+}
+
+impl Framework {
+    /// Parses and validates `baton.toml` text; `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Framework, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let span = e.span();
+            let line = span.as_ref().map_or(0, |s| line_of(text, s.start));
+            let key = span
+                .as_ref()
+                .map(|s| key_path_at(text, s.start))
+                .unwrap_or_default();
+            ConfigError {
+                file: file.into(),
+                key,
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        Self::validate(config, |key| line_of_key(text, key), file)
+    }
+
+    /// Validates an already-built configuration (e.g. the defaults, or one from JSON).
+    pub fn from_config(config: Config) -> Result<Framework, ConfigError> {
+        Self::validate(config, |_| 0, "baton.toml")
+    }
+
+    fn validate(
+        config: Config,
+        line: impl Fn(&str) -> usize,
+        file: &str,
+    ) -> Result<Framework, ConfigError> {
+        let err = |key: &str, message: String| ConfigError {
+            file: file.into(),
+            key: key.into(),
+            line: line(key),
+            message,
+        };
+        let tz = TimeZone::get(&config.workspace.timezone).map_err(|_| {
+            err(
+                "workspace.timezone",
+                format!(
+                    "unknown IANA time zone {:?} (e.g. \"America/New_York\", \"Europe/Berlin\", \"UTC\")",
+                    config.workspace.timezone
+                ),
+            )
+        })?;
+        let cur = &config.workspace.currency;
+        if cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(err(
+                "workspace.currency",
+                format!("expected an ISO 4217 code such as \"USD\", got {cur:?}"),
+            ));
+        }
+        let lc = &config.lifecycle;
+        if lc.stages.is_empty() {
+            return Err(err("lifecycle.stages", "needs at least one stage".into()));
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for s in lc.stages.iter().chain(lc.exits.iter()) {
+            let lower = s.to_ascii_lowercase();
+            if s.trim().is_empty() {
+                return Err(err("lifecycle.stages", "a stage name is empty".into()));
+            }
+            if seen.contains(&lower) {
+                return Err(err(
+                    "lifecycle.stages",
+                    format!("stage {s:?} is listed twice (stages and exits share one namespace)"),
+                ));
+            }
+            seen.push(lower);
+        }
+        for (key, list) in [
+            ("lifecycle.marketing", &lc.marketing),
+            ("lifecycle.sales", &lc.sales),
+        ] {
+            for s in list {
+                if !lc.stages.iter().any(|x| x == s) {
+                    return Err(err(
+                        key,
+                        format!("{s:?} is not one of lifecycle.stages {:?}", lc.stages),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = lc.marketing.iter().find(|s| lc.sales.contains(s)) {
+            return Err(err(
+                "lifecycle.sales",
+                format!("{s:?} is owned by both marketing and sales"),
+            ));
+        }
+        let mut working_days = [false; 7];
+        for d in &config.calendar.days {
+            let i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case(d.get(..3).unwrap_or(d)) && d.len() >= 3)
+                .ok_or_else(|| {
+                    err(
+                        "calendar.days",
+                        format!("{d:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"),
+                    )
+                })?;
+            working_days[i] = true;
+        }
+        if config.calendar.hours.len() != 2 {
+            return Err(err(
+                "calendar.hours",
+                "expected two times, [\"09:00\", \"17:00\"]".into(),
+            ));
+        }
+        let parse_time = |t: &str| -> Result<Time, ConfigError> {
+            t.parse::<Time>()
+                .map_err(|_| err("calendar.hours", format!("{t:?} is not a time HH:MM")))
+        };
+        let day_start = parse_time(&config.calendar.hours[0])?;
+        let day_end = parse_time(&config.calendar.hours[1])?;
+        if day_end <= day_start {
+            return Err(err(
+                "calendar.hours",
+                "the end of the working day must be after its start".into(),
+            ));
+        }
+        let mut holidays = Vec::new();
+        for h in &config.calendar.holidays {
+            holidays.push(h.parse::<Date>().map_err(|_| {
+                err(
+                    "calendar.holidays",
+                    format!("{h:?} is not a date YYYY-MM-DD"),
+                )
+            })?);
+        }
+        holidays.sort();
+        holidays.dedup();
+        for (name, sla) in &config.sla {
+            let key = format!("sla.{name}.from_stage");
+            if !lc.stages.iter().any(|s| s == &sla.from_stage) {
+                return Err(err(
+                    &key,
+                    format!(
+                        "{:?} is not one of lifecycle.stages {:?}",
+                        sla.from_stage, lc.stages
+                    ),
+                ));
+            }
+            if !(sla.within_business_hours.is_finite() && sla.within_business_hours > 0.0) {
+                return Err(err(
+                    &format!("sla.{name}.within_business_hours"),
+                    "must be a positive number of business hours".into(),
+                ));
+            }
+        }
+        let conv = &config.attribution.conversion;
+        if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
+            return Err(err(
+                "attribution.conversion",
+                format!("expected \"won\" or one of lifecycle.stages {:?}, got {conv:?}", lc.stages),
+            ));
+        }
+        if !(config.attribution.half_life_days.is_finite() && config.attribution.half_life_days > 0.0)
+        {
+            return Err(err(
+                "attribution.half_life_days",
+                "must be a positive number of days".into(),
+            ));
+        }
+        if let Some(m) = config.chassis.margin
+            && !(0.0..=1.0).contains(&m)
+        {
+            return Err(err(
+                "chassis.margin",
+                format!("a margin is a fraction between 0 and 1, got {m}"),
+            ));
+        }
+        for (i, rule) in config.scoring.rules.iter().enumerate() {
+            if rule.kind == RuleKind::Engagement
+                && let Some(h) = rule.half_life_days
+                && !(h.is_finite() && h > 0.0)
+            {
+                return Err(err(
+                    &format!("scoring.rules.{i}.half_life_days"),
+                    format!("rule {:?}: half-life must be a positive number of days", rule.name),
+                ));
+            }
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for p in &config.plugins {
+            if names.contains(&p.name.as_str()) {
+                return Err(err(
+                    "plugins.name",
+                    format!("plugin {:?} is declared twice", p.name),
+                ));
+            }
+            names.push(&p.name);
+        }
+        Ok(Framework {
+            config,
+            tz,
+            working_days,
+            day_start,
+            day_end,
+            holidays,
+        })
+    }
+}
+
+impl Default for Framework {
+    fn default() -> Self {
+        // The defaults are valid by construction; a failure here is a bug caught by the tests.
+        match Framework::from_config(Config::default()) {
+            Ok(f) => f,
+            Err(e) => panic!("default configuration is invalid: {e}"),
+        }
+    }
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line where a dotted key path is written, or 0 when the file does not write it.
+fn line_of_key(text: &str, path: &str) -> usize {
+    let Ok(doc) = DeTable::parse(text) else {
+        return 0;
+    };
+    let mut table = doc.get_ref();
+    let mut parts = path.split('.').peekable();
+    let mut line = 0;
+    while let Some(part) = parts.next() {
+        let Some((key, value)) = table.get_key_value(part) else {
+            return line;
+        };
+        line = line_of(text, key.span().start);
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            DeValue::Array(items) => {
+                // `rules.3.x`: step into the indexed table.
+                let next = parts.peek().and_then(|p| p.parse::<usize>().ok());
+                match next.and_then(|i| items.get(i)) {
+                    Some(item) => {
+                        parts.next();
+                        line = line_of(text, item.span().start);
+                        match item.get_ref() {
+                            DeValue::Table(t) => table = t,
+                            _ => return line,
+                        }
+                    }
+                    None => return line,
+                }
+            }
+            _ => return line,
+        }
+    }
+    line
+}
+
+/// The dotted key path of the deepest key whose entry contains `offset`.
+fn key_path_at(text: &str, offset: usize) -> String {
+    let (doc, _) = DeTable::parse_recoverable(text);
+    let mut path = Vec::new();
+    descend(doc.get_ref(), offset, &mut path);
+    path.join(".")
+}
+
+/// Pushes onto `path` the keys leading to the entry at `offset`; true when found.
+fn descend(table: &DeTable<'_>, offset: usize, path: &mut Vec<String>) -> bool {
+    for (key, value) in table.iter() {
+        path.push(key.get_ref().to_string());
+        if key.span().contains(&offset) {
+            return true;
+        }
+        match value.get_ref() {
+            // A table's own span covers only its header, so search inside every table.
+            DeValue::Table(t) => {
+                if descend(t, offset, path) || value.span().contains(&offset) {
+                    return true;
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    let found = match item.get_ref() {
+                        DeValue::Table(t) => descend(t, offset, path),
+                        _ => false,
+                    };
+                    if found || item.span().contains(&offset) {
+                        return true;
+                    }
+                    path.pop();
+                }
+                if value.span().contains(&offset) {
+                    return true;
+                }
+            }
+            _ => {
+                if value.span().contains(&offset) {
+                    return true;
+                }
+            }
+        }
+        path.pop();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let f = Framework::from_toml("baton.toml", "").expect("empty config");
+        assert_eq!(f.config.lifecycle.handoff_stage(), Some("mql"));
+        assert_eq!(f.working_days, [true, true, true, true, true, false, false]);
+        assert!(f.config.sla.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = "[workspace]\nname = \"x\"\n\n[calendar]\nhourz = [\"09:00\", \"17:00\"]\n";
+        let e = Framework::from_toml("baton.toml", text).expect_err("unknown key");
+        assert_eq!(e.line, 5);
+        assert_eq!(e.key, "calendar.hourz");
+        assert!(e.message.contains("unknown field `hourz`"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let text = "[workspace]\nname = \"x\"\ncurrency = 12\n";
+        let e = Framework::from_toml("baton.toml", text).expect_err("wrong type");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.key, "workspace.currency");
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+    }
+
+    #[test]
+    fn semantic_errors_name_key_and_line() {
+        let text = "[workspace]\ntimezone = \"Mars/Olympus\"\n";
+        let e = Framework::from_toml("baton.toml", text).expect_err("bad tz");
+        assert_eq!((e.key.as_str(), e.line), ("workspace.timezone", 2));
+        let text = "[sla.first_touch]\nfrom_stage = \"mqll\"\nwithin_business_hours = 4\n";
+        let e = Framework::from_toml("baton.toml", text).expect_err("bad stage");
+        assert_eq!((e.key.as_str(), e.line), ("sla.first_touch.from_stage", 2));
+    }
+}

@@ -1,0 +1,221 @@
+//! Rows from CSV (header row) or NDJSON (one object per line), presented alike: a header and
+//! a `ByteRecord` per row, with the row's line number.
+
+use std::io::{BufRead, BufReader, Read};
+
+use csv::ByteRecord;
+use serde_json::Value;
+
+/// The encoding of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Newline-delimited JSON objects.
+    Ndjson,
+}
+
+impl Format {
+    /// The format for a file name's extension (`.csv`, `.ndjson`, `.jsonl`).
+    pub fn from_file_name(name: &str) -> Option<Format> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Some(Format::Csv)
+        } else if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
+            Some(Format::Ndjson)
+        } else {
+            None
+        }
+    }
+
+    /// `csv` or `ndjson`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// What reading the next row gave.
+pub(crate) enum Next {
+    /// A row at this line.
+    Row(u64),
+    /// A row that could not be split; the message says why.
+    Malformed(u64, String),
+    /// End of input.
+    End,
+}
+
+/// A fatal read error (I/O or an unreadable header).
+#[derive(Debug)]
+pub(crate) struct ReadError(pub String);
+
+/// Reads rows from CSV or NDJSON.
+pub(crate) enum Records<R: Read> {
+    Csv {
+        reader: csv::Reader<R>,
+        header: Vec<String>,
+    },
+    Ndjson {
+        reader: BufReader<R>,
+        header: Vec<String>,
+        line: u64,
+        buf: Vec<u8>,
+    },
+}
+
+impl<R: Read> Records<R> {
+    /// Opens a reader; for NDJSON `seed` is the known column list (others are appended as seen).
+    pub(crate) fn new(format: Format, input: R, seed: &[&str]) -> Result<Self, ReadError> {
+        match format {
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(true)
+                    .buffer_capacity(1 << 16)
+                    .from_reader(input);
+                let header = reader
+                    .byte_headers()
+                    .map_err(|e| ReadError(format!("cannot read the header row: {e}")))?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        let text = String::from_utf8_lossy(h);
+                        let text = if i == 0 {
+                            text.trim_start_matches('\u{feff}').to_string()
+                        } else {
+                            text.to_string()
+                        };
+                        text.trim().to_string()
+                    })
+                    .collect();
+                Ok(Records::Csv { reader, header })
+            }
+            Format::Ndjson => Ok(Records::Ndjson {
+                reader: BufReader::with_capacity(1 << 16, input),
+                header: seed.iter().map(|s| s.to_string()).collect(),
+                line: 0,
+                buf: Vec::new(),
+            }),
+        }
+    }
+
+    /// The column names known so far.
+    pub(crate) fn header(&self) -> &[String] {
+        match self {
+            Records::Csv { header, .. } | Records::Ndjson { header, .. } => header,
+        }
+    }
+
+    /// Reads the next row into `record`.
+    pub(crate) fn next(&mut self, record: &mut ByteRecord) -> Result<Next, ReadError> {
+        match self {
+            Records::Csv { reader, header } => match reader.read_byte_record(record) {
+                Ok(false) => Ok(Next::End),
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    if record.len() != header.len() {
+                        return Ok(Next::Malformed(
+                            line,
+                            format!(
+                                "expected {} fields as in the header, found {}",
+                                header.len(),
+                                record.len()
+                            ),
+                        ));
+                    }
+                    Ok(Next::Row(line))
+                }
+                Err(e) => match e.kind() {
+                    csv::ErrorKind::Io(_) => Err(ReadError(e.to_string())),
+                    _ => {
+                        let line = e.position().map_or(0, |p| p.line());
+                        Ok(Next::Malformed(line, e.to_string()))
+                    }
+                },
+            },
+            Records::Ndjson {
+                reader,
+                header,
+                line,
+                buf,
+            } => loop {
+                buf.clear();
+                let n = reader
+                    .read_until(b'\n', buf)
+                    .map_err(|e| ReadError(e.to_string()))?;
+                if n == 0 {
+                    return Ok(Next::End);
+                }
+                *line += 1;
+                let text = trim_ascii(buf);
+                if text.is_empty() {
+                    continue;
+                }
+                let object: serde_json::Map<String, Value> = match serde_json::from_slice(text) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return Ok(Next::Malformed(*line, format!("not a JSON object: {e}")));
+                    }
+                };
+                for key in object.keys() {
+                    if !header.iter().any(|h| h == key) {
+                        header.push(key.clone());
+                    }
+                }
+                record.clear();
+                for column in header.iter() {
+                    match object.get(column) {
+                        None | Some(Value::Null) => record.push_field(b""),
+                        Some(Value::String(s)) => record.push_field(s.as_bytes()),
+                        Some(Value::Bool(b)) => {
+                            record.push_field(if *b { b"true" } else { b"false" })
+                        }
+                        Some(Value::Number(n)) => record.push_field(n.to_string().as_bytes()),
+                        Some(other) => record.push_field(other.to_string().as_bytes()),
+                    }
+                }
+                return Ok(Next::Row(*line));
+            },
+        }
+    }
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &bytes[start..end.max(start)]
+}
+
+/// Column positions of one file, resolved once from its header.
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    positions: Vec<Option<usize>>,
+}
+
+impl Columns {
+    /// Resolves `names` (case-insensitive) against `header`.
+    pub(crate) fn resolve(header: &[String], names: &[&str]) -> Self {
+        Self {
+            positions: names
+                .iter()
+                .map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
+                .collect(),
+        }
+    }
+
+    /// The position of the `i`-th requested column.
+    pub(crate) fn pos(&self, i: usize) -> Option<usize> {
+        self.positions.get(i).copied().flatten()
+    }
+}
+
+/// The field at `pos` as trimmed UTF-8 text; `Err(())` when it is not valid UTF-8.
+#[allow(clippy::result_unit_err)]
+pub(crate) fn field(record: &ByteRecord, pos: Option<usize>) -> Result<&str, ()> {
+    match pos.and_then(|p| record.get(p)) {
+        None => Ok(""),
+        Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
+    }
+}

@@ -1,0 +1,165 @@
+//! Instants and timestamp parsing: RFC 3339 with an offset, or naive local time in the workspace zone.
+//!
+//! Naive local times that fall in a DST gap are moved forward by the gap's length, and those in a
+//! fold take the earlier of the two instants (jiff's "compatible" disambiguation, as RFC 5545 and
+//! Temporal do). Both are counted in `data_quality` so nothing is adjusted silently.
+
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, civil::DateTime};
+use serde::{Serialize, Serializer};
+
+/// A point in time: microseconds since the Unix epoch, UTC.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(pub i64);
+
+/// Microseconds in one hour.
+pub const MICROS_PER_HOUR: i64 = 3_600_000_000;
+/// Microseconds in one day.
+pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+
+impl Instant {
+    /// The instant as a jiff timestamp.
+    pub fn timestamp(self) -> Timestamp {
+        Timestamp::from_microsecond(self.0).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    /// Hours from `self` to `later` (negative when `later` is earlier).
+    pub fn hours_until(self, later: Instant) -> f64 {
+        (later.0 - self.0) as f64 / MICROS_PER_HOUR as f64
+    }
+
+    /// Parses an RFC 3339 instant with an offset (used for `--as-of`).
+    pub fn parse_rfc3339(text: &str) -> Result<Instant, TimeError> {
+        let ts: Timestamp = text.trim().parse().map_err(|_| TimeError::Unparseable)?;
+        Ok(Instant(ts.as_microsecond()))
+    }
+}
+
+impl std::fmt::Display for Instant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.timestamp())
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.timestamp())
+    }
+}
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// Not RFC 3339, not a local date-time, not a date.
+    #[error("not an RFC 3339 timestamp or local date-time")]
+    Unparseable,
+    /// Parsed, but outside the supported range.
+    #[error("timestamp out of range")]
+    OutOfRange,
+}
+
+/// What happened to a naive local time when it was placed in the workspace zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalAdjustment {
+    /// The local time does not exist (DST gap); it was moved forward by the gap.
+    Gap,
+    /// The local time exists twice (DST fold); the earlier instant was taken.
+    Fold,
+}
+
+/// Parses timestamps for one workspace time zone.
+#[derive(Debug, Clone)]
+pub struct TimeParser {
+    tz: TimeZone,
+}
+
+impl TimeParser {
+    /// A parser for naive local times in `tz`.
+    pub fn new(tz: TimeZone) -> Self {
+        Self { tz }
+    }
+
+    /// The workspace time zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// Parses `text`; an offset or `Z` makes it absolute, otherwise it is local to the workspace zone.
+    pub fn parse(&self, text: &str) -> Result<(Instant, Option<LocalAdjustment>), TimeError> {
+        let text = text.trim();
+        if has_offset(text) {
+            let ts: Timestamp = text.parse().map_err(|_| TimeError::Unparseable)?;
+            return Ok((Instant(ts.as_microsecond()), None));
+        }
+        let dt: DateTime = text.parse().map_err(|_| TimeError::Unparseable)?;
+        let ambiguous = self.tz.to_ambiguous_zoned(dt);
+        let adjustment = if ambiguous.is_ambiguous() {
+            use jiff::tz::AmbiguousOffset;
+            match ambiguous.offset() {
+                AmbiguousOffset::Gap { .. } => Some(LocalAdjustment::Gap),
+                AmbiguousOffset::Fold { .. } => Some(LocalAdjustment::Fold),
+                AmbiguousOffset::Unambiguous { .. } => None,
+            }
+        } else {
+            None
+        };
+        let zoned = ambiguous.compatible().map_err(|_| TimeError::OutOfRange)?;
+        Ok((Instant(zoned.timestamp().as_microsecond()), adjustment))
+    }
+}
+
+/// True when the text carries `Z` or a numeric UTC offset after its time part.
+fn has_offset(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // The time part starts after the date (10 bytes: YYYY-MM-DD) and its separator.
+    if bytes.len() <= 11 {
+        return false;
+    }
+    let time = &bytes[11..];
+    time.iter()
+        .any(|&b| b == b'Z' || b == b'z' || b == b'+' || b == b'-' || b == b'[')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser() -> TimeParser {
+        TimeParser::new(TimeZone::get("America/New_York").expect("bundled zone"))
+    }
+
+    #[test]
+    fn rfc3339_and_local() {
+        let p = parser();
+        let (utc, _) = p.parse("2024-03-05T15:00:00Z").expect("utc");
+        let (local, adj) = p.parse("2024-03-05 10:00:00").expect("local");
+        assert_eq!(utc, local);
+        assert_eq!(adj, None);
+        let (date_only, _) = p.parse("2024-03-05").expect("date");
+        assert_eq!(date_only.hours_until(local), 10.0);
+        let (sf, _) = p.parse("2024-03-05T15:00:00.000+0000").expect("salesforce");
+        assert_eq!(sf, utc);
+    }
+
+    #[test]
+    fn dst_gap_moves_forward_and_fold_takes_earlier() {
+        let p = parser();
+        // 2024-03-10 02:30 does not exist in New York: becomes 03:30 EDT = 07:30Z.
+        let (gap, adj) = p.parse("2024-03-10T02:30").expect("gap");
+        assert_eq!(adj, Some(LocalAdjustment::Gap));
+        assert_eq!(gap, p.parse("2024-03-10T07:30:00Z").expect("z").0);
+        // 2024-11-03 01:30 happens twice: take the first (EDT) = 05:30Z.
+        let (fold, adj) = p.parse("2024-11-03T01:30").expect("fold");
+        assert_eq!(adj, Some(LocalAdjustment::Fold));
+        assert_eq!(fold, p.parse("2024-11-03T05:30:00Z").expect("z").0);
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        let p = parser();
+        assert_eq!(p.parse("yesterday"), Err(TimeError::Unparseable));
+        assert_eq!(p.parse("2024-13-01"), Err(TimeError::Unparseable));
+        assert_eq!(p.parse(""), Err(TimeError::Unparseable));
+    }
+}
