@@ -78,8 +78,6 @@ pub struct Event {
     pub campaign: Option<Sym>,
     /// `asset_id`, when given.
     pub asset: Option<Sym>,
-    /// Source line in `events`.
-    pub line: u64,
 }
 
 /// One entry into a lifecycle stage.
@@ -96,7 +94,7 @@ pub struct StageEntry {
     /// `actor`, when given.
     pub actor: Option<Sym>,
     /// Source line in `stages`.
-    pub line: u64,
+    pub line: u32,
 }
 
 /// Deal status.

@@ -4,22 +4,25 @@
 //! their text, so that ordering by `Sym` equals ordering by text. That makes every sort in the engine
 //! independent of the order in which rows arrived.
 
+use std::num::NonZeroU32;
+
 use indexmap::IndexSet;
 use rustc_hash::FxBuildHasher;
 
 /// A handle to an interned string; only meaningful with the `Symbols` table that issued it.
+/// (`Option<Sym>` is four bytes: the handle stores its position plus one.)
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sym(u32);
+pub struct Sym(NonZeroU32);
 
 impl Sym {
     /// The handle's position in its table.
     pub fn index(self) -> usize {
-        self.0 as usize
+        (self.0.get() - 1) as usize
     }
 
     /// The handle at a position (the inverse of [`Sym::index`]).
     pub fn from_index(index: usize) -> Sym {
-        Sym(index as u32)
+        Sym(NonZeroU32::MIN.saturating_add(index as u32))
     }
 }
 
@@ -33,15 +36,15 @@ impl Symbols {
     /// Returns the symbol for `text`, adding it if it is new.
     pub fn intern(&mut self, text: &str) -> Sym {
         if let Some(index) = self.set.get_index_of(text) {
-            return Sym(index as u32);
+            return Sym::from_index(index);
         }
         let (index, _) = self.set.insert_full(text.into());
-        Sym(index as u32)
+        Sym::from_index(index)
     }
 
     /// Returns the symbol for `text` if it was interned.
     pub fn get(&self, text: &str) -> Option<Sym> {
-        self.set.get_index_of(text).map(|i| Sym(i as u32))
+        self.set.get_index_of(text).map(Sym::from_index)
     }
 
     /// The text of a symbol.
@@ -62,7 +65,10 @@ impl Symbols {
     /// Renumbers symbols in lexicographic order; returns the map old index -> new symbol.
     pub fn canonicalize(&mut self) -> Remap {
         let mut order: Vec<u32> = (0..self.set.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.text(Sym(a)).cmp(self.text(Sym(b))));
+        order.sort_unstable_by(|&a, &b| {
+            self.text(Sym::from_index(a as usize))
+                .cmp(self.text(Sym::from_index(b as usize)))
+        });
         let mut new_of_old = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_of_old[old as usize] = new as u32;
@@ -89,7 +95,7 @@ pub struct Remap {
 impl Remap {
     /// The new symbol for an old one.
     pub fn map(&self, sym: Sym) -> Sym {
-        Sym(self.new_of_old[sym.index()])
+        Sym::from_index(self.new_of_old[sym.index()] as usize)
     }
 
     /// The new symbol for an optional old one.
@@ -110,10 +116,10 @@ mod tests {
         let b = symbols.intern("b");
         assert_eq!(symbols.intern("a"), a);
         let remap = symbols.canonicalize();
-        assert_eq!(remap.map(a), Sym(0));
-        assert_eq!(remap.map(b), Sym(1));
-        assert_eq!(remap.map(c), Sym(2));
-        assert_eq!(symbols.text(Sym(2)), "c");
-        assert_eq!(symbols.get("b"), Some(Sym(1)));
+        assert_eq!(remap.map(a), Sym::from_index(0));
+        assert_eq!(remap.map(b), Sym::from_index(1));
+        assert_eq!(remap.map(c), Sym::from_index(2));
+        assert_eq!(symbols.text(Sym::from_index(2)), "c");
+        assert_eq!(symbols.get("b"), Some(Sym::from_index(1)));
     }
 }

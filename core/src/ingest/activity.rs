@@ -34,6 +34,8 @@ const F_TEXT: Col = Col::new(4, "text");
 #[derive(Default)]
 pub(super) struct ActivityRows {
     events: Vec<Event>,
+    /// Source line of each event, parallel to `events` until `finish`.
+    event_lines: Vec<u32>,
     /// Lines of events whose local time was adjusted for DST.
     event_adjustments: FxHashMap<u64, LocalAdjustment>,
     /// `event_id` → first row index, and the later rows that repeat an id.
@@ -46,6 +48,12 @@ pub(super) struct ActivityRows {
 type Finished = (Vec<Event>, Vec<u32>, Vec<StageEntry>, Vec<Feedback>);
 
 impl ActivityRows {
+    /// Reserves room for about this many more events.
+    pub(super) fn reserve_events(&mut self, n: usize) {
+        self.events.reserve(n);
+        self.event_lines.reserve(n);
+    }
+
     pub(super) fn read_event(&mut self, row: &mut Row<'_>) {
         let Some(lead) = row.required_sym(&E_LEAD) else { return };
         let Some((ts, adjustment)) = row.required_time(&E_TS) else { return };
@@ -87,8 +95,8 @@ impl ActivityRows {
             team,
             campaign,
             asset,
-            line: row.line,
         });
+        self.event_lines.push(row.line as u32);
     }
 
     pub(super) fn read_stage(&mut self, row: &mut Row<'_>, framework: &Framework) {
@@ -118,7 +126,7 @@ impl ActivityRows {
                 stage: stage as u16,
                 reason,
                 actor,
-                line: row.line,
+                line: row.line as u32,
             },
             adjustment,
         ));
@@ -185,7 +193,6 @@ impl ActivityRows {
         lead_count: usize,
         asset_ids: Option<&FxHashSet<Sym>>,
         [event_tally, stage_tally, feedback_tally]: [&mut Tally; 3],
-        framework: &Framework,
     ) -> Finished {
         let sym = |i: u32| remap.map(Sym::from_index(i as usize));
         for e in &mut self.events {
@@ -208,35 +215,37 @@ impl ActivityRows {
             for &m in &members {
                 if m != winner {
                     dropped[m as usize] = true;
-                    let w = &self.events[winner as usize];
-                    let example = format!("event_id repeats line {}", w.line);
-                    event_tally.reject(Reason::DuplicateId, "event_id", self.events[m as usize].line, &example);
+                    let example = format!("event_id repeats line {}", self.event_lines[winner as usize]);
+                    let line = u64::from(self.event_lines[m as usize]);
+                    event_tally.reject(Reason::DuplicateId, "event_id", line, &example);
                 }
             }
         }
         let mut i = 0;
+        let lines = std::mem::take(&mut self.event_lines);
         self.events.retain_mut(|e| {
             let keep = !dropped[i];
+            let line = u64::from(lines[i]);
             i += 1;
             if !keep {
                 return false;
             }
             match resolver.resolve(Sym::from_index(e.lead as usize), e.ts) {
                 Resolved::Rejected(reason) => {
-                    event_tally.reject(reason, field_of(reason, "lead_id", "ts"), e.line, "");
+                    event_tally.reject(reason, field_of(reason, "lead_id", "ts"), line, "");
                     false
                 }
                 Resolved::Lead(ix, early) => {
                     e.lead = ix;
                     if early {
-                        event_tally.warn(Reason::BeforeLeadCreated, "ts", e.line, "event dated before the lead's created_at");
+                        event_tally.warn(Reason::BeforeLeadCreated, "ts", line, "event dated before the lead's created_at");
                     }
                     if let (Some(ids), Some(asset)) = (asset_ids, e.asset)
                         && !ids.contains(&asset)
                     {
-                        event_tally.warn(Reason::UnknownAsset, "asset_id", e.line, "asset_id not in assets");
+                        event_tally.warn(Reason::UnknownAsset, "asset_id", line, "asset_id not in assets");
                     }
-                    warn_adjustment(event_tally, self.event_adjustments.get(&e.line).copied(), "ts", e.line);
+                    warn_adjustment(event_tally, self.event_adjustments.get(&line).copied(), "ts", line);
                     true
                 }
             }
@@ -251,27 +260,25 @@ impl ActivityRows {
             event_start.push(k as u32);
         }
 
-        let stage_rank = |s: u16| s;
-        let mut stages: Vec<StageEntry> = Vec::with_capacity(self.stages.len());
+                let mut stages: Vec<StageEntry> = Vec::with_capacity(self.stages.len());
         for (mut s, adj) in self.stages {
             s.reason = remap.map_opt(s.reason);
             s.actor = remap.map_opt(s.actor);
             match resolver.resolve(sym(s.lead), s.ts) {
                 Resolved::Rejected(reason) => {
-                    stage_tally.reject(reason, field_of(reason, "lead_id", "ts"), s.line, "");
+                    stage_tally.reject(reason, field_of(reason, "lead_id", "ts"), u64::from(s.line), "");
                 }
                 Resolved::Lead(ix, early) => {
                     s.lead = ix;
                     if early {
-                        stage_tally.warn(Reason::BeforeLeadCreated, "ts", s.line, "stage entry dated before the lead's created_at");
+                        stage_tally.warn(Reason::BeforeLeadCreated, "ts", u64::from(s.line), "stage entry dated before the lead's created_at");
                     }
-                    warn_adjustment(stage_tally, adj, "ts", s.line);
+                    warn_adjustment(stage_tally, adj, "ts", u64::from(s.line));
                     stages.push(s);
                 }
             }
         }
-        let _ = framework;
-        stages.sort_unstable_by_key(|s| (s.lead, s.ts, stage_rank(s.stage), s.reason, s.actor));
+        stages.sort_unstable_by_key(|s| (s.lead, s.ts, s.stage, s.reason, s.actor));
 
         let mut feedback: Vec<Feedback> = Vec::with_capacity(self.feedback.len());
         for (mut f, adj) in self.feedback {

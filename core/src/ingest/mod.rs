@@ -182,6 +182,15 @@ impl Loader {
         }
     }
 
+    /// Tells the loader how large a file of `kind` is, so it can size its tables once
+    /// instead of growing them (growth would briefly hold two copies of the event table).
+    pub fn expect_bytes(&mut self, kind: FileKind, bytes: u64) {
+        if kind == FileKind::Events {
+            // Canonical event rows are rarely shorter than 60 bytes.
+            self.activity.reserve_events((bytes / 60) as usize);
+        }
+    }
+
     /// Reads one file of `kind`; `file` names it in errors and in `data_quality`.
     pub fn add(
         &mut self,
@@ -291,7 +300,6 @@ impl Loader {
             leads.len(),
             have_assets.then_some(&asset_ids),
             [&mut event_tally, &mut stage_tally, &mut feedback_tally],
-            &self.framework,
         );
         let mut deal_tally = tally_of(FileKind::Deals);
         let deals = self.deals.finish(&remap, &resolver, &mut deal_tally);

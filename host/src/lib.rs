@@ -1,0 +1,41 @@
+//! Baton's native host: everything that touches the OS around the pure `baton-core` engine —
+//! workspace folders, the CLI's commands, report files, CRM importers and the data generator.
+
+pub mod error;
+pub mod generate;
+pub mod import;
+pub mod output;
+pub mod workspace_dir;
+
+use std::path::Path;
+
+use baton_core::{Instant, Report, Workspace};
+
+pub use error::HostError;
+
+/// Resolves `--as-of`: RFC 3339 or local time in the workspace zone; default the data's latest timestamp.
+pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Instant, HostError> {
+    match as_of {
+        Some(text) => {
+            let parser = baton_core::time::TimeParser::new(workspace.framework.tz.clone());
+            parser.parse(text).map(|(i, _)| i).map_err(|_| {
+                HostError::Core(baton_core::Error::BadTime {
+                    what: "--as-of".into(),
+                    text: text.into(),
+                })
+            })
+        }
+        None => workspace.latest_timestamp().ok_or_else(|| {
+            HostError::Input(
+                "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
+            )
+        }),
+    }
+}
+
+/// Loads a workspace folder and analyses it (what `baton analyze` does before writing).
+pub fn analyze_dir(dir: &Path, as_of: Option<&str>, quiet: bool) -> Result<Report, HostError> {
+    let workspace = workspace_dir::load_workspace(dir, quiet)?;
+    let as_of = resolve_as_of(&workspace, as_of)?;
+    Ok(baton_core::analyze(&workspace, as_of))
+}

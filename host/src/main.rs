@@ -1,0 +1,182 @@
+//! The `baton` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use baton::HostError;
+use baton::generate::GenOptions;
+
+/// Baton measures the gap between marketing and sales: the journey, the handoff, scores,
+/// attribution and messaging, from the data your CRM already has.
+#[derive(Parser)]
+#[command(name = "baton", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse a workspace folder and write report.json and report.md.
+    ///
+    /// A workspace is a folder with baton.toml (optional: every section has defaults) and
+    /// leads.csv, plus any of events, stages, deals, assets, feedback (.csv or .ndjson).
+    #[command(after_help = "Example: baton analyze examples/acme --out out/acme")]
+    Analyze {
+        /// The workspace folder.
+        workspace: PathBuf,
+        /// Where to write the report files (created if needed).
+        #[arg(long, short, default_value = "baton-report")]
+        out: PathBuf,
+        /// Analyse as of this time (RFC 3339, or local time in the workspace zone).
+        /// Default: the latest timestamp in the data.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// No progress bars and no summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Generate a realistic B2B workspace (deterministic per seed).
+    #[command(after_help = "Example: baton gen --leads 100000 --seed 7 --out /tmp/big")]
+    Gen {
+        /// Number of leads (about 10 events each).
+        #[arg(long, default_value_t = 1000)]
+        leads: u64,
+        /// Seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The folder to write (created if needed).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// First day of the window (YYYY-MM-DD, workspace time zone).
+        #[arg(long, default_value = "2026-01-05")]
+        start: String,
+        /// Length of the window in days.
+        #[arg(long, default_value_t = 270)]
+        days: u32,
+        /// IANA time zone of the workspace.
+        #[arg(long, default_value = "America/New_York")]
+        timezone: String,
+        /// Share of rows to break on purpose (exercises data quality), 0..1.
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Convert a CRM export folder into a Baton workspace.
+    #[command(after_help = "Example: baton import hubspot ~/Downloads/hubspot-export --out my-workspace")]
+    Import {
+        /// Which CRM the export comes from.
+        crm: Crm,
+        /// The folder with the exported CSV files.
+        export_dir: PathBuf,
+        /// The workspace folder to write.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Time zone of naive dates in a HubSpot export (the portal's zone). Salesforce exports are UTC.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Crm {
+    /// HubSpot: contacts, deals, deal-contact associations, activities.
+    Hubspot,
+    /// Salesforce: Lead, LeadHistory, Opportunity, Task, Event.
+    Salesforce,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_input_error() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), HostError> {
+    match cli.command {
+        Command::Analyze {
+            workspace,
+            out,
+            as_of,
+            quiet,
+        } => {
+            let report = baton::analyze_dir(&workspace, as_of.as_deref(), quiet).map_err(|e| match e {
+                HostError::Core(core) => HostError::Input(format!("in workspace {}: {core}", workspace.display())),
+                other => other,
+            })?;
+            baton::output::write_report(&report, &out)?;
+            if !quiet {
+                print!("{}", baton::output::summary(&report));
+                println!("wrote {}/report.json and report.md", out.display());
+            }
+            Ok(())
+        }
+        Command::Gen {
+            leads,
+            seed,
+            out,
+            start,
+            days,
+            timezone,
+            error_rate,
+            quiet,
+        } => {
+            let start = start
+                .parse()
+                .map_err(|_| HostError::Input(format!("--start {start:?} is not a date YYYY-MM-DD")))?;
+            if !(0.0..=1.0).contains(&error_rate) {
+                return Err(HostError::Input("--error-rate is a share between 0 and 1".into()));
+            }
+            let options = GenOptions {
+                leads,
+                seed,
+                start,
+                days,
+                timezone,
+                error_rate,
+                quiet,
+            };
+            let began = std::time::Instant::now();
+            let stats = baton::generate::generate(&options, &out)?;
+            if !quiet {
+                println!(
+                    "wrote {}: {} leads, {} events, {} stage entries, {} deals, {} feedback in {:.1} s",
+                    out.display(),
+                    stats.leads,
+                    stats.events,
+                    stats.stages,
+                    stats.deals,
+                    stats.feedback,
+                    began.elapsed().as_secs_f64()
+                );
+            }
+            Ok(())
+        }
+        Command::Import {
+            crm,
+            export_dir,
+            out,
+            timezone,
+        } => {
+            let summary = match crm {
+                Crm::Hubspot => baton::import::hubspot::import_with_zone(&export_dir, &out, &timezone)?,
+                Crm::Salesforce => baton::import::salesforce::import(&export_dir, &out)?,
+            };
+            print!("{summary}");
+            Ok(())
+        }
+    }
+}

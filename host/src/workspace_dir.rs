@@ -1,0 +1,140 @@
+//! A workspace on disk: `baton.toml` plus data files, streamed into the engine.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Component, Path, PathBuf};
+
+use baton_core::{Framework, Loader, TextSource, Workspace, classify_file};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::HostError;
+
+/// Reads asset files named by `assets.path`, confined to the workspace folder.
+#[derive(Debug, Clone)]
+pub struct DirTexts {
+    root: PathBuf,
+}
+
+impl DirTexts {
+    /// Asset texts under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+}
+
+impl TextSource for DirTexts {
+    fn read_text(&self, path: &str) -> Result<String, String> {
+        let rel = Path::new(path);
+        if rel
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(format!(
+                "{path}: asset paths must stay inside the workspace (no absolute paths or `..`)"
+            ));
+        }
+        std::fs::read_to_string(self.root.join(rel)).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+/// Reads `baton.toml` from `dir`, or the defaults when there is none.
+pub fn load_framework(dir: &Path) -> Result<Framework, HostError> {
+    let path = dir.join("baton.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Framework::from_toml(&path.display().to_string(), &text)
+            .map_err(baton_core::Error::from)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Framework::from_config(Default::default()).map_err(baton_core::Error::from)?)
+        }
+        Err(e) => Err(HostError::io(path, e)),
+    }
+}
+
+/// The data files of a workspace folder, in name order, and the files that were not recognised.
+pub fn data_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), HostError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| HostError::io(dir, e))?;
+    let mut data = Vec::new();
+    let mut other = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| HostError::io(dir, e))?;
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_string();
+        if classify_file(&name).is_some() {
+            data.push(path);
+        } else if name.ends_with(".csv") || name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+            other.push(path);
+        }
+    }
+    data.sort();
+    other.sort();
+    Ok((data, other))
+}
+
+/// Loads a workspace folder, streaming each file (progress on stderr unless `quiet`).
+pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
+    if !dir.is_dir() {
+        return Err(HostError::Input(format!(
+            "{}: not a workspace folder (expected a folder with baton.toml and leads.csv)",
+            dir.display()
+        )));
+    }
+    let framework = load_framework(dir)?;
+    let (files, unknown) = data_files(dir)?;
+    for path in &unknown {
+        eprintln!(
+            "warning: {}: not a workspace file name (leads, events, stages, deals, assets, feedback); skipped",
+            path.display()
+        );
+    }
+    let total: u64 = files
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} reading {msg:12} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    };
+    let mut loader = Loader::new(framework);
+    for path in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let Some((kind, format)) = classify_file(&name) else { continue };
+        bar.set_message(name.clone());
+        let file = File::open(path).map_err(|e| HostError::io(path, e))?;
+        if let Ok(meta) = file.metadata() {
+            loader.expect_bytes(kind, meta.len());
+        }
+        let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
+        let t0 = std::time::Instant::now();
+        loader
+            .add(kind, &name, format, reader)
+            .map_err(baton_core::Error::from)?;
+        if std::env::var_os("BATON_TIMINGS").is_some() {
+            eprintln!("timing: {name}: {:.2} s", t0.elapsed().as_secs_f64());
+        }
+    }
+    bar.set_message("resolving");
+    let t0 = std::time::Instant::now();
+    let ws = loader
+        .finish(&DirTexts::new(dir))
+        .map_err(baton_core::Error::from)?;
+    bar.finish_and_clear();
+    if std::env::var_os("BATON_TIMINGS").is_some() {
+        eprintln!("timing: resolve: {:.2} s", t0.elapsed().as_secs_f64());
+    }
+    Ok(ws)
+}
