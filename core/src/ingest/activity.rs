@@ -230,9 +230,11 @@ impl ActivityRows {
             if !keep {
                 return false;
             }
-            match resolver.resolve(Sym::from_index(e.lead as usize), e.ts) {
+            let lead_sym = Sym::from_index(e.lead as usize);
+            match resolver.resolve(lead_sym, e.ts) {
                 Resolved::Rejected(reason) => {
-                    event_tally.reject(reason, field_of(reason, "lead_id", "ts"), line, "");
+                    let example = resolver.example(reason, lead_sym);
+                    event_tally.reject(reason, field_of(reason, "lead_id", "ts"), line, &example);
                     false
                 }
                 Resolved::Lead(ix, early) => {
@@ -266,7 +268,8 @@ impl ActivityRows {
             s.actor = remap.map_opt(s.actor);
             match resolver.resolve(sym(s.lead), s.ts) {
                 Resolved::Rejected(reason) => {
-                    stage_tally.reject(reason, field_of(reason, "lead_id", "ts"), u64::from(s.line), "");
+                    let example = resolver.example(reason, sym(s.lead));
+                    stage_tally.reject(reason, field_of(reason, "lead_id", "ts"), u64::from(s.line), &example);
                 }
                 Resolved::Lead(ix, early) => {
                     s.lead = ix;
@@ -284,7 +287,8 @@ impl ActivityRows {
         for (mut f, adj) in self.feedback {
             match resolver.resolve(sym(f.lead), f.ts) {
                 Resolved::Rejected(reason) => {
-                    feedback_tally.reject(reason, field_of(reason, "lead_id", "ts"), f.line, "");
+                    let example = resolver.example(reason, sym(f.lead));
+                    feedback_tally.reject(reason, field_of(reason, "lead_id", "ts"), f.line, &example);
                 }
                 Resolved::Lead(ix, early) => {
                     f.lead = ix;

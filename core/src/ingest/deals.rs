@@ -103,11 +103,12 @@ impl DealRows {
                 continue;
             }
             last_id = Some((d.id, d.line));
-            match resolver.resolve(Sym::from_index(d.lead as usize), d.created_at) {
-                Resolved::Rejected(Reason::UnknownLead) => {
-                    tally.reject(Reason::UnknownLead, "lead_id", d.line, "");
+            let lead_sym = Sym::from_index(d.lead as usize);
+            match resolver.resolve(lead_sym, d.created_at) {
+                Resolved::Rejected(reason) => {
+                    let field = if reason == Reason::UnknownLead { "lead_id" } else { "created_at" };
+                    tally.reject(reason, field, d.line, &resolver.example(reason, lead_sym));
                 }
-                Resolved::Rejected(reason) => tally.reject(reason, "created_at", d.line, ""),
                 Resolved::Lead(ix, early) => {
                     d.lead = ix;
                     if early {

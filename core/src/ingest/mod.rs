@@ -283,6 +283,7 @@ impl Loader {
             self.leads
                 .finish(&remap, &self.symbols, &mut lead_tally);
         let resolver = Resolver {
+            symbols: &self.symbols,
             lead_of_sym: &lead_of_sym,
             created: leads.iter().map(|l| l.created_at).collect(),
             policy: self.framework.config.workspace.events_before_creation,
@@ -384,7 +385,7 @@ impl<'a> Row<'a> {
     fn required(&mut self, col: &Col) -> Option<&'a str> {
         let text = self.text(col)?;
         if text.is_empty() {
-            self.reject(Reason::EmptyRequiredField, col, "");
+            self.reject(Reason::EmptyRequiredField, col, "empty");
             return None;
         }
         Some(text)
@@ -455,6 +456,7 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 
 /// Resolves lead references after canonicalisation.
 pub(crate) struct Resolver<'a> {
+    symbols: &'a Symbols,
     lead_of_sym: &'a [u32],
     created: Vec<Instant>,
     policy: PreCreationPolicy,
@@ -469,6 +471,18 @@ pub(crate) enum Resolved {
 }
 
 impl Resolver<'_> {
+    /// The example text for a rejected reference.
+    pub(crate) fn example(&self, reason: Reason, lead: Sym) -> String {
+        match reason {
+            Reason::UnknownLead => format!(
+                "lead_id {:?} is not in leads (or its lead row was rejected)",
+                self.symbols.text(lead)
+            ),
+            Reason::BeforeLeadCreated => "dated before the lead's created_at".into(),
+            _ => String::new(),
+        }
+    }
+
     /// Checks the lead (by its canonical symbol) and the row's time against its creation.
     pub(crate) fn resolve(&self, lead: Sym, ts: Instant) -> Resolved {
         match self.lead_of_sym.get(lead.index()).copied() {
