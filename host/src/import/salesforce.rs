@@ -100,6 +100,7 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     let mut contact_lead: BTreeMap<String, String> = BTreeMap::new();
     let mut stages = Out::create(out, "stages.csv", &["lead_id", "ts", "stage", "reason", "actor"].map(String::from))?;
     let mut converted_without_history = Vec::new();
+    let mut created_of: BTreeMap<String, String> = BTreeMap::new();
     for row in &leads.rows {
         let id = Table::get(row, mapped[0].1).to_string();
         let mut fields: Vec<String> = Vec::with_capacity(header.len());
@@ -109,7 +110,9 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         }
         fields.extend(extra.iter().map(|&i| Table::get(row, Some(i)).to_string()));
         out_leads.write(&fields)?;
-        stages.write([id.as_str(), &normalize_time(Table::get(row, mapped[1].1), &tz), "lead", "", "salesforce"])?;
+        let created_at = normalize_time(Table::get(row, mapped[1].1), &tz);
+        stages.write([id.as_str(), &created_at, "lead", "", "salesforce"])?;
+        created_of.insert(id.clone(), created_at);
         let opp = Table::get(row, converted_opp);
         if !opp.is_empty() {
             opp_lead.insert(opp.to_string(), id.clone());
@@ -137,9 +140,22 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         if lead.is_none() || field.is_none() || new_value.is_none() || created.is_none() {
             return Err(HostError::Input(format!("{}: LeadHistory needs LeadId, Field, NewValue and CreatedDate", hist.name)));
         }
-        for row in &hist.rows {
-            if !Table::get(row, field).eq_ignore_ascii_case("Status") {
-                continue;
+        let old_value = hist.column(&["OldValue"]);
+        let mut status_rows: Vec<&csv::StringRecord> =
+            hist.rows.iter().filter(|r| Table::get(r, field).eq_ignore_ascii_case("Status")).collect();
+        status_rows.sort_by_key(|r| (Table::get(r, lead), normalize_time(Table::get(r, created), &tz)));
+        let mut previous_lead = "";
+        for row in status_rows {
+            let id = Table::get(row, lead);
+            // The first change's OldValue is the status the lead had since it was created.
+            if id != previous_lead {
+                previous_lead = id;
+                let initial = Table::get(row, old_value);
+                if let (Some(stage), Some(created_at)) = (stage_of(initial), created_of.get(id))
+                    && stage != "lead"
+                {
+                    stages.write([id, created_at.as_str(), stage, "initial status", "salesforce"])?;
+                }
             }
             let status = Table::get(row, new_value);
             let stage = match stage_of(status) {
@@ -149,7 +165,6 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
                     status.to_string()
                 }
             };
-            let id = Table::get(row, lead);
             has_history.insert(id.to_string());
             stages.write([id, &normalize_time(Table::get(row, created), &tz), &stage, "", Table::get(row, actor)])?;
         }
