@@ -6,19 +6,37 @@ use baton_tests::fixtures;
 use serde_json::Value;
 
 fn dirty_report() -> Value {
-    let report = baton::analyze_dir(&fixtures().join("dirty"), None, true).expect("dirty fixture loads");
+    let report =
+        baton::analyze_dir(&fixtures().join("dirty"), None, true).expect("dirty fixture loads");
     serde_json::from_str(&report.to_json()).expect("report is JSON")
 }
 
 /// (count, lines, example) of a rejection or warning.
-fn finding(report: &Value, file: &str, list: &str, reason: &str, field: &str) -> (u64, Vec<u64>, String) {
-    let items = report["data_quality"]["files"][file][list].as_array().expect("findings list");
+fn finding(
+    report: &Value,
+    file: &str,
+    list: &str,
+    reason: &str,
+    field: &str,
+) -> (u64, Vec<u64>, String) {
+    let items = report["data_quality"]["files"][file][list]
+        .as_array()
+        .expect("findings list");
     let f = items
         .iter()
         .find(|f| f["reason"] == reason && f["field"] == field)
         .unwrap_or_else(|| panic!("no {list} {reason}/{field} in {file}: {items:#?}"));
-    let lines = f["lines"].as_array().expect("lines").iter().filter_map(Value::as_u64).collect();
-    (f["count"].as_u64().unwrap_or(0), lines, f["example"].as_str().unwrap_or("").to_string())
+    let lines = f["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    (
+        f["count"].as_u64().unwrap_or(0),
+        lines,
+        f["example"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 fn rejected(report: &Value, file: &str, reason: &str, field: &str) -> (u64, Vec<u64>) {
@@ -34,18 +52,43 @@ fn warned(report: &Value, file: &str, reason: &str, field: &str) -> (u64, Vec<u6
 #[test]
 fn leads_rejections_and_warnings() {
     let r = dirty_report();
-    assert_eq!(rejected(&r, "leads", "bad_timestamp", "created_at"), (1, vec![4]));
-    assert_eq!(rejected(&r, "leads", "empty_required_field", "lead_id"), (1, vec![5]));
-    assert_eq!(rejected(&r, "leads", "duplicate_id", "lead_id"), (1, vec![6]));
+    assert_eq!(
+        rejected(&r, "leads", "bad_timestamp", "created_at"),
+        (1, vec![4])
+    );
+    assert_eq!(
+        rejected(&r, "leads", "empty_required_field", "lead_id"),
+        (1, vec![5])
+    );
+    assert_eq!(
+        rejected(&r, "leads", "duplicate_id", "lead_id"),
+        (1, vec![6])
+    );
     assert_eq!(rejected(&r, "leads", "malformed_row", "*"), (1, vec![8]));
     // Kept with a caveat: "n/a" employees, a DST-gap and a DST-fold local time.
     assert_eq!(warned(&r, "leads", "bad_number", "employees"), (1, vec![7]));
-    assert_eq!(warned(&r, "leads", "local_time_in_gap", "created_at"), (1, vec![7]));
-    assert_eq!(warned(&r, "leads", "local_time_in_fold", "created_at"), (1, vec![9]));
+    assert_eq!(
+        warned(&r, "leads", "local_time_in_gap", "created_at"),
+        (1, vec![7])
+    );
+    assert_eq!(
+        warned(&r, "leads", "local_time_in_fold", "created_at"),
+        (1, vec![9])
+    );
     let leads = &r["data_quality"]["files"]["leads"];
-    assert_eq!((leads["rows"].as_u64(), leads["accepted"].as_u64(), leads["rejected"].as_u64()), (Some(8), Some(4), Some(4)));
+    assert_eq!(
+        (
+            leads["rows"].as_u64(),
+            leads["accepted"].as_u64(),
+            leads["rejected"].as_u64()
+        ),
+        (Some(8), Some(4), Some(4))
+    );
     let (_, _, example) = finding(&r, "leads", "rejections", "duplicate_id", "lead_id");
-    assert_eq!(example, "lead_id \"L1\" also at line 2 (the earliest created_at is kept)");
+    assert_eq!(
+        example,
+        "lead_id \"L1\" also at line 2 (the earliest created_at is kept)"
+    );
 }
 
 #[test]
@@ -63,47 +106,128 @@ fn lead_attributes_are_typed_by_column() {
 fn events_rejections_and_warnings() {
     let r = dirty_report();
     // L9 does not exist; L3's lead row was rejected (bad created_at), so its event has no lead either.
-    assert_eq!(rejected(&r, "events", "unknown_lead", "lead_id"), (2, vec![4, 11]));
+    assert_eq!(
+        rejected(&r, "events", "unknown_lead", "lead_id"),
+        (2, vec![4, 11])
+    );
     assert_eq!(rejected(&r, "events", "bad_timestamp", "ts"), (1, vec![5]));
-    assert_eq!(rejected(&r, "events", "empty_required_field", "channel"), (1, vec![6]));
-    assert_eq!(rejected(&r, "events", "invalid_value", "team"), (1, vec![7]));
-    assert_eq!(rejected(&r, "events", "duplicate_id", "event_id"), (1, vec![10]));
-    assert_eq!(warned(&r, "events", "before_lead_created", "ts"), (1, vec![8]));
-    assert_eq!(warned(&r, "events", "unknown_asset", "asset_id"), (1, vec![9]));
-    assert_eq!(r["data_quality"]["files"]["events"]["ignored_columns"], serde_json::json!(["utm_term"]));
+    assert_eq!(
+        rejected(&r, "events", "empty_required_field", "channel"),
+        (1, vec![6])
+    );
+    assert_eq!(
+        rejected(&r, "events", "invalid_value", "team"),
+        (1, vec![7])
+    );
+    assert_eq!(
+        rejected(&r, "events", "duplicate_id", "event_id"),
+        (1, vec![10])
+    );
+    assert_eq!(
+        warned(&r, "events", "before_lead_created", "ts"),
+        (1, vec![8])
+    );
+    assert_eq!(
+        warned(&r, "events", "unknown_asset", "asset_id"),
+        (1, vec![9])
+    );
+    assert_eq!(
+        r["data_quality"]["files"]["events"]["ignored_columns"],
+        serde_json::json!(["utm_term"])
+    );
     let (_, _, example) = finding(&r, "events", "rejections", "unknown_lead", "lead_id");
-    assert_eq!(example, "lead_id \"L9\" is not in leads (or its lead row was rejected)");
+    assert_eq!(
+        example,
+        "lead_id \"L9\" is not in leads (or its lead row was rejected)"
+    );
     assert_eq!(r["summary"]["events"], 5);
 }
 
 #[test]
 fn stages_deals_assets_feedback() {
     let r = dirty_report();
-    assert_eq!(rejected(&r, "stages", "unknown_stage", "stage"), (1, vec![4]));
-    assert_eq!(r["summary"]["stage_entries"], 3, "`MQL` matches the `mql` stage case-insensitively");
-    assert_eq!(rejected(&r, "deals", "deal_without_lead", "lead_id"), (1, vec![3]));
-    assert_eq!(rejected(&r, "deals", "missing_close_date", "closed_at"), (1, vec![4]));
+    assert_eq!(
+        rejected(&r, "stages", "unknown_stage", "stage"),
+        (1, vec![4])
+    );
+    assert_eq!(
+        r["summary"]["stage_entries"], 3,
+        "`MQL` matches the `mql` stage case-insensitively"
+    );
+    assert_eq!(
+        rejected(&r, "deals", "deal_without_lead", "lead_id"),
+        (1, vec![3])
+    );
+    assert_eq!(
+        rejected(&r, "deals", "missing_close_date", "closed_at"),
+        (1, vec![4])
+    );
     assert_eq!(rejected(&r, "deals", "bad_number", "amount"), (1, vec![5]));
-    assert_eq!(rejected(&r, "deals", "currency_mismatch", "currency"), (1, vec![6]));
-    assert_eq!(rejected(&r, "deals", "invalid_value", "status"), (1, vec![7]));
-    assert_eq!(rejected(&r, "deals", "out_of_range", "margin"), (1, vec![8]));
-    assert_eq!(rejected(&r, "deals", "duplicate_id", "deal_id"), (1, vec![9]));
-    assert_eq!(rejected(&r, "deals", "unknown_lead", "lead_id"), (1, vec![10]));
-    assert_eq!(rejected(&r, "assets", "empty_required_field", "title"), (1, vec![5]));
-    assert_eq!(rejected(&r, "assets", "invalid_value", "owner_team"), (1, vec![6]));
+    assert_eq!(
+        rejected(&r, "deals", "currency_mismatch", "currency"),
+        (1, vec![6])
+    );
+    assert_eq!(
+        rejected(&r, "deals", "invalid_value", "status"),
+        (1, vec![7])
+    );
+    assert_eq!(
+        rejected(&r, "deals", "out_of_range", "margin"),
+        (1, vec![8])
+    );
+    assert_eq!(
+        rejected(&r, "deals", "duplicate_id", "deal_id"),
+        (1, vec![9])
+    );
+    assert_eq!(
+        rejected(&r, "deals", "unknown_lead", "lead_id"),
+        (1, vec![10])
+    );
+    assert_eq!(
+        rejected(&r, "assets", "empty_required_field", "title"),
+        (1, vec![5])
+    );
+    assert_eq!(
+        rejected(&r, "assets", "invalid_value", "owner_team"),
+        (1, vec![6])
+    );
     assert_eq!(warned(&r, "assets", "missing_file", "path"), (1, vec![4]));
-    assert_eq!(rejected(&r, "feedback", "out_of_range", "score"), (1, vec![3]));
-    assert_eq!(rejected(&r, "feedback", "empty_required_field", "score"), (1, vec![4]));
-    assert_eq!(rejected(&r, "feedback", "invalid_value", "kind"), (1, vec![5]));
+    assert_eq!(
+        rejected(&r, "feedback", "out_of_range", "score"),
+        (1, vec![3])
+    );
+    assert_eq!(
+        rejected(&r, "feedback", "empty_required_field", "score"),
+        (1, vec![4])
+    );
+    assert_eq!(
+        rejected(&r, "feedback", "invalid_value", "kind"),
+        (1, vec![5])
+    );
     let dq = &r["data_quality"];
-    assert_eq!((dq["rows"].as_u64(), dq["accepted"].as_u64(), dq["rejected"].as_u64(), dq["warnings"].as_u64()), (Some(42), Some(18), Some(24), Some(6)));
+    assert_eq!(
+        (
+            dq["rows"].as_u64(),
+            dq["accepted"].as_u64(),
+            dq["rejected"].as_u64(),
+            dq["warnings"].as_u64()
+        ),
+        (Some(42), Some(18), Some(24), Some(6))
+    );
 }
 
 #[test]
 fn asset_body_is_read_from_its_file() {
     let ws = baton::workspace_dir::load_workspace(&fixtures().join("dirty"), true).expect("loads");
-    let track = ws.assets.iter().find(|a| ws.text(a.id) == "ast2").expect("ast2");
-    assert_eq!(track.body, "Open with the customer problem. We cut onboarding time by 40%.\n");
+    let track = ws
+        .assets
+        .iter()
+        .find(|a| ws.text(a.id) == "ast2")
+        .expect("ast2");
+    assert_eq!(
+        track.body,
+        "Open with the customer problem. We cut onboarding time by 40%.\n"
+    );
 }
 
 #[test]
@@ -112,7 +236,12 @@ fn before_creation_policy_reject() {
     let fw = Framework::from_toml("baton.toml", toml).expect("config");
     let leads = b"lead_id,created_at\nL1,2026-03-02T00:00:00Z\n";
     let events = b"lead_id,ts,type,channel\nL1,2026-03-01T00:00:00Z,page_view,web\nL1,2026-03-03T00:00:00Z,page_view,web\n";
-    let ws = baton_core::load_from_memory(fw, [("leads.csv", &leads[..]), ("events.csv", &events[..])], &NoTexts).expect("loads");
+    let ws = baton_core::load_from_memory(
+        fw,
+        [("leads.csv", &leads[..]), ("events.csv", &events[..])],
+        &NoTexts,
+    )
+    .expect("loads");
     let q = &ws.data_quality.files["events"];
     assert_eq!(q.rejected, 1);
     assert_eq!(q.rejections[0].lines, vec![2]);
@@ -123,19 +252,32 @@ fn before_creation_policy_reject() {
 fn missing_required_column_is_fatal_and_named() {
     let mut loader = Loader::new(Framework::default());
     let err = loader
-        .add(FileKind::Events, "events.csv", Format::Csv, &b"lead_id,timestamp,type,channel\nL1,2026-01-01,x,y\n"[..])
+        .add(
+            FileKind::Events,
+            "events.csv",
+            Format::Csv,
+            &b"lead_id,timestamp,type,channel\nL1,2026-01-01,x,y\n"[..],
+        )
         .expect_err("ts is required");
     assert_eq!(
         err,
-        IngestError::MissingColumn { file: "events.csv".into(), column: "ts".into(), found: "lead_id, timestamp, type, channel".into() }
+        IngestError::MissingColumn {
+            file: "events.csv".into(),
+            column: "ts".into(),
+            found: "lead_id, timestamp, type, channel".into()
+        }
     );
     assert_eq!(Error::from(err).code(), "missing_column");
 }
 
 #[test]
 fn no_leads_file_is_fatal() {
-    let err = baton_core::load_from_memory(Framework::default(), [("events.csv", &b"lead_id,ts,type,channel\n"[..])], &NoTexts)
-        .expect_err("leads are required");
+    let err = baton_core::load_from_memory(
+        Framework::default(),
+        [("events.csv", &b"lead_id,ts,type,channel\n"[..])],
+        &NoTexts,
+    )
+    .expect_err("leads are required");
     assert_eq!(err, Error::Ingest(IngestError::NoLeads));
 }
 
@@ -143,25 +285,52 @@ fn no_leads_file_is_fatal() {
 fn invalid_utf8_and_bad_json_lines_are_malformed_rows() {
     let leads: &[u8] = b"lead_id,created_at,company\nL1,2026-01-01T00:00:00Z,Caf\xe9\nL2,2026-01-01T00:00:00Z,Ok\n";
     let events: &[u8] = b"{\"lead_id\":\"L2\",\"ts\":\"2026-01-02T00:00:00Z\",\"type\":\"call\",\"channel\":\"phone\",\"team\":\"sales\"}\n{not json\n\n{\"lead_id\":\"L2\",\"ts\":\"2026-01-03T00:00:00Z\",\"type\":\"call\"}\n";
-    let ws = baton_core::load_from_memory(Framework::default(), [("leads.csv", leads), ("events.ndjson", events)], &NoTexts).expect("loads");
+    let ws = baton_core::load_from_memory(
+        Framework::default(),
+        [("leads.csv", leads), ("events.ndjson", events)],
+        &NoTexts,
+    )
+    .expect("loads");
     let l = &ws.data_quality.files["leads"];
-    assert_eq!((l.rejected, l.rejections[0].lines.clone(), l.rejections[0].field.as_str()), (1, vec![2], "company"));
+    assert_eq!(
+        (
+            l.rejected,
+            l.rejections[0].lines.clone(),
+            l.rejections[0].field.as_str()
+        ),
+        (1, vec![2], "company")
+    );
     let e = &ws.data_quality.files["events"];
     assert_eq!(e.format, "ndjson");
     assert_eq!(e.rows, 3, "the blank line is not a row");
-    let malformed = e.rejections.iter().find(|f| f.reason == baton_core::quality::Reason::MalformedRow).expect("bad json");
+    let malformed = e
+        .rejections
+        .iter()
+        .find(|f| f.reason == baton_core::quality::Reason::MalformedRow)
+        .expect("bad json");
     assert_eq!(malformed.lines, vec![2]);
-    let missing = e.rejections.iter().find(|f| f.reason == baton_core::quality::Reason::EmptyRequiredField).expect("no channel");
-    assert_eq!((missing.field.as_str(), missing.lines.clone()), ("channel", vec![4]));
+    let missing = e
+        .rejections
+        .iter()
+        .find(|f| f.reason == baton_core::quality::Reason::EmptyRequiredField)
+        .expect("no channel");
+    assert_eq!(
+        (missing.field.as_str(), missing.lines.clone()),
+        ("channel", vec![4])
+    );
     assert_eq!(ws.events.len(), 1);
 }
 
 #[test]
 fn config_errors_name_key_and_line() {
-    let err = Framework::from_toml("baton.toml", "[lifecycle]\nstages = [\"lead\", \"mql\"]\nmarketing = [\"lead\", \"mqll\"]\n")
-        .expect_err("mqll is not a stage");
+    let err = Framework::from_toml(
+        "baton.toml",
+        "[lifecycle]\nstages = [\"lead\", \"mql\"]\nmarketing = [\"lead\", \"mqll\"]\n",
+    )
+    .expect_err("mqll is not a stage");
     assert_eq!((err.key.as_str(), err.line), ("lifecycle.marketing", 3));
-    let err = Framework::from_toml("baton.toml", "[calendar]\ndays = [\"mon\", \"funday\"]\n").expect_err("bad day");
+    let err = Framework::from_toml("baton.toml", "[calendar]\ndays = [\"mon\", \"funday\"]\n")
+        .expect_err("bad day");
     assert_eq!((err.key.as_str(), err.line), ("calendar.days", 2));
     let err = Framework::from_toml("baton.toml", "[[scoring.rules]]\nname = \"x\"\nkind = \"fit\"\npoints = \"ten\"\nwhen = { fact = \"a\", operator = \"eq\", value = 1 }\n")
         .expect_err("points must be a number");

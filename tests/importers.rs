@@ -10,8 +10,12 @@ fn read(dir: &std::path::Path, name: &str) -> String {
 #[test]
 fn hubspot_export_maps_onto_canonical_files() {
     let out = tempfile::tempdir().expect("tmp");
-    let summary = baton::import::hubspot::import_with_zone(&fixtures().join("hubspot"), out.path(), "America/New_York")
-        .expect("imports");
+    let summary = baton::import::hubspot::import_with_zone(
+        &fixtures().join("hubspot"),
+        out.path(),
+        "America/New_York",
+    )
+    .expect("imports");
     // Naive HubSpot dates are portal-local: 09:15 EST = 14:15Z; after 10 March, EDT (-4).
     assert_eq!(
         read(out.path(), "leads.csv"),
@@ -54,7 +58,14 @@ fn hubspot_export_maps_onto_canonical_files() {
     // What analysis makes of it: the unreadable date and the deal without a contact are reported.
     let report = baton::analyze_dir(out.path(), None, true).expect("analyses");
     let dq = &report.data_quality;
-    assert_eq!((report.summary.leads, report.summary.deals, report.summary.events), (3, 2, 4));
+    assert_eq!(
+        (
+            report.summary.leads,
+            report.summary.deals,
+            report.summary.events
+        ),
+        (3, 2, 4)
+    );
     assert_eq!(dq.files["leads"].rejections[0].lines, vec![5]);
     assert_eq!(dq.files["deals"].rejections[0].lines, vec![3]);
 }
@@ -70,14 +81,21 @@ fn hubspot_internal_names_work_too() {
     .expect("write");
     let out = tempfile::tempdir().expect("tmp");
     baton::import::hubspot::import(export.path(), out.path()).expect("imports");
-    assert_eq!(read(out.path(), "leads.csv"), "lead_id,created_at,source,lifecycle_stage\n7,2024-01-02T10:00:00Z,REFERRALS,marketingqualifiedlead\n");
-    assert_eq!(read(out.path(), "stages.csv"), "lead_id,ts,stage,reason,actor\n7,2024-01-03T10:00:00Z,mql,,hubspot\n");
+    assert_eq!(
+        read(out.path(), "leads.csv"),
+        "lead_id,created_at,source,lifecycle_stage\n7,2024-01-02T10:00:00Z,REFERRALS,marketingqualifiedlead\n"
+    );
+    assert_eq!(
+        read(out.path(), "stages.csv"),
+        "lead_id,ts,stage,reason,actor\n7,2024-01-03T10:00:00Z,mql,,hubspot\n"
+    );
 }
 
 #[test]
 fn salesforce_export_maps_onto_canonical_files() {
     let out = tempfile::tempdir().expect("tmp");
-    let summary = baton::import::salesforce::import(&fixtures().join("salesforce"), out.path()).expect("imports");
+    let summary = baton::import::salesforce::import(&fixtures().join("salesforce"), out.path())
+        .expect("imports");
     assert_eq!(
         read(out.path(), "leads.csv"),
         "lead_id,created_at,source,company,title,industry,employees,country,owner,status,is_converted,firstname,lastname\n\
@@ -122,7 +140,10 @@ fn salesforce_export_maps_onto_canonical_files() {
     assert!(summary.to_string().contains("lead status \"Parked\""));
     let report = baton::analyze_dir(out.path(), None, true).expect("analyses");
     let stages = &report.data_quality.files["stages"];
-    assert_eq!((stages.rejected, stages.rejections[0].lines.clone()), (1, vec![12]));
+    assert_eq!(
+        (stages.rejected, stages.rejections[0].lines.clone()),
+        (1, vec![12])
+    );
 }
 
 #[test]

@@ -43,7 +43,10 @@ fn shuffled_files(dir: &Path, seed: u64) -> Vec<(String, Vec<u8>)> {
                 out.push_str(l);
                 out.push('\n');
             }
-            (p.file_name().expect("name").to_string_lossy().to_string(), out.into_bytes())
+            (
+                p.file_name().expect("name").to_string_lossy().to_string(),
+                out.into_bytes(),
+            )
         })
         .collect();
     rng.shuffle(&mut files);
@@ -53,7 +56,12 @@ fn shuffled_files(dir: &Path, seed: u64) -> Vec<(String, Vec<u8>)> {
 fn load(dir: &Path, files: &[(String, Vec<u8>)]) -> Workspace {
     let toml = std::fs::read_to_string(dir.join("baton.toml")).expect("toml");
     let fw = Framework::from_toml("baton.toml", &toml).expect("config");
-    load_from_memory(fw, files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), &NoTexts).expect("loads")
+    load_from_memory(
+        fw,
+        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        &NoTexts,
+    )
+    .expect("loads")
 }
 
 fn report_json(ws: &Workspace) -> String {
@@ -68,13 +76,31 @@ fn tables(ws: &Workspace) -> String {
         s += &format!("{} {}\n", ws.text(l.id), l.created_at);
     }
     for a in &ws.attributes {
-        s += &format!("{} {:?}\n", a.name, (0..ws.leads.len() as u32).map(|i| format!("{:?}", a.values.get(i))).collect::<Vec<_>>());
+        s += &format!(
+            "{} {:?}\n",
+            a.name,
+            (0..ws.leads.len() as u32)
+                .map(|i| format!("{:?}", a.values.get(i)))
+                .collect::<Vec<_>>()
+        );
     }
     for e in &ws.events {
-        s += &format!("{} {} {} {} {:?}\n", ws.text(ws.leads[e.lead as usize].id), e.ts, ws.text(e.kind), ws.text(e.channel), e.team);
+        s += &format!(
+            "{} {} {} {} {:?}\n",
+            ws.text(ws.leads[e.lead as usize].id),
+            e.ts,
+            ws.text(e.kind),
+            ws.text(e.channel),
+            e.team
+        );
     }
     for st in &ws.stages {
-        s += &format!("{} {} {}\n", ws.text(ws.leads[st.lead as usize].id), st.ts, ws.stage_names[st.stage as usize]);
+        s += &format!(
+            "{} {} {}\n",
+            ws.text(ws.leads[st.lead as usize].id),
+            st.ts,
+            ws.stage_names[st.stage as usize]
+        );
     }
     for d in &ws.deals {
         s += &format!("{} {:?} {:?}\n", ws.text(d.id), d.status, d.amount);
@@ -85,11 +111,28 @@ fn tables(ws: &Workspace) -> String {
 #[test]
 fn generated_workspace_is_order_independent() {
     let dir = tempfile::tempdir().expect("tmp");
-    generate(&GenOptions { leads: 400, seed: 11, ..GenOptions::default() }, dir.path()).expect("gen");
-    let original = load(dir.path(), &shuffled_files(dir.path(), 0).into_iter().collect::<Vec<_>>());
+    generate(
+        &GenOptions {
+            leads: 400,
+            seed: 11,
+            ..GenOptions::default()
+        },
+        dir.path(),
+    )
+    .expect("gen");
+    let original = load(
+        dir.path(),
+        &shuffled_files(dir.path(), 0)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    );
     for seed in [1, 2, 3] {
         let shuffled = load(dir.path(), &shuffled_files(dir.path(), seed));
-        assert_eq!(report_json(&original), report_json(&shuffled), "seed {seed}");
+        assert_eq!(
+            report_json(&original),
+            report_json(&shuffled),
+            "seed {seed}"
+        );
         assert_eq!(tables(&original), tables(&shuffled), "seed {seed}");
     }
     // And through the CLI's folder loader.
@@ -102,7 +145,11 @@ fn dirty_workspace_is_order_independent_but_for_line_numbers() {
     let dir = fixtures().join("dirty");
     let strip = |ws: &Workspace| {
         let mut v: serde_json::Value = serde_json::from_str(&report_json(ws)).expect("json");
-        for file in v["data_quality"]["files"].as_object_mut().expect("files").values_mut() {
+        for file in v["data_quality"]["files"]
+            .as_object_mut()
+            .expect("files")
+            .values_mut()
+        {
             for list in ["rejections", "warnings"] {
                 for f in file[list].as_array_mut().expect("list") {
                     f["lines"] = serde_json::Value::Null;

@@ -126,7 +126,9 @@ pub struct Calendar {
 impl Default for Calendar {
     fn default() -> Self {
         Self {
-            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
             hours: vec!["09:00".into(), "17:00".into()],
             holidays: Vec::new(),
         }
@@ -549,10 +551,14 @@ impl Framework {
         if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
             return Err(err(
                 "attribution.conversion",
-                format!("expected \"won\" or one of lifecycle.stages {:?}, got {conv:?}", lc.stages),
+                format!(
+                    "expected \"won\" or one of lifecycle.stages {:?}, got {conv:?}",
+                    lc.stages
+                ),
             ));
         }
-        if !(config.attribution.half_life_days.is_finite() && config.attribution.half_life_days > 0.0)
+        if !(config.attribution.half_life_days.is_finite()
+            && config.attribution.half_life_days > 0.0)
         {
             return Err(err(
                 "attribution.half_life_days",
@@ -574,7 +580,10 @@ impl Framework {
             {
                 return Err(err(
                     &format!("scoring.rules.{i}.half_life_days"),
-                    format!("rule {:?}: half-life must be a positive number of days", rule.name),
+                    format!(
+                        "rule {:?}: half-life must be a positive number of days",
+                        rule.name
+                    ),
                 ));
             }
         }

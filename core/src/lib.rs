@@ -31,7 +31,9 @@ pub enum Error {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// A file name that is not a workspace file.
-    #[error("{0}: not a workspace file (expected leads, events, stages, deals, assets or feedback, as .csv, .ndjson or .jsonl)")]
+    #[error(
+        "{0}: not a workspace file (expected leads, events, stages, deals, assets or feedback, as .csv, .ndjson or .jsonl)"
+    )]
     UnknownFile(String),
     /// A time given by the caller could not be read.
     #[error("{what}: {text:?} is not an RFC 3339 timestamp")]

@@ -218,9 +218,21 @@ impl AttrColumn {
     pub fn get(&self, lead: LeadIx) -> AttrValue {
         let i = lead as usize;
         match self {
-            AttrColumn::Number(v) => v.get(i).copied().flatten().map_or(AttrValue::Missing, AttrValue::Number),
-            AttrColumn::Bool(v) => v.get(i).copied().flatten().map_or(AttrValue::Missing, AttrValue::Bool),
-            AttrColumn::Text(v) => v.get(i).copied().flatten().map_or(AttrValue::Missing, AttrValue::Text),
+            AttrColumn::Number(v) => v
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(AttrValue::Missing, AttrValue::Number),
+            AttrColumn::Bool(v) => v
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(AttrValue::Missing, AttrValue::Bool),
+            AttrColumn::Text(v) => v
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(AttrValue::Missing, AttrValue::Text),
         }
     }
 }
@@ -303,7 +315,12 @@ impl Workspace {
             .flat_map(|d| [Some(d.created_at), d.closed_at])
             .flatten();
         let feedback = self.feedback.iter().map(|f| f.ts);
-        leads.chain(events).chain(stages).chain(deals).chain(feedback).max()
+        leads
+            .chain(events)
+            .chain(stages)
+            .chain(deals)
+            .chain(feedback)
+            .max()
     }
 
     /// The earliest timestamp anywhere in the data.

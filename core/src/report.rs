@@ -126,7 +126,8 @@ pub fn analyze(workspace: &Workspace, as_of: Instant) -> Report {
 impl Report {
     /// The report as pretty JSON with a trailing newline (byte-identical for identical input).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         s.push('\n');
         s
     }

@@ -67,7 +67,9 @@ enum Command {
         quiet: bool,
     },
     /// Convert a CRM export folder into a Baton workspace.
-    #[command(after_help = "Example: baton import hubspot ~/Downloads/hubspot-export --out my-workspace")]
+    #[command(
+        after_help = "Example: baton import hubspot ~/Downloads/hubspot-export --out my-workspace"
+    )]
     Import {
         /// Which CRM the export comes from.
         crm: Crm,
@@ -113,10 +115,13 @@ fn run(cli: Cli) -> Result<(), HostError> {
             as_of,
             quiet,
         } => {
-            let report = baton::analyze_dir(&workspace, as_of.as_deref(), quiet).map_err(|e| match e {
-                HostError::Core(core) => HostError::Input(format!("in workspace {}: {core}", workspace.display())),
-                other => other,
-            })?;
+            let report =
+                baton::analyze_dir(&workspace, as_of.as_deref(), quiet).map_err(|e| match e {
+                    HostError::Core(core) => {
+                        HostError::Input(format!("in workspace {}: {core}", workspace.display()))
+                    }
+                    other => other,
+                })?;
             baton::output::write_report(&report, &out)?;
             if !quiet {
                 print!("{}", baton::output::summary(&report));
@@ -134,11 +139,13 @@ fn run(cli: Cli) -> Result<(), HostError> {
             error_rate,
             quiet,
         } => {
-            let start = start
-                .parse()
-                .map_err(|_| HostError::Input(format!("--start {start:?} is not a date YYYY-MM-DD")))?;
+            let start = start.parse().map_err(|_| {
+                HostError::Input(format!("--start {start:?} is not a date YYYY-MM-DD"))
+            })?;
             if !(0.0..=1.0).contains(&error_rate) {
-                return Err(HostError::Input("--error-rate is a share between 0 and 1".into()));
+                return Err(HostError::Input(
+                    "--error-rate is a share between 0 and 1".into(),
+                ));
             }
             let options = GenOptions {
                 leads,
@@ -172,7 +179,9 @@ fn run(cli: Cli) -> Result<(), HostError> {
             timezone,
         } => {
             let summary = match crm {
-                Crm::Hubspot => baton::import::hubspot::import_with_zone(&export_dir, &out, &timezone)?,
+                Crm::Hubspot => {
+                    baton::import::hubspot::import_with_zone(&export_dir, &out, &timezone)?
+                }
                 Crm::Salesforce => baton::import::salesforce::import(&export_dir, &out)?,
             };
             print!("{summary}");

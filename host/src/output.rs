@@ -25,7 +25,14 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(
         text,
         "{}: {} leads, {} events, {} stage entries, {} deals, {} assets, {} feedback (as of {})",
-        report.workspace.name, s.leads, s.events, s.stage_entries, s.deals, s.assets, s.feedback, report.as_of
+        report.workspace.name,
+        s.leads,
+        s.events,
+        s.stage_entries,
+        s.deals,
+        s.assets,
+        s.feedback,
+        report.as_of
     );
     let _ = writeln!(
         text,
@@ -68,7 +75,10 @@ pub fn markdown(report: &Report) -> String {
         report.as_of, report.workspace.timezone, report.workspace.currency
     );
     let _ = writeln!(md, "## What was loaded\n");
-    let _ = writeln!(md, "| leads | events | stage entries | deals | assets | feedback |");
+    let _ = writeln!(
+        md,
+        "| leads | events | stage entries | deals | assets | feedback |"
+    );
     let _ = writeln!(md, "| ---: | ---: | ---: | ---: | ---: | ---: |");
     let _ = writeln!(
         md,
@@ -106,7 +116,10 @@ pub fn markdown(report: &Report) -> String {
         })
         .collect();
     if !findings.is_empty() {
-        let _ = writeln!(md, "\n| file | what | reason | field | rows | first lines | example |");
+        let _ = writeln!(
+            md,
+            "\n| file | what | reason | field | rows | first lines | example |"
+        );
         let _ = writeln!(md, "| --- | --- | --- | --- | ---: | --- | --- |");
         for (file, what, f) in findings {
             let lines: Vec<String> = f.lines.iter().map(u64::to_string).collect();

@@ -33,7 +33,10 @@ impl TextSource for DirTexts {
                 "{path}: asset paths must stay inside the workspace (no absolute paths or `..`)"
             ));
         }
-        std::fs::read_to_string(self.root.join(rel)).map_err(|e| format!("{path}: {e}"))
+        std::fs::read_to_string(self.root.join(rel)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("{path}: no such file in the workspace"),
+            _ => format!("{path}: {e}"),
+        })
     }
 }
 
@@ -112,7 +115,9 @@ pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let Some((kind, format)) = classify_file(&name) else { continue };
+        let Some((kind, format)) = classify_file(&name) else {
+            continue;
+        };
         bar.set_message(name.clone());
         let file = File::open(path).map_err(|e| HostError::io(path, e))?;
         if let Ok(meta) = file.metadata() {

@@ -4,7 +4,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Col, Resolved, Resolver, Row, warn_adjustment};
 use crate::config::Framework;
-use crate::model::{Event, FeedbackKind, Feedback, StageEntry, Team};
+use crate::model::{Event, Feedback, FeedbackKind, StageEntry, Team};
 use crate::quality::{Reason, Tally};
 use crate::symbols::{Remap, Sym};
 use crate::time::LocalAdjustment;
@@ -55,11 +55,21 @@ impl ActivityRows {
     }
 
     pub(super) fn read_event(&mut self, row: &mut Row<'_>) {
-        let Some(lead) = row.required_sym(&E_LEAD) else { return };
-        let Some((ts, adjustment)) = row.required_time(&E_TS) else { return };
-        let Some(kind) = row.required_sym(&E_TYPE) else { return };
-        let Some(channel) = row.required_sym(&E_CHANNEL) else { return };
-        let Some(team_text) = row.text(&E_TEAM) else { return };
+        let Some(lead) = row.required_sym(&E_LEAD) else {
+            return;
+        };
+        let Some((ts, adjustment)) = row.required_time(&E_TS) else {
+            return;
+        };
+        let Some(kind) = row.required_sym(&E_TYPE) else {
+            return;
+        };
+        let Some(channel) = row.required_sym(&E_CHANNEL) else {
+            return;
+        };
+        let Some(team_text) = row.text(&E_TEAM) else {
+            return;
+        };
         let team = if team_text.is_empty() {
             None
         } else {
@@ -72,9 +82,15 @@ impl ActivityRows {
                 }
             }
         };
-        let Some(campaign) = row.optional_sym(&E_CAMPAIGN) else { return };
-        let Some(asset) = row.optional_sym(&E_ASSET) else { return };
-        let Some(event_id) = row.text(&E_ID) else { return };
+        let Some(campaign) = row.optional_sym(&E_CAMPAIGN) else {
+            return;
+        };
+        let Some(asset) = row.optional_sym(&E_ASSET) else {
+            return;
+        };
+        let Some(event_id) = row.text(&E_ID) else {
+            return;
+        };
         let index = self.events.len() as u32;
         if !event_id.is_empty() {
             match self.event_ids.get(event_id) {
@@ -100,9 +116,15 @@ impl ActivityRows {
     }
 
     pub(super) fn read_stage(&mut self, row: &mut Row<'_>, framework: &Framework) {
-        let Some(lead) = row.required_sym(&S_LEAD) else { return };
-        let Some((ts, adjustment)) = row.required_time(&S_TS) else { return };
-        let Some(stage_text) = row.required(&S_STAGE) else { return };
+        let Some(lead) = row.required_sym(&S_LEAD) else {
+            return;
+        };
+        let Some((ts, adjustment)) = row.required_time(&S_TS) else {
+            return;
+        };
+        let Some(stage_text) = row.required(&S_STAGE) else {
+            return;
+        };
         let lifecycle = &framework.config.lifecycle;
         let Some(stage) = lifecycle
             .stages
@@ -117,8 +139,12 @@ impl ActivityRows {
             row.reject(Reason::UnknownStage, &S_STAGE, &example);
             return;
         };
-        let Some(reason) = row.optional_sym(&S_REASON) else { return };
-        let Some(actor) = row.optional_sym(&S_ACTOR) else { return };
+        let Some(reason) = row.optional_sym(&S_REASON) else {
+            return;
+        };
+        let Some(actor) = row.optional_sym(&S_ACTOR) else {
+            return;
+        };
         self.stages.push((
             StageEntry {
                 ts,
@@ -133,9 +159,15 @@ impl ActivityRows {
     }
 
     pub(super) fn read_feedback(&mut self, row: &mut Row<'_>) {
-        let Some(lead) = row.required_sym(&F_LEAD) else { return };
-        let Some((ts, adjustment)) = row.required_time(&F_TS) else { return };
-        let Some(kind_text) = row.required(&F_KIND) else { return };
+        let Some(lead) = row.required_sym(&F_LEAD) else {
+            return;
+        };
+        let Some((ts, adjustment)) = row.required_time(&F_TS) else {
+            return;
+        };
+        let Some(kind_text) = row.required(&F_KIND) else {
+            return;
+        };
         let kind = match kind_text.to_ascii_lowercase().as_str() {
             "nps" => FeedbackKind::Nps,
             "csat" => FeedbackKind::Csat,
@@ -146,7 +178,9 @@ impl ActivityRows {
                 return;
             }
         };
-        let Some(score) = row.number(&F_SCORE) else { return };
+        let Some(score) = row.number(&F_SCORE) else {
+            return;
+        };
         let range = match kind {
             FeedbackKind::Nps => Some(0.0..=10.0),
             FeedbackKind::Csat => Some(1.0..=5.0),
@@ -155,7 +189,11 @@ impl ActivityRows {
         if let Some(range) = range {
             match score {
                 None => {
-                    row.reject(Reason::EmptyRequiredField, &F_SCORE, "nps and csat need a score");
+                    row.reject(
+                        Reason::EmptyRequiredField,
+                        &F_SCORE,
+                        "nps and csat need a score",
+                    );
                     return;
                 }
                 Some(s) if !range.contains(&s) => {
@@ -170,7 +208,9 @@ impl ActivityRows {
                 Some(_) => {}
             }
         }
-        let Some(text) = row.text(&F_TEXT) else { return };
+        let Some(text) = row.text(&F_TEXT) else {
+            return;
+        };
         let text = (!text.is_empty()).then(|| text.to_string());
         self.feedback.push((
             Feedback {
@@ -206,16 +246,24 @@ impl ActivityRows {
         let mut dropped = vec![false; self.events.len()];
         let mut groups: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for &(first, other) in &self.event_id_repeats {
-            groups.entry(first).or_insert_with(|| vec![first]).push(other);
+            groups
+                .entry(first)
+                .or_insert_with(|| vec![first])
+                .push(other);
         }
         drop(self.event_ids);
         for (_, members) in groups {
             let key = |i: u32| event_key(&self.events[i as usize]);
-            let Some(&winner) = members.iter().min_by_key(|&&i| key(i)) else { continue };
+            let Some(&winner) = members.iter().min_by_key(|&&i| key(i)) else {
+                continue;
+            };
             for &m in &members {
                 if m != winner {
                     dropped[m as usize] = true;
-                    let example = format!("event_id repeats line {}", self.event_lines[winner as usize]);
+                    let example = format!(
+                        "event_id repeats line {}",
+                        self.event_lines[winner as usize]
+                    );
                     let line = u64::from(self.event_lines[m as usize]);
                     event_tally.reject(Reason::DuplicateId, "event_id", line, &example);
                 }
@@ -240,14 +288,29 @@ impl ActivityRows {
                 Resolved::Lead(ix, early) => {
                     e.lead = ix;
                     if early {
-                        event_tally.warn(Reason::BeforeLeadCreated, "ts", line, "event dated before the lead's created_at");
+                        event_tally.warn(
+                            Reason::BeforeLeadCreated,
+                            "ts",
+                            line,
+                            "event dated before the lead's created_at",
+                        );
                     }
                     if let (Some(ids), Some(asset)) = (asset_ids, e.asset)
                         && !ids.contains(&asset)
                     {
-                        event_tally.warn(Reason::UnknownAsset, "asset_id", line, "asset_id not in assets");
+                        event_tally.warn(
+                            Reason::UnknownAsset,
+                            "asset_id",
+                            line,
+                            "asset_id not in assets",
+                        );
                     }
-                    warn_adjustment(event_tally, self.event_adjustments.get(&line).copied(), "ts", line);
+                    warn_adjustment(
+                        event_tally,
+                        self.event_adjustments.get(&line).copied(),
+                        "ts",
+                        line,
+                    );
                     true
                 }
             }
@@ -262,19 +325,29 @@ impl ActivityRows {
             event_start.push(k as u32);
         }
 
-                let mut stages: Vec<StageEntry> = Vec::with_capacity(self.stages.len());
+        let mut stages: Vec<StageEntry> = Vec::with_capacity(self.stages.len());
         for (mut s, adj) in self.stages {
             s.reason = remap.map_opt(s.reason);
             s.actor = remap.map_opt(s.actor);
             match resolver.resolve(sym(s.lead), s.ts) {
                 Resolved::Rejected(reason) => {
                     let example = resolver.example(reason, sym(s.lead));
-                    stage_tally.reject(reason, field_of(reason, "lead_id", "ts"), u64::from(s.line), &example);
+                    stage_tally.reject(
+                        reason,
+                        field_of(reason, "lead_id", "ts"),
+                        u64::from(s.line),
+                        &example,
+                    );
                 }
                 Resolved::Lead(ix, early) => {
                     s.lead = ix;
                     if early {
-                        stage_tally.warn(Reason::BeforeLeadCreated, "ts", u64::from(s.line), "stage entry dated before the lead's created_at");
+                        stage_tally.warn(
+                            Reason::BeforeLeadCreated,
+                            "ts",
+                            u64::from(s.line),
+                            "stage entry dated before the lead's created_at",
+                        );
                     }
                     warn_adjustment(stage_tally, adj, "ts", u64::from(s.line));
                     stages.push(s);
@@ -288,12 +361,22 @@ impl ActivityRows {
             match resolver.resolve(sym(f.lead), f.ts) {
                 Resolved::Rejected(reason) => {
                     let example = resolver.example(reason, sym(f.lead));
-                    feedback_tally.reject(reason, field_of(reason, "lead_id", "ts"), f.line, &example);
+                    feedback_tally.reject(
+                        reason,
+                        field_of(reason, "lead_id", "ts"),
+                        f.line,
+                        &example,
+                    );
                 }
                 Resolved::Lead(ix, early) => {
                     f.lead = ix;
                     if early {
-                        feedback_tally.warn(Reason::BeforeLeadCreated, "ts", f.line, "feedback dated before the lead's created_at");
+                        feedback_tally.warn(
+                            Reason::BeforeLeadCreated,
+                            "ts",
+                            f.line,
+                            "feedback dated before the lead's created_at",
+                        );
                     }
                     warn_adjustment(feedback_tally, adj, "ts", f.line);
                     feedback.push(f);
@@ -303,7 +386,11 @@ impl ActivityRows {
         feedback.sort_unstable_by(|a, b| {
             (a.lead, a.ts, a.kind)
                 .cmp(&(b.lead, b.ts, b.kind))
-                .then(a.score.partial_cmp(&b.score).unwrap_or(std::cmp::Ordering::Equal))
+                .then(
+                    a.score
+                        .partial_cmp(&b.score)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                )
                 .then_with(|| a.text.cmp(&b.text))
         });
         (self.events, event_start, stages, feedback)
@@ -312,7 +399,17 @@ impl ActivityRows {
 
 /// The canonical sort key of an event (everything but its line).
 #[allow(clippy::type_complexity)]
-fn event_key(e: &Event) -> (u32, crate::time::Instant, Sym, Sym, Option<Team>, Option<Sym>, Option<Sym>) {
+fn event_key(
+    e: &Event,
+) -> (
+    u32,
+    crate::time::Instant,
+    Sym,
+    Sym,
+    Option<Team>,
+    Option<Sym>,
+    Option<Sym>,
+) {
     (e.lead, e.ts, e.kind, e.channel, e.team, e.campaign, e.asset)
 }
 

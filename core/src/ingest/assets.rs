@@ -22,18 +22,30 @@ pub(super) struct AssetRows {
 
 impl AssetRows {
     pub(super) fn read(&mut self, row: &mut Row<'_>) {
-        let Some(id) = row.required_sym(&ASSET_ID) else { return };
-        let Some(title) = row.required(&TITLE) else { return };
+        let Some(id) = row.required_sym(&ASSET_ID) else {
+            return;
+        };
+        let Some(title) = row.required(&TITLE) else {
+            return;
+        };
         let title = title.to_string();
-        let Some(team_text) = row.required(&OWNER_TEAM) else { return };
+        let Some(team_text) = row.required(&OWNER_TEAM) else {
+            return;
+        };
         let Some(owner_team) = Team::parse(team_text) else {
             let example = format!("{team_text:?}: expected marketing, sales or cs");
             row.reject(Reason::InvalidValue, &OWNER_TEAM, &example);
             return;
         };
-        let Some(kind) = row.optional_sym(&KIND) else { return };
-        let Some(stage) = row.optional_sym(&STAGE) else { return };
-        let Some(persona) = row.optional_sym(&PERSONA) else { return };
+        let Some(kind) = row.optional_sym(&KIND) else {
+            return;
+        };
+        let Some(stage) = row.optional_sym(&STAGE) else {
+            return;
+        };
+        let Some(persona) = row.optional_sym(&PERSONA) else {
+            return;
+        };
         let Some(body) = row.text(&BODY) else { return };
         let body = body.to_string();
         let Some(path) = row.text(&PATH) else { return };
@@ -54,7 +66,12 @@ impl AssetRows {
     }
 
     /// Loads file bodies, resolves repeated ids (the row whose content sorts first is kept).
-    pub(super) fn finish(self, remap: &Remap, texts: &dyn TextSource, tally: &mut Tally) -> Vec<Asset> {
+    pub(super) fn finish(
+        self,
+        remap: &Remap,
+        texts: &dyn TextSource,
+        tally: &mut Tally,
+    ) -> Vec<Asset> {
         let mut rows = self.rows;
         for (a, _) in &mut rows {
             a.id = remap.map(a.id);
@@ -63,8 +80,26 @@ impl AssetRows {
             a.persona = remap.map_opt(a.persona);
         }
         rows.sort_unstable_by(|(a, pa), (b, pb)| {
-            (a.id, &a.title, a.owner_team, a.kind, a.stage, a.persona, &a.body, pa)
-                .cmp(&(b.id, &b.title, b.owner_team, b.kind, b.stage, b.persona, &b.body, pb))
+            (
+                a.id,
+                &a.title,
+                a.owner_team,
+                a.kind,
+                a.stage,
+                a.persona,
+                &a.body,
+                pa,
+            )
+                .cmp(&(
+                    b.id,
+                    &b.title,
+                    b.owner_team,
+                    b.kind,
+                    b.stage,
+                    b.persona,
+                    &b.body,
+                    pb,
+                ))
         });
         let mut assets: Vec<Asset> = Vec::with_capacity(rows.len());
         let mut last: Option<(Sym, u64)> = None;
@@ -72,7 +107,12 @@ impl AssetRows {
             if let Some((id, line)) = last
                 && id == a.id
             {
-                tally.reject(Reason::DuplicateId, "asset_id", a.line, &format!("asset_id repeats line {line}"));
+                tally.reject(
+                    Reason::DuplicateId,
+                    "asset_id",
+                    a.line,
+                    &format!("asset_id repeats line {line}"),
+                );
                 continue;
             }
             last = Some((a.id, a.line));

@@ -23,15 +23,23 @@ pub(super) struct DealRows {
 
 impl DealRows {
     pub(super) fn read(&mut self, row: &mut Row<'_>, currency: &str) {
-        let Some(id) = row.required_sym(&DEAL_ID) else { return };
-        let Some(lead_text) = row.text(&LEAD_ID) else { return };
+        let Some(id) = row.required_sym(&DEAL_ID) else {
+            return;
+        };
+        let Some(lead_text) = row.text(&LEAD_ID) else {
+            return;
+        };
         if lead_text.is_empty() {
             row.reject(Reason::DealWithoutLead, &LEAD_ID, "deal has no lead_id");
             return;
         }
         let lead = row.symbols.intern(lead_text);
-        let Some((created_at, created_adj)) = row.required_time(&CREATED_AT) else { return };
-        let Some(status_text) = row.required(&STATUS) else { return };
+        let Some((created_at, created_adj)) = row.required_time(&CREATED_AT) else {
+            return;
+        };
+        let Some(status_text) = row.required(&STATUS) else {
+            return;
+        };
         let status = match status_text.to_ascii_lowercase().as_str() {
             "open" => DealStatus::Open,
             "won" => DealStatus::Won,
@@ -42,19 +50,29 @@ impl DealRows {
                 return;
             }
         };
-        let Some(closed) = row.optional_time(&CLOSED_AT) else { return };
+        let Some(closed) = row.optional_time(&CLOSED_AT) else {
+            return;
+        };
         if status != DealStatus::Open && closed.is_none() {
-            row.reject(Reason::MissingCloseDate, &CLOSED_AT, "a won or lost deal needs closed_at");
+            row.reject(
+                Reason::MissingCloseDate,
+                &CLOSED_AT,
+                "a won or lost deal needs closed_at",
+            );
             return;
         }
-        let Some(amount) = row.number(&AMOUNT) else { return };
+        let Some(amount) = row.number(&AMOUNT) else {
+            return;
+        };
         if let Some(a) = amount
             && a < 0.0
         {
             row.reject(Reason::OutOfRange, &AMOUNT, &format!("{a} is negative"));
             return;
         }
-        let Some(deal_currency) = row.text(&CURRENCY) else { return };
+        let Some(deal_currency) = row.text(&CURRENCY) else {
+            return;
+        };
         if !deal_currency.is_empty() && !deal_currency.eq_ignore_ascii_case(currency) {
             let example = format!(
                 "{deal_currency} is not the workspace currency {currency}; convert amounts before import"
@@ -62,11 +80,17 @@ impl DealRows {
             row.reject(Reason::CurrencyMismatch, &CURRENCY, &example);
             return;
         }
-        let Some(margin) = row.number(&MARGIN) else { return };
+        let Some(margin) = row.number(&MARGIN) else {
+            return;
+        };
         if let Some(m) = margin
             && !(0.0..=1.0).contains(&m)
         {
-            row.reject(Reason::OutOfRange, &MARGIN, &format!("{m} is not a fraction between 0 and 1"));
+            row.reject(
+                Reason::OutOfRange,
+                &MARGIN,
+                &format!("{m} is not a fraction between 0 and 1"),
+            );
             return;
         }
         self.rows.push((
@@ -85,7 +109,12 @@ impl DealRows {
     }
 
     /// Resolves leads and repeated deal ids (the row whose content sorts first is kept).
-    pub(super) fn finish(self, remap: &Remap, resolver: &Resolver<'_>, tally: &mut Tally) -> Vec<Deal> {
+    pub(super) fn finish(
+        self,
+        remap: &Remap,
+        resolver: &Resolver<'_>,
+        tally: &mut Tally,
+    ) -> Vec<Deal> {
         let mut rows = self.rows;
         for (d, _) in &mut rows {
             d.id = remap.map(d.id);
@@ -106,18 +135,32 @@ impl DealRows {
             let lead_sym = Sym::from_index(d.lead as usize);
             match resolver.resolve(lead_sym, d.created_at) {
                 Resolved::Rejected(reason) => {
-                    let field = if reason == Reason::UnknownLead { "lead_id" } else { "created_at" };
+                    let field = if reason == Reason::UnknownLead {
+                        "lead_id"
+                    } else {
+                        "created_at"
+                    };
                     tally.reject(reason, field, d.line, &resolver.example(reason, lead_sym));
                 }
                 Resolved::Lead(ix, early) => {
                     d.lead = ix;
                     if early {
-                        tally.warn(Reason::BeforeLeadCreated, "created_at", d.line, "deal created before its lead");
+                        tally.warn(
+                            Reason::BeforeLeadCreated,
+                            "created_at",
+                            d.line,
+                            "deal created before its lead",
+                        );
                     }
                     if let Some(c) = d.closed_at
                         && c < d.created_at
                     {
-                        tally.warn(Reason::ClosedBeforeCreated, "closed_at", d.line, "closed_at is before created_at");
+                        tally.warn(
+                            Reason::ClosedBeforeCreated,
+                            "closed_at",
+                            d.line,
+                            "closed_at is before created_at",
+                        );
                     }
                     warn_adjustment(tally, created_adj, "created_at", d.line);
                     warn_adjustment(tally, closed_adj, "closed_at", d.line);
@@ -132,6 +175,14 @@ impl DealRows {
 fn deal_cmp(a: &Deal, b: &Deal) -> std::cmp::Ordering {
     (a.id, a.created_at, a.lead, a.status, a.closed_at)
         .cmp(&(b.id, b.created_at, b.lead, b.status, b.closed_at))
-        .then(a.amount.partial_cmp(&b.amount).unwrap_or(std::cmp::Ordering::Equal))
-        .then(a.margin.partial_cmp(&b.margin).unwrap_or(std::cmp::Ordering::Equal))
+        .then(
+            a.amount
+                .partial_cmp(&b.amount)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+        .then(
+            a.margin
+                .partial_cmp(&b.margin)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
 }

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::{Col, Row, parse_number, warn_adjustment};
-use crate::model::{Attribute, AttrColumn, Lead};
+use crate::model::{AttrColumn, Attribute, Lead};
 use crate::quality::{Reason, Tally};
 use crate::symbols::{Remap, Sym, Symbols};
 use crate::time::{Instant, LocalAdjustment};
@@ -49,8 +49,12 @@ impl LeadRows {
                 None => "",
                 Some(Ok(t)) => t.trim(),
                 Some(Err(_)) => {
-                    row.tally
-                        .reject(Reason::MalformedRow, &self.names[column], row.line, "invalid UTF-8");
+                    row.tally.reject(
+                        Reason::MalformedRow,
+                        &self.names[column],
+                        row.line,
+                        "invalid UTF-8",
+                    );
                     return;
                 }
             };
@@ -161,7 +165,8 @@ impl LeadRows {
         let attributes = column_order
             .iter()
             .map(|&c| {
-                let values: Vec<Option<Sym>> = kept_rows.iter().map(|&i| self.values[c][i]).collect();
+                let values: Vec<Option<Sym>> =
+                    kept_rows.iter().map(|&i| self.values[c][i]).collect();
                 let lines: Vec<u64> = kept_rows.iter().map(|&i| self.rows[i].line).collect();
                 Attribute {
                     name: self.names[c].clone(),

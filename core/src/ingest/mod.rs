@@ -83,7 +83,13 @@ impl FileKind {
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
             FileKind::Leads => &[
-                "source", "company", "title", "industry", "employees", "country", "persona",
+                "source",
+                "company",
+                "title",
+                "industry",
+                "employees",
+                "country",
+                "persona",
                 "owner",
             ],
             FileKind::Events => &["team", "campaign", "asset_id", "event_id"],
@@ -150,7 +156,9 @@ pub struct NoTexts;
 
 impl TextSource for NoTexts {
     fn read_text(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: asset files are not available in this environment"))
+        Err(format!(
+            "{path}: asset files are not available in this environment"
+        ))
     }
 }
 
@@ -280,8 +288,7 @@ impl Loader {
         };
         let mut lead_tally = tally_of(FileKind::Leads);
         let (leads, attributes, lead_of_sym) =
-            self.leads
-                .finish(&remap, &self.symbols, &mut lead_tally);
+            self.leads.finish(&remap, &self.symbols, &mut lead_tally);
         let resolver = Resolver {
             symbols: &self.symbols,
             lead_of_sym: &lead_of_sym,
@@ -500,7 +507,12 @@ impl Resolver<'_> {
 }
 
 /// Records the DST warning of a row that was kept.
-pub(crate) fn warn_adjustment(tally: &mut Tally, adj: Option<LocalAdjustment>, field: &str, line: u64) {
+pub(crate) fn warn_adjustment(
+    tally: &mut Tally,
+    adj: Option<LocalAdjustment>,
+    field: &str,
+    line: u64,
+) {
     match adj {
         Some(LocalAdjustment::Gap) => tally.warn(
             Reason::LocalTimeInGap,
@@ -517,4 +529,3 @@ pub(crate) fn warn_adjustment(tally: &mut Tally, adj: Option<LocalAdjustment>, f
         None => {}
     }
 }
-

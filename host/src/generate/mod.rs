@@ -118,10 +118,38 @@ const COUNTRIES: &[(&str, f64)] = &[
     ("BR", 4.0),
 ];
 const PERSONAS: &[(&str, f64, f64, &[&str])] = &[
-    ("economic_buyer", 18.0, 1.35, &["VP Operations", "CFO", "Head of Revenue Operations", "COO"]),
-    ("champion", 27.0, 1.2, &["Operations Manager", "RevOps Lead", "Director of Sales Operations"]),
-    ("technical_evaluator", 22.0, 1.0, &["IT Manager", "Solutions Architect", "Head of IT"]),
-    ("end_user", 28.0, 0.7, &["Operations Analyst", "Sales Coordinator", "Marketing Specialist"]),
+    (
+        "economic_buyer",
+        18.0,
+        1.35,
+        &["VP Operations", "CFO", "Head of Revenue Operations", "COO"],
+    ),
+    (
+        "champion",
+        27.0,
+        1.2,
+        &[
+            "Operations Manager",
+            "RevOps Lead",
+            "Director of Sales Operations",
+        ],
+    ),
+    (
+        "technical_evaluator",
+        22.0,
+        1.0,
+        &["IT Manager", "Solutions Architect", "Head of IT"],
+    ),
+    (
+        "end_user",
+        28.0,
+        0.7,
+        &[
+            "Operations Analyst",
+            "Sales Coordinator",
+            "Marketing Specialist",
+        ],
+    ),
     ("student", 5.0, 0.1, &["Student", "Intern"]),
 ];
 /// Sales reps: (owner, mean business hours to first touch, share never touched).
@@ -147,7 +175,6 @@ const RECYCLE_REASONS: &[(&str, f64)] = &[
     ("not ready", 35.0),
     ("no response", 20.0),
 ];
-const LOST_REASONS: &[&str] = &["price", "competitor", "no decision", "timing"];
 const CAMPAIGNS: &[&str] = &[
     "q1_launch",
     "spring_webinar_series",
@@ -171,8 +198,17 @@ const MARKETING_TOUCHES: &[(&str, &str, f64, f64, bool)] = &[
 
 /// The holidays written into the generated `baton.toml` (US, 2026).
 pub const HOLIDAYS_2026: &[&str] = &[
-    "2026-01-01", "2026-01-19", "2026-02-16", "2026-05-25", "2026-06-19", "2026-07-03",
-    "2026-09-07", "2026-11-26", "2026-11-27", "2026-12-24", "2026-12-25",
+    "2026-01-01",
+    "2026-01-19",
+    "2026-02-16",
+    "2026-05-25",
+    "2026-06-19",
+    "2026-07-03",
+    "2026-09-07",
+    "2026-11-26",
+    "2026-11-27",
+    "2026-12-24",
+    "2026-12-25",
 ];
 
 fn pick<'a, T>(rng: &mut Pcg64Mcg, items: &'a [T], weight: impl Fn(&T) -> f64) -> &'a T {
@@ -213,7 +249,11 @@ struct Writers {
     feedback: csv::Writer<BufWriter<File>>,
 }
 
-fn writer(dir: &Path, name: &str, header: &[&str]) -> Result<csv::Writer<BufWriter<File>>, HostError> {
+fn writer(
+    dir: &Path,
+    name: &str,
+    header: &[&str],
+) -> Result<csv::Writer<BufWriter<File>>, HostError> {
     let path = dir.join(name);
     let file = File::create(&path).map_err(|e| HostError::io(&path, e))?;
     let mut w = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
@@ -235,12 +275,21 @@ struct Touch {
     asset: &'static str,
 }
 
+/// A simulated deal: created, status, closed, amount, margin.
+struct DealOutcome {
+    created: i64,
+    status: &'static str,
+    closed: Option<i64>,
+    amount: f64,
+    margin: f64,
+}
+
 /// Everything one lead's simulation produces.
 #[derive(Default)]
 struct LeadStory {
     touches: Vec<Touch>,
     stages: Vec<(i64, &'static str, &'static str, &'static str)>,
-    deal: Option<(i64, &'static str, Option<i64>, f64, f64, &'static str)>,
+    deal: Option<DealOutcome>,
     feedback: Vec<(i64, &'static str, Option<u32>, &'static str)>,
 }
 
@@ -253,7 +302,13 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
         .iter()
         .filter_map(|d| d.parse().ok())
         .collect();
-    let calendar = BusinessCalendar::new(tz.clone(), [true, true, true, true, true, false, false], 9, 17, holidays);
+    let calendar = BusinessCalendar::new(
+        tz.clone(),
+        [true, true, true, true, true, false, false],
+        9,
+        17,
+        holidays,
+    );
     let start = options
         .start
         .to_zoned(tz.clone())
@@ -265,25 +320,66 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
     write_config(options, out)?;
     write_assets(out)?;
     let mut w = Writers {
-        leads: writer(out, "leads.csv", &[
-            "lead_id", "created_at", "source", "company", "title", "industry", "employees", "country",
-            "persona", "owner", "budget_confirmed", "champion_named",
-        ])?,
-        events: writer(out, "events.csv", &["lead_id", "ts", "type", "channel", "team", "campaign", "asset_id"])?,
-        stages: writer(out, "stages.csv", &["lead_id", "ts", "stage", "reason", "actor"])?,
-        deals: writer(out, "deals.csv", &[
-            "deal_id", "lead_id", "created_at", "status", "closed_at", "amount", "currency", "margin",
-        ])?,
-        feedback: writer(out, "feedback.csv", &["lead_id", "ts", "kind", "score", "text"])?,
+        leads: writer(
+            out,
+            "leads.csv",
+            &[
+                "lead_id",
+                "created_at",
+                "source",
+                "company",
+                "title",
+                "industry",
+                "employees",
+                "country",
+                "persona",
+                "owner",
+                "budget_confirmed",
+                "champion_named",
+            ],
+        )?,
+        events: writer(
+            out,
+            "events.csv",
+            &[
+                "lead_id", "ts", "type", "channel", "team", "campaign", "asset_id",
+            ],
+        )?,
+        stages: writer(
+            out,
+            "stages.csv",
+            &["lead_id", "ts", "stage", "reason", "actor"],
+        )?,
+        deals: writer(
+            out,
+            "deals.csv",
+            &[
+                "deal_id",
+                "lead_id",
+                "created_at",
+                "status",
+                "closed_at",
+                "amount",
+                "currency",
+                "margin",
+            ],
+        )?,
+        feedback: writer(
+            out,
+            "feedback.csv",
+            &["lead_id", "ts", "kind", "score", "text"],
+        )?,
     };
     let bar = if options.quiet {
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::new(options.leads);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} generating [{bar:30}] {human_pos}/{human_len} leads ({per_sec}, {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} generating [{bar:30}] {human_pos}/{human_len} leads ({per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar
     };
@@ -296,23 +392,50 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
         .map(|a| a.id)
         .collect();
     for i in 0..options.leads {
-        let mut rng = Pcg64Mcg::seed_from_u64(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ splitmix(i));
+        let mut rng =
+            Pcg64Mcg::seed_from_u64(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ splitmix(i));
         let lead_id = format!("L{:07}", i + 1);
         story.touches.clear();
         story.stages.clear();
         story.deal = None;
         story.feedback.clear();
-        let lead = simulate(&mut rng, start, end, &calendar, &marketing_assets, &mut story);
+        let lead = simulate(
+            &mut rng,
+            start,
+            end,
+            &calendar,
+            &marketing_assets,
+            &mut story,
+        );
         // Lead row.
         let created = fmt_ts(&mut ts_buf, lead.created);
         let employees = lead.employees.to_string();
-        let company = format!("{} {}", COMPANY_A[(i as usize * 7 + lead.employees as usize) % COMPANY_A.len()], COMPANY_B[(i as usize) % COMPANY_B.len()]);
+        let company = format!(
+            "{} {}",
+            COMPANY_A[(i as usize * 7 + lead.employees as usize) % COMPANY_A.len()],
+            COMPANY_B[(i as usize) % COMPANY_B.len()]
+        );
         let broken = options.error_rate > 0.0 && chance(&mut rng, options.error_rate);
-        let created_field = if broken { stats.broken_rows += 1; "not a date".to_string() } else { created };
+        let created_field = if broken {
+            stats.broken_rows += 1;
+            "not a date".to_string()
+        } else {
+            created
+        };
         w.leads
             .write_record([
-                lead_id.as_str(), &created_field, lead.source, &company, lead.title, lead.industry, &employees,
-                lead.country, lead.persona, lead.owner, bool_str(lead.budget), bool_str(lead.champion),
+                lead_id.as_str(),
+                &created_field,
+                lead.source,
+                &company,
+                lead.title,
+                lead.industry,
+                &employees,
+                lead.country,
+                lead.persona,
+                lead.owner,
+                bool_str(lead.budget),
+                bool_str(lead.champion),
             ])
             .map_err(|e| csv_err(&out.join("leads.csv"), e))?;
         stats.leads += 1;
@@ -343,7 +466,13 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
                 .map_err(|e| csv_err(&out.join("stages.csv"), e))?;
             stats.stages += 1;
         }
-        if let Some((created, status, closed, amount, margin, _reason)) = story.deal
+        if let Some(DealOutcome {
+            created,
+            status,
+            closed,
+            amount,
+            margin,
+        }) = story.deal.take()
             && created <= end
         {
             let (status, closed) = match closed {
@@ -354,8 +483,14 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
             let created = fmt_ts(&mut ts_buf, created);
             w.deals
                 .write_record([
-                    deal_id.as_str(), lead_id.as_str(), &created, status, &closed, &format!("{amount:.0}"),
-                    "USD", &format!("{margin:.2}"),
+                    deal_id.as_str(),
+                    lead_id.as_str(),
+                    &created,
+                    status,
+                    &closed,
+                    &format!("{amount:.0}"),
+                    "USD",
+                    &format!("{margin:.2}"),
                 ])
                 .map_err(|e| csv_err(&out.join("deals.csv"), e))?;
             stats.deals += 1;
@@ -386,12 +521,38 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
 }
 
 const COMPANY_A: &[&str] = &[
-    "Northwind", "Blue Harbor", "Quantum", "Silverline", "Redwood", "Atlas", "Brightpath", "Ironclad",
-    "Evergreen", "Summit", "Nimbus", "Pioneer", "Crescent", "Keystone", "Lumen", "Orbital",
+    "Northwind",
+    "Blue Harbor",
+    "Quantum",
+    "Silverline",
+    "Redwood",
+    "Atlas",
+    "Brightpath",
+    "Ironclad",
+    "Evergreen",
+    "Summit",
+    "Nimbus",
+    "Pioneer",
+    "Crescent",
+    "Keystone",
+    "Lumen",
+    "Orbital",
 ];
 const COMPANY_B: &[&str] = &[
-    "Logistics", "Bank", "Health", "Systems", "Retail Group", "Labs", "Manufacturing", "Software",
-    "Partners", "Analytics", "Foods", "Energy", "Academy", "Freight",
+    "Logistics",
+    "Bank",
+    "Health",
+    "Systems",
+    "Retail Group",
+    "Labs",
+    "Manufacturing",
+    "Software",
+    "Partners",
+    "Analytics",
+    "Foods",
+    "Energy",
+    "Academy",
+    "Freight",
 ];
 
 fn bool_str(b: Option<bool>) -> &'static str {
@@ -453,10 +614,27 @@ fn simulate(
     let rep = *pick(rng, REPS, |_| 1.0);
     let (owner, rep_mean_hours, rep_never) = rep;
     let quality = q_source * q_industry * q_size * q_persona * (0.35 * normal(rng)).exp();
-    let budget = if chance(rng, 0.6) { Some(chance(rng, (0.25 * quality).min(0.9))) } else { None };
-    let champion = if chance(rng, 0.5) { Some(chance(rng, (0.3 * quality).min(0.9))) } else { None };
+    let budget = if chance(rng, 0.6) {
+        Some(chance(rng, (0.25 * quality).min(0.9)))
+    } else {
+        None
+    };
+    let champion = if chance(rng, 0.5) {
+        Some(chance(rng, (0.3 * quality).min(0.9)))
+    } else {
+        None
+    };
     let facts = LeadFacts {
-        created, source, industry, employees, country, persona, title, owner, budget, champion,
+        created,
+        source,
+        industry,
+        employees,
+        country,
+        persona,
+        title,
+        owner,
+        budget,
+        champion,
     };
 
     let campaign = CAMPAIGNS[rng.random_range(0..CAMPAIGNS.len())];
@@ -466,16 +644,26 @@ fn simulate(
         "outbound" => "email",
         other => other,
     };
-    let creation_kind = if source == "webinar" { "webinar_register" } else { "form_submit" };
+    let creation_kind = if source == "webinar" {
+        "webinar_register"
+    } else {
+        "form_submit"
+    };
     story.touches.push(Touch {
         ts: created,
         kind: creation_kind,
         channel: creation_channel,
-        team: if source == "outbound" { "sales" } else { "marketing" },
+        team: if source == "outbound" {
+            "sales"
+        } else {
+            "marketing"
+        },
         campaign,
         asset: "",
     });
-    story.stages.push((created, "lead", "", "marketing_automation"));
+    story
+        .stages
+        .push((created, "lead", "", "marketing_automation"));
 
     let mut t = created;
     let mut cycle = 0;
@@ -488,8 +676,19 @@ fn simulate(
         for _ in 0..n_touches.min(40) {
             t += (exp(rng, 3.5) * DAY as f64) as i64 + rng.random_range(0..HOUR * 8);
             let &(kind, channel, _, points, uses_asset) = pick(rng, MARKETING_TOUCHES, |m| m.2);
-            let asset = if uses_asset { assets[rng.random_range(0..assets.len())] } else { "" };
-            story.touches.push(Touch { ts: t, kind, channel, team: "marketing", campaign, asset });
+            let asset = if uses_asset {
+                assets[rng.random_range(0..assets.len())]
+            } else {
+                ""
+            };
+            story.touches.push(Touch {
+                ts: t,
+                kind,
+                channel,
+                team: "marketing",
+                campaign,
+                asset,
+            });
             engagement += points * (0.7 + 0.6 * rng.random::<f64>());
             if engagement >= 22.0 && mql_at.is_none() && chance(rng, (0.3 * quality).min(0.9)) {
                 mql_at = Some(t + rng.random_range(60..HOUR));
@@ -497,13 +696,20 @@ fn simulate(
             }
         }
         let Some(mql) = mql_at else { break };
-        story.stages.push((mql, "mql", if cycle > 0 { "re-engaged" } else { "" }, "marketing_automation"));
+        story.stages.push((
+            mql,
+            "mql",
+            if cycle > 0 { "re-engaged" } else { "" },
+            "marketing_automation",
+        ));
 
         // Sales first touch after a business-hours delay that depends on the rep.
         if chance(rng, rep_never) {
             if chance(rng, 0.5) {
                 let back = mql + (30.0 * DAY as f64 * (1.0 + rng.random::<f64>())) as i64;
-                story.stages.push((back, "recycled", "no follow-up", "marketing_automation"));
+                story
+                    .stages
+                    .push((back, "recycled", "no follow-up", "marketing_automation"));
             }
             break;
         }
@@ -523,7 +729,11 @@ fn simulate(
         } else {
             0.5
         };
-        let first_kind = if chance(rng, 0.6) { ("call", "phone") } else { ("email_sent", "email") };
+        let first_kind = if chance(rng, 0.6) {
+            ("call", "phone")
+        } else {
+            ("email_sent", "email")
+        };
         story.touches.push(Touch {
             ts: first_touch,
             kind: first_kind.0,
@@ -556,54 +766,140 @@ fn simulate(
         let n_sales = 2 + rng.random_range(0..5);
         for _ in 0..n_sales {
             w = cal.add_business_hours(w, 4.0 + exp(rng, 16.0));
-            let (kind, channel) = *pick(rng, &[("call", "phone"), ("email_sent", "email"), ("meeting", "meeting")], |_| 1.0);
-            let asset = if chance(rng, 0.25) { assets[rng.random_range(0..assets.len())] } else { "" };
-            story.touches.push(Touch { ts: w, kind, channel, team: "sales", campaign: "", asset });
+            let (kind, channel) = *pick(
+                rng,
+                &[
+                    ("call", "phone"),
+                    ("email_sent", "email"),
+                    ("meeting", "meeting"),
+                ],
+                |_| 1.0,
+            );
+            let asset = if chance(rng, 0.25) {
+                assets[rng.random_range(0..assets.len())]
+            } else {
+                ""
+            };
+            story.touches.push(Touch {
+                ts: w,
+                kind,
+                channel,
+                team: "sales",
+                campaign: "",
+                asset,
+            });
         }
         if !chance(rng, (0.55 * quality.sqrt()).min(0.9)) {
-            let reason = if chance(rng, 0.5) { "went dark" } else { "no project" };
-            story.stages.push((cal.add_business_hours(w, 8.0), "recycled", reason, owner));
+            let reason = if chance(rng, 0.5) {
+                "went dark"
+            } else {
+                "no project"
+            };
+            story
+                .stages
+                .push((cal.add_business_hours(w, 8.0), "recycled", reason, owner));
             break;
         }
         let sql = cal.add_business_hours(w, 2.0);
         story.stages.push((sql, "sql", "", owner));
         if !chance(rng, 0.75) {
-            story.stages.push((cal.add_business_hours(sql, 40.0), "disqualified", "no budget", owner));
+            story.stages.push((
+                cal.add_business_hours(sql, 40.0),
+                "disqualified",
+                "no budget",
+                owner,
+            ));
             break;
         }
         let opp = cal.add_business_hours(sql, 8.0 + exp(rng, 30.0));
         story.stages.push((opp, "opportunity", "", owner));
-        story.touches.push(Touch { ts: opp, kind: "demo", channel: "meeting", team: "sales", campaign: "", asset: "" });
+        story.touches.push(Touch {
+            ts: opp,
+            kind: "demo",
+            channel: "meeting",
+            team: "sales",
+            campaign: "",
+            asset: "",
+        });
         let amount = (f64::from(employees).sqrt() * 900.0 + 4000.0) * (0.4 * normal(rng)).exp();
         let margin = 0.55 + 0.25 * rng.random::<f64>();
         let close = opp + ((14.0 + exp(rng, 35.0)) * DAY as f64) as i64;
         let mut m = opp;
         for _ in 0..rng.random_range(1..4) {
-            m += ((2.0 + exp(rng, 6.0)) * DAY as f64) as i64;
+            m = cal.add_business_hours(m, (2.0 + exp(rng, 6.0)) * 8.0);
             if m < close {
-                let asset = if chance(rng, 0.3) { assets[rng.random_range(0..assets.len())] } else { "" };
-                story.touches.push(Touch { ts: m, kind: "meeting", channel: "meeting", team: "sales", campaign: "", asset });
+                let asset = if chance(rng, 0.3) {
+                    assets[rng.random_range(0..assets.len())]
+                } else {
+                    ""
+                };
+                story.touches.push(Touch {
+                    ts: m,
+                    kind: "meeting",
+                    channel: "meeting",
+                    team: "sales",
+                    campaign: "",
+                    asset,
+                });
             }
         }
         let p_win = (0.32 * quality.sqrt() * (0.6 + 0.4 * speed)).min(0.85);
         if chance(rng, p_win) {
-            story.deal = Some((opp, "won", Some(close), amount, margin, ""));
+            story.deal = Some(DealOutcome {
+                created: opp,
+                status: "won",
+                closed: Some(close),
+                amount,
+                margin,
+            });
             story.stages.push((close, "customer", "", owner));
             let onboard = close + 3 * DAY;
-            story.touches.push(Touch { ts: onboard, kind: "onboarding_call", channel: "phone", team: "cs", campaign: "", asset: "" });
-            story.touches.push(Touch { ts: onboard + 30 * DAY, kind: "qbr", channel: "meeting", team: "cs", campaign: "", asset: "" });
-            let nps = (7.0 + 2.0 * normal(rng) + (speed - 0.7) * 4.0).round().clamp(0.0, 10.0) as u32;
-            story.feedback.push((onboard + 14 * DAY, "nps", Some(nps), ""));
+            story.touches.push(Touch {
+                ts: onboard,
+                kind: "onboarding_call",
+                channel: "phone",
+                team: "cs",
+                campaign: "",
+                asset: "",
+            });
+            story.touches.push(Touch {
+                ts: onboard + 30 * DAY,
+                kind: "qbr",
+                channel: "meeting",
+                team: "cs",
+                campaign: "",
+                asset: "",
+            });
+            let nps = (7.0 + 2.0 * normal(rng) + (speed - 0.7) * 4.0)
+                .round()
+                .clamp(0.0, 10.0) as u32;
+            story
+                .feedback
+                .push((onboard + 14 * DAY, "nps", Some(nps), ""));
             if chance(rng, 0.5) {
                 let csat = (4.0 + normal(rng) * 0.8).round().clamp(1.0, 5.0) as u32;
-                story.feedback.push((onboard + 1 * DAY, "csat", Some(csat), ""));
+                story.feedback.push((onboard + DAY, "csat", Some(csat), ""));
             }
             if chance(rng, 0.2) {
-                let text = if nps >= 9 { "Onboarding was fast and the team was responsive." } else if nps <= 6 { "We waited days for a first answer from sales." } else { "Good product, pricing was confusing." };
-                story.feedback.push((onboard + 15 * DAY, "comment", None, text));
+                let text = if nps >= 9 {
+                    "Onboarding was fast and the team was responsive."
+                } else if nps <= 6 {
+                    "We waited days for a first answer from sales."
+                } else {
+                    "Good product, pricing was confusing."
+                };
+                story
+                    .feedback
+                    .push((onboard + 15 * DAY, "comment", None, text));
             }
         } else {
-            story.deal = Some((opp, "lost", Some(close), amount, margin, LOST_REASONS[rng.random_range(0..LOST_REASONS.len())]));
+            story.deal = Some(DealOutcome {
+                created: opp,
+                status: "lost",
+                closed: Some(close),
+                amount,
+                margin,
+            });
         }
         break;
     }
@@ -652,9 +948,27 @@ fn write_assets(out: &Path) -> Result<PathBuf, HostError> {
     let file = File::create(&path).map_err(|e| HostError::io(&path, e))?;
     let mut w = csv::Writer::from_writer(BufWriter::new(file));
     let io = |e: csv::Error| csv_err(&path, e);
-    w.write_record(["asset_id", "title", "owner_team", "kind", "stage", "persona", "body"]).map_err(io)?;
+    w.write_record([
+        "asset_id",
+        "title",
+        "owner_team",
+        "kind",
+        "stage",
+        "persona",
+        "body",
+    ])
+    .map_err(io)?;
     for a in ASSETS {
-        w.write_record([a.id, a.title, a.owner_team, a.kind, a.stage, a.persona, a.body]).map_err(io)?;
+        w.write_record([
+            a.id,
+            a.title,
+            a.owner_team,
+            a.kind,
+            a.stage,
+            a.persona,
+            a.body,
+        ])
+        .map_err(io)?;
     }
     w.flush().map_err(|e| HostError::io(&path, e))?;
     Ok(path)

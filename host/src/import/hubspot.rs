@@ -9,7 +9,9 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 
-use super::{ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config};
+use super::{
+    ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config,
+};
 use crate::error::HostError;
 
 /// Canonical lead column ← (internal name, export label, ...).
@@ -26,22 +28,74 @@ const CONTACT_COLUMNS: &[(&str, &[&str])] = &[
     ("owner", &["hubspot_owner_id", "Contact owner"]),
     ("lead_status", &["hs_lead_status", "Lead Status"]),
     ("lifecycle_stage", &["lifecyclestage", "Lifecycle Stage"]),
-    ("owner_assigned_at", &["hubspot_owner_assigneddate", "Owner Assigned Date"]),
-    ("last_contacted", &["notes_last_contacted", "Last Contacted"]),
-    ("source_detail_1", &["hs_analytics_source_data_1", "Original Source Drill-Down 1"]),
-    ("source_detail_2", &["hs_analytics_source_data_2", "Original Source Drill-Down 2"]),
+    (
+        "owner_assigned_at",
+        &["hubspot_owner_assigneddate", "Owner Assigned Date"],
+    ),
+    (
+        "last_contacted",
+        &["notes_last_contacted", "Last Contacted"],
+    ),
+    (
+        "source_detail_1",
+        &["hs_analytics_source_data_1", "Original Source Drill-Down 1"],
+    ),
+    (
+        "source_detail_2",
+        &["hs_analytics_source_data_2", "Original Source Drill-Down 2"],
+    ),
 ];
 
 /// HubSpot lifecycle stage → (Baton stage, internal date column, export label of the date column).
 const STAGES: &[(&str, &str, &str, &str)] = &[
-    ("subscriber", "subscriber", "hs_lifecyclestage_subscriber_date", "Became a Subscriber Date"),
-    ("lead", "lead", "hs_lifecyclestage_lead_date", "Became a Lead Date"),
-    ("marketingqualifiedlead", "mql", "hs_lifecyclestage_marketingqualifiedlead_date", "Became a Marketing Qualified Lead Date"),
-    ("salesqualifiedlead", "sql", "hs_lifecyclestage_salesqualifiedlead_date", "Became a Sales Qualified Lead Date"),
-    ("opportunity", "opportunity", "hs_lifecyclestage_opportunity_date", "Became an Opportunity Date"),
-    ("customer", "customer", "hs_lifecyclestage_customer_date", "Became a Customer Date"),
-    ("evangelist", "evangelist", "hs_lifecyclestage_evangelist_date", "Became an Evangelist Date"),
-    ("other", "other", "hs_lifecyclestage_other_date", "Became a Other Lifecycle Date"),
+    (
+        "subscriber",
+        "subscriber",
+        "hs_lifecyclestage_subscriber_date",
+        "Became a Subscriber Date",
+    ),
+    (
+        "lead",
+        "lead",
+        "hs_lifecyclestage_lead_date",
+        "Became a Lead Date",
+    ),
+    (
+        "marketingqualifiedlead",
+        "mql",
+        "hs_lifecyclestage_marketingqualifiedlead_date",
+        "Became a Marketing Qualified Lead Date",
+    ),
+    (
+        "salesqualifiedlead",
+        "sql",
+        "hs_lifecyclestage_salesqualifiedlead_date",
+        "Became a Sales Qualified Lead Date",
+    ),
+    (
+        "opportunity",
+        "opportunity",
+        "hs_lifecyclestage_opportunity_date",
+        "Became an Opportunity Date",
+    ),
+    (
+        "customer",
+        "customer",
+        "hs_lifecyclestage_customer_date",
+        "Became a Customer Date",
+    ),
+    (
+        "evangelist",
+        "evangelist",
+        "hs_lifecyclestage_evangelist_date",
+        "Became an Evangelist Date",
+    ),
+    (
+        "other",
+        "other",
+        "hs_lifecyclestage_other_date",
+        "Became a Other Lifecycle Date",
+    ),
 ];
 
 const LIFECYCLE: &str = "[lifecycle]\n\
@@ -57,8 +111,13 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
 }
 
 /// Imports with naive export dates read in `timezone` (the portal's time zone).
-pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result<ImportSummary, HostError> {
-    let tz = TimeZone::get(timezone).map_err(|_| HostError::Input(format!("unknown time zone {timezone:?}")))?;
+pub fn import_with_zone(
+    export_dir: &Path,
+    out: &Path,
+    timezone: &str,
+) -> Result<ImportSummary, HostError> {
+    let tz = TimeZone::get(timezone)
+        .map_err(|_| HostError::Input(format!("unknown time zone {timezone:?}")))?;
     let files = export_files(export_dir)?;
     let contacts_path = find_export(&files, &["contacts", "all-contacts"]).ok_or_else(|| {
         HostError::Input(format!(
@@ -67,46 +126,85 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
         ))
     })?;
     std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
-    let mut summary = ImportSummary { out: out.to_path_buf(), ..Default::default() };
+    let mut summary = ImportSummary {
+        out: out.to_path_buf(),
+        ..Default::default()
+    };
     let deals_path = find_export(&files, &["deals", "all-deals"]);
     let assoc_path = find_export(&files, &["associations", "deal-contact", "deal_contact"]);
     let activity_path = find_export(&files, &["activities", "engagements"]);
     for f in &files {
-        if ![Some(&contacts_path), deals_path.as_ref(), assoc_path.as_ref(), activity_path.as_ref()].contains(&Some(f)) {
-            summary.not_imported.push(f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+        if ![
+            Some(&contacts_path),
+            deals_path.as_ref(),
+            assoc_path.as_ref(),
+            activity_path.as_ref(),
+        ]
+        .contains(&Some(f))
+        {
+            summary.not_imported.push(
+                f.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            );
         }
     }
 
     // Contacts → leads + stages.
     let contacts = Table::read(&contacts_path)?;
-    summary.read.insert(contacts.name.clone(), contacts.rows.len() as u64);
-    let mapped: Vec<(&str, Option<usize>)> = CONTACT_COLUMNS.iter().map(|(c, aliases)| (*c, contacts.column(aliases))).collect();
+    summary
+        .read
+        .insert(contacts.name.clone(), contacts.rows.len() as u64);
+    let mapped: Vec<(&str, Option<usize>)> = CONTACT_COLUMNS
+        .iter()
+        .map(|(c, aliases)| (*c, contacts.column(aliases)))
+        .collect();
     if mapped[0].1.is_none() || mapped[1].1.is_none() {
         return Err(HostError::Input(format!(
             "{}: a HubSpot contacts export needs \"Record ID\" (hs_object_id) and \"Create Date\" (createdate)",
             contacts.name
         )));
     }
-    let stage_cols: Vec<(&str, Option<usize>)> =
-        STAGES.iter().map(|(_, stage, internal, label)| (*stage, contacts.column(&[internal, label]))).collect();
-    let used: Vec<usize> = mapped.iter().filter_map(|m| m.1).chain(stage_cols.iter().filter_map(|s| s.1)).collect();
-    let extra: Vec<usize> = (0..contacts.headers.len()).filter(|i| !used.contains(i)).collect();
+    let stage_cols: Vec<(&str, Option<usize>)> = STAGES
+        .iter()
+        .map(|(_, stage, internal, label)| (*stage, contacts.column(&[internal, label])))
+        .collect();
+    let used: Vec<usize> = mapped
+        .iter()
+        .filter_map(|m| m.1)
+        .chain(stage_cols.iter().filter_map(|s| s.1))
+        .collect();
+    let extra: Vec<usize> = (0..contacts.headers.len())
+        .filter(|i| !used.contains(i))
+        .collect();
     if !extra.is_empty() {
         summary.unmapped_columns.insert(
             format!("{} (kept as lead attributes)", contacts.name),
             extra.iter().map(|&i| contacts.headers[i].clone()).collect(),
         );
     }
-    let mut header: Vec<String> = mapped.iter().filter(|m| m.1.is_some()).map(|m| m.0.to_string()).collect();
+    let mut header: Vec<String> = mapped
+        .iter()
+        .filter(|m| m.1.is_some())
+        .map(|m| m.0.to_string())
+        .collect();
     header.extend(extra.iter().map(|&i| slug(&contacts.headers[i])));
     let mut leads = Out::create(out, "leads.csv", &header)?;
-    let mut stages = Out::create(out, "stages.csv", &["lead_id", "ts", "stage", "reason", "actor"].map(String::from))?;
+    let mut stages = Out::create(
+        out,
+        "stages.csv",
+        &["lead_id", "ts", "stage", "reason", "actor"].map(String::from),
+    )?;
     let time_columns = ["created_at", "owner_assigned_at", "last_contacted"];
     for row in &contacts.rows {
         let mut fields: Vec<String> = Vec::with_capacity(header.len());
         for (name, col) in mapped.iter().filter(|m| m.1.is_some()) {
             let v = Table::get(row, *col);
-            fields.push(if time_columns.contains(name) { normalize_time(v, &tz) } else { v.to_string() });
+            fields.push(if time_columns.contains(name) {
+                normalize_time(v, &tz)
+            } else {
+                v.to_string()
+            });
         }
         fields.extend(extra.iter().map(|&i| Table::get(row, Some(i)).to_string()));
         leads.write(&fields)?;
@@ -130,9 +228,16 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
     let mut deal_contacts: BTreeMap<String, String> = BTreeMap::new();
     if let Some(path) = &assoc_path {
         let assoc = Table::read(path)?;
-        summary.read.insert(assoc.name.clone(), assoc.rows.len() as u64);
+        summary
+            .read
+            .insert(assoc.name.clone(), assoc.rows.len() as u64);
         let d = assoc.column(&["Deal ID", "deal_id", "Record ID - Deal", "fromObjectId"]);
-        let c = assoc.column(&["Contact ID", "contact_id", "Record ID - Contact", "toObjectId"]);
+        let c = assoc.column(&[
+            "Contact ID",
+            "contact_id",
+            "Record ID - Contact",
+            "toObjectId",
+        ]);
         if d.is_none() || c.is_none() {
             return Err(HostError::Input(format!(
                 "{}: an associations export needs \"Deal ID\" and \"Contact ID\" columns",
@@ -155,7 +260,9 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
     }
     if let Some(path) = &deals_path {
         let deals = Table::read(path)?;
-        summary.read.insert(deals.name.clone(), deals.rows.len() as u64);
+        summary
+            .read
+            .insert(deals.name.clone(), deals.rows.len() as u64);
         let id = deals.column(&["hs_object_id", "Record ID", "Deal ID"]);
         let created = deals.column(&["createdate", "Create Date"]);
         let closed = deals.column(&["closedate", "Close Date"]);
@@ -164,8 +271,22 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
         let won = deals.column(&["hs_is_closed_won", "Is Closed Won", "Is closed won"]);
         let is_closed = deals.column(&["hs_is_closed", "Is Closed", "Is deal closed?"]);
         let stage = deals.column(&["dealstage", "Deal Stage"]);
-        let contacts_col = deals.column(&["Associated Contact IDs", "associatedcontactids", "Associated Contact ID"]);
-        let used = [id, created, closed, amount, currency, won, is_closed, stage, contacts_col];
+        let contacts_col = deals.column(&[
+            "Associated Contact IDs",
+            "associatedcontactids",
+            "Associated Contact ID",
+        ]);
+        let used = [
+            id,
+            created,
+            closed,
+            amount,
+            currency,
+            won,
+            is_closed,
+            stage,
+            contacts_col,
+        ];
         let extra: Vec<String> = (0..deals.headers.len())
             .filter(|i| !used.contains(&Some(*i)))
             .map(|i| deals.headers[i].clone())
@@ -173,30 +294,57 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
         if !extra.is_empty() {
             summary.unmapped_columns.insert(deals.name.clone(), extra);
         }
-        let mut out_deals = Out::create(out, "deals.csv", &["deal_id", "lead_id", "created_at", "status", "closed_at", "amount", "currency"].map(String::from))?;
+        let mut out_deals = Out::create(
+            out,
+            "deals.csv",
+            &[
+                "deal_id",
+                "lead_id",
+                "created_at",
+                "status",
+                "closed_at",
+                "amount",
+                "currency",
+            ]
+            .map(String::from),
+        )?;
         let mut multiple = 0u64;
         for row in &deals.rows {
             let deal_id = Table::get(row, id);
             let lead = match deal_contacts.get(deal_id) {
                 Some(c) => c.clone(),
                 None => {
-                    let ids: Vec<&str> = Table::get(row, contacts_col).split([';', ',']).map(str::trim).filter(|s| !s.is_empty()).collect();
+                    let ids: Vec<&str> = Table::get(row, contacts_col)
+                        .split([';', ','])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .collect();
                     if ids.len() > 1 {
                         multiple += 1;
                     }
                     ids.into_iter().min().unwrap_or("").to_string()
                 }
             };
-            let truthy = |v: &str| v.eq_ignore_ascii_case("true") || v == "1" || v.eq_ignore_ascii_case("yes");
-            let stage_text = Table::get(row, stage).to_ascii_lowercase().replace([' ', '_', '-'], "");
+            let truthy = |v: &str| {
+                v.eq_ignore_ascii_case("true") || v == "1" || v.eq_ignore_ascii_case("yes")
+            };
+            let stage_text = Table::get(row, stage)
+                .to_ascii_lowercase()
+                .replace([' ', '_', '-'], "");
             let status = if truthy(Table::get(row, won)) || stage_text == "closedwon" {
                 "won"
-            } else if stage_text == "closedlost" || (truthy(Table::get(row, is_closed)) && !truthy(Table::get(row, won))) {
+            } else if stage_text == "closedlost"
+                || (truthy(Table::get(row, is_closed)) && !truthy(Table::get(row, won)))
+            {
                 "lost"
             } else {
                 "open"
             };
-            let closed_at = if status == "open" { String::new() } else { normalize_time(Table::get(row, closed), &tz) };
+            let closed_at = if status == "open" {
+                String::new()
+            } else {
+                normalize_time(Table::get(row, closed), &tz)
+            };
             out_deals.write([
                 deal_id,
                 &lead,
@@ -223,17 +371,38 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
     // Activities → events (sales activities logged on contacts).
     if let Some(path) = &activity_path {
         let acts = Table::read(path)?;
-        summary.read.insert(acts.name.clone(), acts.rows.len() as u64);
-        let ts = acts.column(&["hs_timestamp", "Activity date", "Activity Date", "Create Date"]);
-        let kind = acts.column(&["hs_engagement_type", "Activity type", "Activity Type", "Type"]);
-        let contact = acts.column(&["Contact ID", "Associated Contact IDs", "Associated Contact ID", "contact_id"]);
+        summary
+            .read
+            .insert(acts.name.clone(), acts.rows.len() as u64);
+        let ts = acts.column(&[
+            "hs_timestamp",
+            "Activity date",
+            "Activity Date",
+            "Create Date",
+        ]);
+        let kind = acts.column(&[
+            "hs_engagement_type",
+            "Activity type",
+            "Activity Type",
+            "Type",
+        ]);
+        let contact = acts.column(&[
+            "Contact ID",
+            "Associated Contact IDs",
+            "Associated Contact ID",
+            "contact_id",
+        ]);
         if ts.is_none() || kind.is_none() || contact.is_none() {
             return Err(HostError::Input(format!(
                 "{}: an activities export needs \"Activity date\", \"Activity type\" and \"Contact ID\" columns",
                 acts.name
             )));
         }
-        let mut events = Out::create(out, "events.csv", &["lead_id", "ts", "type", "channel", "team"].map(String::from))?;
+        let mut events = Out::create(
+            out,
+            "events.csv",
+            &["lead_id", "ts", "type", "channel", "team"].map(String::from),
+        )?;
         for row in &acts.rows {
             let k = Table::get(row, kind).to_ascii_lowercase();
             let (channel, team) = match k.as_str() {
@@ -243,12 +412,27 @@ pub fn import_with_zone(export_dir: &Path, out: &Path, timezone: &str) -> Result
                 "linkedin_message" => ("social", "sales"),
                 "marketing_email" => ("email", "marketing"),
                 _ => {
-                    *summary.unmapped_values.entry(format!("activity type {k:?} (written with channel \"other\", no team)")).or_insert(0) += 1;
+                    *summary
+                        .unmapped_values
+                        .entry(format!(
+                            "activity type {k:?} (written with channel \"other\", no team)"
+                        ))
+                        .or_insert(0) += 1;
                     ("other", "")
                 }
             };
-            for c in Table::get(row, contact).split([';', ',']).map(str::trim).filter(|s| !s.is_empty()) {
-                events.write([c, &normalize_time(Table::get(row, ts), &tz), &k, channel, team])?;
+            for c in Table::get(row, contact)
+                .split([';', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                events.write([
+                    c,
+                    &normalize_time(Table::get(row, ts), &tz),
+                    &k,
+                    channel,
+                    team,
+                ])?;
             }
         }
         events.finish(&mut summary)?;

@@ -49,7 +49,11 @@ impl fmt::Display for ImportSummary {
             writeln!(f, "  not imported: {file} (not a file this importer knows)")?;
         }
         for (file, cols) in &self.unmapped_columns {
-            writeln!(f, "  {file}: columns without a canonical meaning: {}", cols.join(", "))?;
+            writeln!(
+                f,
+                "  {file}: columns without a canonical meaning: {}",
+                cols.join(", ")
+            )?;
         }
         for (value, n) in &self.unmapped_values {
             writeln!(f, "  unmapped value ({n} rows): {value}")?;
@@ -76,7 +80,9 @@ impl Table {
             .map_err(|e| HostError::io(path, std::io::Error::other(e.to_string())))?;
         let headers = reader
             .headers()
-            .map_err(|e| HostError::Input(format!("{}: cannot read the header: {e}", path.display())))?
+            .map_err(|e| {
+                HostError::Input(format!("{}: cannot read the header: {e}", path.display()))
+            })?
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect();
@@ -85,7 +91,10 @@ impl Table {
             rows.push(r.map_err(|e| HostError::Input(format!("{}: {e}", path.display())))?);
         }
         Ok(Table {
-            name: path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
             headers,
             rows,
         })
@@ -99,7 +108,7 @@ impl Table {
     }
 
     /// A field of a row by position, trimmed ("" when absent).
-    pub(crate) fn get<'r>(row: &'r csv::StringRecord, col: Option<usize>) -> &'r str {
+    pub(crate) fn get(row: &csv::StringRecord, col: Option<usize>) -> &str {
         col.and_then(|c| row.get(c)).map_or("", str::trim)
     }
 }
@@ -109,7 +118,10 @@ pub(crate) fn find_export(files: &[PathBuf], prefixes: &[&str]) -> Option<PathBu
     files
         .iter()
         .find(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
             prefixes.iter().any(|pre| name.starts_with(pre))
         })
         .cloned()
@@ -118,7 +130,10 @@ pub(crate) fn find_export(files: &[PathBuf], prefixes: &[&str]) -> Option<PathBu
 /// The CSV files of an export folder, sorted.
 pub(crate) fn export_files(dir: &Path) -> Result<Vec<PathBuf>, HostError> {
     if !dir.is_dir() {
-        return Err(HostError::Input(format!("{}: not an export folder", dir.display())));
+        return Err(HostError::Input(format!(
+            "{}: not an export folder",
+            dir.display()
+        )));
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| HostError::io(dir, e))?
@@ -146,7 +161,12 @@ impl Out {
         writer
             .write_record(header)
             .map_err(|e| HostError::io(&path, std::io::Error::other(e.to_string())))?;
-        Ok(Out { name: name.into(), path, writer, rows: 0 })
+        Ok(Out {
+            name: name.into(),
+            path,
+            writer,
+            rows: 0,
+        })
     }
 
     pub(crate) fn write<I, T>(&mut self, fields: I) -> Result<(), HostError>
@@ -161,7 +181,9 @@ impl Out {
     }
 
     pub(crate) fn finish(mut self, summary: &mut ImportSummary) -> Result<(), HostError> {
-        self.writer.flush().map_err(|e| HostError::io(&self.path, e))?;
+        self.writer
+            .flush()
+            .map_err(|e| HostError::io(&self.path, e))?;
         summary.written.insert(self.name, self.rows);
         Ok(())
     }
@@ -222,7 +244,13 @@ pub(crate) fn slug(label: &str) -> String {
 }
 
 /// Writes the imported workspace's `baton.toml`.
-pub(crate) fn write_config(out: &Path, name: &str, timezone: &str, currency: &str, lifecycle: &str) -> Result<(), HostError> {
+pub(crate) fn write_config(
+    out: &Path,
+    name: &str,
+    timezone: &str,
+    currency: &str,
+    lifecycle: &str,
+) -> Result<(), HostError> {
     let text = format!(
         "# Written by `baton import`. Review the lifecycle, calendar and SLA before analysing.\n\
          [workspace]\nname = {name:?}\ntimezone = {timezone:?}\ncurrency = {currency:?}\n\n\
@@ -239,12 +267,24 @@ mod tests {
 
     #[test]
     fn slugs_and_times() {
-        assert_eq!(slug("Original Source Drill-Down 1"), "original_source_drill_down_1");
+        assert_eq!(
+            slug("Original Source Drill-Down 1"),
+            "original_source_drill_down_1"
+        );
         assert_eq!(slug("Country/Region"), "country_region");
         let ny = TimeZone::get("America/New_York").expect("zone");
-        assert_eq!(normalize_time("2024-03-05 10:00", &ny), "2024-03-05T15:00:00Z");
-        assert_eq!(normalize_time("03/05/2024 10:00 AM", &ny), "2024-03-05T15:00:00Z");
-        assert_eq!(normalize_time("2024-03-05T10:00:00.000+0000", &ny), "2024-03-05T10:00:00Z");
+        assert_eq!(
+            normalize_time("2024-03-05 10:00", &ny),
+            "2024-03-05T15:00:00Z"
+        );
+        assert_eq!(
+            normalize_time("03/05/2024 10:00 AM", &ny),
+            "2024-03-05T15:00:00Z"
+        );
+        assert_eq!(
+            normalize_time("2024-03-05T10:00:00.000+0000", &ny),
+            "2024-03-05T10:00:00Z"
+        );
         assert_eq!(normalize_time("1709650800000", &ny), "2024-03-05T15:00:00Z");
         assert_eq!(normalize_time("soon", &ny), "soon");
     }

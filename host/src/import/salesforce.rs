@@ -8,7 +8,9 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 
-use super::{ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config};
+use super::{
+    ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config,
+};
 use crate::error::HostError;
 
 /// Lead status (lower-case) → Baton stage. Covers Salesforce's standard picklist and common variants.
@@ -64,41 +66,89 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     let tz = TimeZone::UTC;
     let files = export_files(export_dir)?;
     let lead_path = find_export(&files, &["lead.csv", "leads.csv", "lead_"]).ok_or_else(|| {
-        HostError::Input(format!("{}: no Lead export (Lead.csv with Id and CreatedDate)", export_dir.display()))
+        HostError::Input(format!(
+            "{}: no Lead export (Lead.csv with Id and CreatedDate)",
+            export_dir.display()
+        ))
     })?;
     let history_path = find_export(&files, &["leadhistory"]);
-    let opp_path = find_export(&files, &["opportunity.csv", "opportunities", "opportunity_"]);
+    let opp_path = find_export(
+        &files,
+        &["opportunity.csv", "opportunities", "opportunity_"],
+    );
     let task_path = find_export(&files, &["task"]);
     let event_path = find_export(&files, &["event"]);
     std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
-    let mut summary = ImportSummary { out: out.to_path_buf(), ..Default::default() };
-    let known = [Some(&lead_path), history_path.as_ref(), opp_path.as_ref(), task_path.as_ref(), event_path.as_ref()];
+    let mut summary = ImportSummary {
+        out: out.to_path_buf(),
+        ..Default::default()
+    };
+    let known = [
+        Some(&lead_path),
+        history_path.as_ref(),
+        opp_path.as_ref(),
+        task_path.as_ref(),
+        event_path.as_ref(),
+    ];
     for f in &files {
         if !known.contains(&Some(f)) {
-            summary.not_imported.push(f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+            summary.not_imported.push(
+                f.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            );
         }
     }
 
     let leads = Table::read(&lead_path)?;
-    summary.read.insert(leads.name.clone(), leads.rows.len() as u64);
-    let mapped: Vec<(&str, Option<usize>)> = LEAD_COLUMNS.iter().map(|(c, a)| (*c, leads.column(a))).collect();
+    summary
+        .read
+        .insert(leads.name.clone(), leads.rows.len() as u64);
+    let mapped: Vec<(&str, Option<usize>)> = LEAD_COLUMNS
+        .iter()
+        .map(|(c, a)| (*c, leads.column(a)))
+        .collect();
     if mapped[0].1.is_none() || mapped[1].1.is_none() {
-        return Err(HostError::Input(format!("{}: a Lead export needs Id and CreatedDate columns", leads.name)));
+        return Err(HostError::Input(format!(
+            "{}: a Lead export needs Id and CreatedDate columns",
+            leads.name
+        )));
     }
     let converted_date = leads.column(&["ConvertedDate", "Converted Date"]);
     let converted_opp = leads.column(&["ConvertedOpportunityId"]);
     let converted_contact = leads.column(&["ConvertedContactId"]);
-    let used: Vec<usize> = mapped.iter().filter_map(|m| m.1).chain([converted_date, converted_opp, converted_contact].into_iter().flatten()).collect();
-    let extra: Vec<usize> = (0..leads.headers.len()).filter(|i| !used.contains(i)).collect();
+    let used: Vec<usize> = mapped
+        .iter()
+        .filter_map(|m| m.1)
+        .chain(
+            [converted_date, converted_opp, converted_contact]
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    let extra: Vec<usize> = (0..leads.headers.len())
+        .filter(|i| !used.contains(i))
+        .collect();
     if !extra.is_empty() {
-        summary.unmapped_columns.insert(format!("{} (kept as lead attributes)", leads.name), extra.iter().map(|&i| leads.headers[i].clone()).collect());
+        summary.unmapped_columns.insert(
+            format!("{} (kept as lead attributes)", leads.name),
+            extra.iter().map(|&i| leads.headers[i].clone()).collect(),
+        );
     }
-    let mut header: Vec<String> = mapped.iter().filter(|m| m.1.is_some()).map(|m| m.0.to_string()).collect();
+    let mut header: Vec<String> = mapped
+        .iter()
+        .filter(|m| m.1.is_some())
+        .map(|m| m.0.to_string())
+        .collect();
     header.extend(extra.iter().map(|&i| slug(&leads.headers[i])));
     let mut out_leads = Out::create(out, "leads.csv", &header)?;
     let mut opp_lead: BTreeMap<String, String> = BTreeMap::new();
     let mut contact_lead: BTreeMap<String, String> = BTreeMap::new();
-    let mut stages = Out::create(out, "stages.csv", &["lead_id", "ts", "stage", "reason", "actor"].map(String::from))?;
+    let mut stages = Out::create(
+        out,
+        "stages.csv",
+        &["lead_id", "ts", "stage", "reason", "actor"].map(String::from),
+    )?;
     let mut converted_without_history = Vec::new();
     let mut created_of: BTreeMap<String, String> = BTreeMap::new();
     for row in &leads.rows {
@@ -106,7 +156,11 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         let mut fields: Vec<String> = Vec::with_capacity(header.len());
         for (name, col) in mapped.iter().filter(|m| m.1.is_some()) {
             let v = Table::get(row, *col);
-            fields.push(if *name == "created_at" { normalize_time(v, &tz) } else { v.to_string() });
+            fields.push(if *name == "created_at" {
+                normalize_time(v, &tz)
+            } else {
+                v.to_string()
+            });
         }
         fields.extend(extra.iter().map(|&i| Table::get(row, Some(i)).to_string()));
         out_leads.write(&fields)?;
@@ -131,19 +185,32 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     let mut has_history: std::collections::BTreeSet<String> = Default::default();
     if let Some(path) = &history_path {
         let hist = Table::read(path)?;
-        summary.read.insert(hist.name.clone(), hist.rows.len() as u64);
+        summary
+            .read
+            .insert(hist.name.clone(), hist.rows.len() as u64);
         let lead = hist.column(&["LeadId", "ParentId"]);
         let field = hist.column(&["Field"]);
         let new_value = hist.column(&["NewValue"]);
         let created = hist.column(&["CreatedDate"]);
         let actor = hist.column(&["CreatedById"]);
         if lead.is_none() || field.is_none() || new_value.is_none() || created.is_none() {
-            return Err(HostError::Input(format!("{}: LeadHistory needs LeadId, Field, NewValue and CreatedDate", hist.name)));
+            return Err(HostError::Input(format!(
+                "{}: LeadHistory needs LeadId, Field, NewValue and CreatedDate",
+                hist.name
+            )));
         }
         let old_value = hist.column(&["OldValue"]);
-        let mut status_rows: Vec<&csv::StringRecord> =
-            hist.rows.iter().filter(|r| Table::get(r, field).eq_ignore_ascii_case("Status")).collect();
-        status_rows.sort_by_key(|r| (Table::get(r, lead), normalize_time(Table::get(r, created), &tz)));
+        let mut status_rows: Vec<&csv::StringRecord> = hist
+            .rows
+            .iter()
+            .filter(|r| Table::get(r, field).eq_ignore_ascii_case("Status"))
+            .collect();
+        status_rows.sort_by_key(|r| {
+            (
+                Table::get(r, lead),
+                normalize_time(Table::get(r, created), &tz),
+            )
+        });
         let mut previous_lead = "";
         for row in status_rows {
             let id = Table::get(row, lead);
@@ -154,7 +221,13 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
                 if let (Some(stage), Some(created_at)) = (stage_of(initial), created_of.get(id))
                     && stage != "lead"
                 {
-                    stages.write([id, created_at.as_str(), stage, "initial status", "salesforce"])?;
+                    stages.write([
+                        id,
+                        created_at.as_str(),
+                        stage,
+                        "initial status",
+                        "salesforce",
+                    ])?;
                 }
             }
             let status = Table::get(row, new_value);
@@ -166,10 +239,19 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
                 }
             };
             has_history.insert(id.to_string());
-            stages.write([id, &normalize_time(Table::get(row, created), &tz), &stage, "", Table::get(row, actor)])?;
+            stages.write([
+                id,
+                &normalize_time(Table::get(row, created), &tz),
+                &stage,
+                "",
+                Table::get(row, actor),
+            ])?;
         }
     } else {
-        summary.caveats.push("no LeadHistory export: stage history is limited to creation and conversion dates".into());
+        summary.caveats.push(
+            "no LeadHistory export: stage history is limited to creation and conversion dates"
+                .into(),
+        );
     }
     let mut converted_added = 0;
     for (id, date) in &converted_without_history {
@@ -184,7 +266,9 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
 
     if let Some(path) = &opp_path {
         let opps = Table::read(path)?;
-        summary.read.insert(opps.name.clone(), opps.rows.len() as u64);
+        summary
+            .read
+            .insert(opps.name.clone(), opps.rows.len() as u64);
         let id = opps.column(&["Id", "Opportunity ID"]);
         let created = opps.column(&["CreatedDate", "Created Date"]);
         let close = opps.column(&["CloseDate", "Close Date"]);
@@ -193,7 +277,20 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         let closed = opps.column(&["IsClosed", "Closed"]);
         let stage_name = opps.column(&["StageName", "Stage"]);
         let currency = opps.column(&["CurrencyIsoCode", "Opportunity Currency"]);
-        let mut deals = Out::create(out, "deals.csv", &["deal_id", "lead_id", "created_at", "status", "closed_at", "amount", "currency"].map(String::from))?;
+        let mut deals = Out::create(
+            out,
+            "deals.csv",
+            &[
+                "deal_id",
+                "lead_id",
+                "created_at",
+                "status",
+                "closed_at",
+                "amount",
+                "currency",
+            ]
+            .map(String::from),
+        )?;
         let mut orphans = 0;
         for row in &opps.rows {
             let deal = Table::get(row, id);
@@ -205,10 +302,28 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
             let stage = Table::get(row, stage_name).to_ascii_lowercase();
             let is_closed = t(Table::get(row, closed)) || stage.starts_with("closed");
             let is_won = t(Table::get(row, won)) || stage == "closed won";
-            let status = if !is_closed { "open" } else if is_won { "won" } else { "lost" };
-            let close_at = if status == "open" { String::new() } else { normalize_time(Table::get(row, close), &tz) };
+            let status = if !is_closed {
+                "open"
+            } else if is_won {
+                "won"
+            } else {
+                "lost"
+            };
+            let close_at = if status == "open" {
+                String::new()
+            } else {
+                normalize_time(Table::get(row, close), &tz)
+            };
             let created_at = normalize_time(Table::get(row, created), &tz);
-            deals.write([deal, lead, &created_at, status, &close_at, Table::get(row, amount), Table::get(row, currency)])?;
+            deals.write([
+                deal,
+                lead,
+                &created_at,
+                status,
+                &close_at,
+                Table::get(row, amount),
+                Table::get(row, currency),
+            ])?;
             if !lead.is_empty() {
                 stages.write([lead, &created_at, "opportunity", "", "salesforce"])?;
                 if status == "won" {
@@ -223,34 +338,60 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     }
     stages.finish(&mut summary)?;
 
-    let mut events = Out::create(out, "events.csv", &["lead_id", "ts", "type", "channel", "team", "campaign"].map(String::from))?;
+    let mut events = Out::create(
+        out,
+        "events.csv",
+        &["lead_id", "ts", "type", "channel", "team", "campaign"].map(String::from),
+    )?;
     for (path, kind_default) in [(&task_path, "task"), (&event_path, "meeting")] {
         let Some(path) = path else { continue };
         let t = Table::read(path)?;
         summary.read.insert(t.name.clone(), t.rows.len() as u64);
         let who = t.column(&["WhoId", "Name ID"]);
-        let when = t.column(&["ActivityDateTime", "StartDateTime", "CompletedDateTime", "ActivityDate", "CreatedDate"]);
+        let when = t.column(&[
+            "ActivityDateTime",
+            "StartDateTime",
+            "CompletedDateTime",
+            "ActivityDate",
+            "CreatedDate",
+        ]);
         let kind = t.column(&["Type", "TaskSubtype", "EventSubtype"]);
         if who.is_none() || when.is_none() {
-            return Err(HostError::Input(format!("{}: activities need WhoId and ActivityDate (or CreatedDate)", t.name)));
+            return Err(HostError::Input(format!(
+                "{}: activities need WhoId and ActivityDate (or CreatedDate)",
+                t.name
+            )));
         }
         for row in &t.rows {
             let who_id = Table::get(row, who);
             let lead = contact_lead.get(who_id).map_or(who_id, String::as_str);
             let k = Table::get(row, kind);
-            let k = if k.is_empty() { kind_default.to_string() } else { k.to_ascii_lowercase() };
+            let k = if k.is_empty() {
+                kind_default.to_string()
+            } else {
+                k.to_ascii_lowercase()
+            };
             let channel = match k.as_str() {
                 "call" => "phone",
                 "email" | "list email" => "email",
                 "meeting" | "event" => "meeting",
                 _ => "other",
             };
-            events.write([lead, &normalize_time(Table::get(row, when), &tz), &k, channel, "sales", ""])?;
+            events.write([
+                lead,
+                &normalize_time(Table::get(row, when), &tz),
+                &k,
+                channel,
+                "sales",
+                "",
+            ])?;
         }
     }
     events.finish(&mut summary)?;
     if task_path.is_none() && event_path.is_none() {
-        summary.caveats.push("no Task or Event export: no sales touches, so speed-to-lead cannot be measured".into());
+        summary.caveats.push(
+            "no Task or Event export: no sales touches, so speed-to-lead cannot be measured".into(),
+        );
     }
     write_config(out, "Salesforce import", "UTC", "USD", LIFECYCLE)?;
     Ok(summary)

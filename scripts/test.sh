@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up what the tests need and runs all of them: formatting, lints (native and wasm32),
+# the Rust test suite, the wasm32 builds, and the native-vs-wasm parity test in Node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32 target, wasm-bindgen CLI at the version the crate pins"
+rustup target add wasm32-unknown-unknown
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+WB_VERSION=$(sed -nE 's/^wasm-bindgen = "=([0-9.]+)"/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  # Not --locked: the registry mirror here lacks one of the lockfile's exact transitive versions.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+fi
+command -v node >/dev/null || { apt-get update && apt-get install -y nodejs; }
+
+step "format"
+cargo fmt --all --check
+
+step "clippy (native)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy -p baton-core -p baton-wasm --target wasm32-unknown-unknown -- -D warnings
+
+step "tests (Rust)"
+cargo test --workspace
+
+step "build core and the wasm package for wasm32-unknown-unknown"
+cargo build -p baton-core --target wasm32-unknown-unknown --release
+cargo build -p baton-wasm --target wasm32-unknown-unknown --profile wasm-size
+wasm-bindgen --target nodejs --out-dir target/wasm-pkg/node \
+  target/wasm32-unknown-unknown/wasm-size/baton_wasm.wasm
+
+step "tests (native vs wasm parity, Node)"
+cargo build -p baton
+node --test tests/parity/

@@ -1,0 +1,77 @@
+// Native and wasm builds give the same answers: the same workspace through the `baton` binary and
+// through the wasm package in Node must produce byte-identical report.json.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = process.env.BATON_WASM_PKG ?? join(root, 'target', 'wasm-pkg', 'node');
+const bin = process.env.BATON_BIN ?? join(root, 'target', 'debug', 'baton');
+const { Baton } = require(join(pkg, 'baton_wasm.js'));
+
+function wasmReport(dir, asOf) {
+  const tomlPath = join(dir, 'baton.toml');
+  const engine = new Baton(existsSync(tomlPath) ? readFileSync(tomlPath, 'utf8') : '');
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'baton.toml' || !statSync(join(dir, name)).isFile()) continue;
+    engine.addFile(name, readFileSync(join(dir, name)));
+  }
+  return engine.analyzeJson(asOf);
+}
+
+function nativeReport(dir, asOf) {
+  const out = mkdtempSync(join(tmpdir(), 'baton-parity-'));
+  const args = ['analyze', dir, '--out', out, '--quiet'];
+  if (asOf) args.push('--as-of', asOf);
+  execFileSync(bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return readFileSync(join(out, 'report.json'), 'utf8');
+}
+
+function assertSame(dir, asOf) {
+  const native = nativeReport(dir, asOf);
+  const wasm = wasmReport(dir, asOf);
+  assert.ok(native.length > 200, 'native report is not empty');
+  assert.equal(wasm, native);
+}
+
+test('dirty fixture: every rejection and warning identical', () => {
+  assertSame(join(root, 'tests', 'fixtures', 'dirty'));
+});
+
+test('examples/acme: identical report', () => {
+  assertSame(join(root, 'examples', 'acme'));
+});
+
+test('examples/acme with a local as-of: identical report', () => {
+  assertSame(join(root, 'examples', 'acme'), '2026-06-30 17:00');
+});
+
+test('generated workspace (2,000 leads): identical report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-gen-'));
+  execFileSync(bin, ['gen', '--leads', '2000', '--seed', '17', '--error-rate', '0.005', '--out', dir, '--quiet']);
+  assertSame(dir);
+});
+
+test('errors are JS Errors with a code and the place', () => {
+  assert.throws(() => new Baton('[workspace]\nname = "x"\nbogus = 1\n'), (e) => {
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, 'config');
+    assert.equal(e.line, 3);
+    assert.equal(e.key, 'workspace.bogus');
+    return true;
+  });
+  const engine = new Baton('');
+  engine.addFile('leads.csv', new TextEncoder().encode('id,created_at\nL1,2026-01-01\n'));
+  assert.throws(() => engine.analyzeJson(), (e) => {
+    assert.equal(e.code, 'missing_column');
+    assert.equal(e.file, 'leads.csv');
+    assert.equal(e.column, 'lead_id');
+    return true;
+  });
+});
