@@ -22,6 +22,10 @@ pub struct Config {
     pub calendar: Calendar,
     /// `[sla.<name>]`: service-level agreements measured in business hours.
     pub sla: BTreeMap<String, Sla>,
+    /// `[friction]`: stalled leads and the stage that counts as qualified.
+    pub friction: Friction,
+    /// `[lead_quality]`: extra segments and the minimum size of a flagged segment.
+    pub lead_quality: LeadQuality,
     /// `[scoring]`: rule-based lead scoring.
     pub scoring: Scoring,
     /// `[attribution]`: what counts as a conversion and how paths are trimmed.
@@ -143,6 +147,46 @@ pub struct Sla {
     pub from_stage: String,
     /// The limit, in business hours.
     pub within_business_hours: f64,
+    /// What stops the clock: `sales_touch` (first `team = sales` event), `next_stage`, or a stage name.
+    #[serde(default = "default_until")]
+    pub until: String,
+}
+
+fn default_until() -> String {
+    "sales_touch".into()
+}
+
+/// `[friction]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Friction {
+    /// A lead in a sales stage with no activity for this many days is stalled.
+    pub stalled_after_days: f64,
+    /// The stage that counts as "qualified" in conversion and friction cost
+    /// (default: `sql` when the lifecycle has it, else the second sales stage, else the first).
+    pub qualified_stage: Option<String>,
+}
+
+impl Default for Friction {
+    fn default() -> Self {
+        Self { stalled_after_days: 14.0, qualified_stage: None }
+    }
+}
+
+/// `[lead_quality]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeadQuality {
+    /// Lead attributes to segment by, besides source, industry, employee band and persona.
+    pub segments: Vec<String>,
+    /// Segments with fewer leads at a step are never flagged.
+    pub min_segment_size: u64,
+}
+
+impl Default for LeadQuality {
+    fn default() -> Self {
+        Self { segments: Vec::new(), min_segment_size: 20 }
+    }
 }
 
 /// `[scoring]`.
@@ -540,12 +584,41 @@ impl Framework {
                     ),
                 ));
             }
+            if ["stage", "friction", "friction_cost"].contains(&name.as_str()) {
+                return Err(err(
+                    &format!("sla.{name}"),
+                    format!("{name:?} is a reserved name in report.json's handoff section; choose another"),
+                ));
+            }
+            let until_ok = sla.until == "sales_touch"
+                || sla.until == "next_stage"
+                || lc.stages.iter().chain(lc.exits.iter()).any(|s| s == &sla.until);
+            if !until_ok {
+                return Err(err(
+                    &format!("sla.{name}.until"),
+                    format!(
+                        "expected \"sales_touch\", \"next_stage\" or a stage name, got {:?}",
+                        sla.until
+                    ),
+                ));
+            }
             if !(sla.within_business_hours.is_finite() && sla.within_business_hours > 0.0) {
                 return Err(err(
                     &format!("sla.{name}.within_business_hours"),
                     "must be a positive number of business hours".into(),
                 ));
             }
+        }
+        if let Some(q) = &config.friction.qualified_stage
+            && !lc.stages.iter().any(|s| s == q)
+        {
+            return Err(err(
+                "friction.qualified_stage",
+                format!("{q:?} is not one of lifecycle.stages {:?}", lc.stages),
+            ));
+        }
+        if !(config.friction.stalled_after_days.is_finite() && config.friction.stalled_after_days > 0.0) {
+            return Err(err("friction.stalled_after_days", "must be a positive number of days".into()));
         }
         let conv = &config.attribution.conversion;
         if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
@@ -605,6 +678,20 @@ impl Framework {
             day_end,
             holidays,
         })
+    }
+}
+
+impl Framework {
+    /// The stage that counts as "qualified" (see [`Friction::qualified_stage`]).
+    pub fn qualified_stage(&self) -> Option<&str> {
+        let lc = &self.config.lifecycle;
+        if let Some(q) = &self.config.friction.qualified_stage {
+            return Some(q);
+        }
+        if lc.stages.iter().any(|s| s == "sql") {
+            return Some("sql");
+        }
+        lc.sales.get(1).or(lc.sales.first()).map(String::as_str)
     }
 }
 

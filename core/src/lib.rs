@@ -6,11 +6,17 @@
 
 pub mod calendar;
 pub mod config;
+pub mod feedback;
+pub mod handoff;
 pub mod ingest;
+pub mod journey;
+pub mod lead_quality;
 pub mod model;
+pub mod outcomes;
 pub mod quality;
 mod records;
 pub mod report;
+pub mod stats;
 pub mod symbols;
 pub mod time;
 

@@ -4,7 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::calendar::BusinessClock;
+use crate::feedback::{FeedbackReport, feedback_report};
+use crate::handoff::{HandoffReport, HandoffRow, handoff_analysis};
+use crate::journey::{
+    ChannelCoordination, StageJourney, TouchpointJourney, TouchpointKey, channel_coordination, stage_journey,
+    touchpoint_journey,
+};
+use crate::lead_quality::{LeadQualityReport, lead_quality};
 use crate::model::Workspace;
+use crate::outcomes::Outcomes;
 use crate::quality::DataQuality;
 use crate::time::Instant;
 
@@ -24,6 +33,41 @@ pub struct Report {
     pub summary: Summary,
     /// What could not be used, and why.
     pub data_quality: DataQuality,
+    /// Stages, touchpoints, channel coordination, feedback.
+    pub journey: JourneyReport,
+    /// The marketing→sales handoff.
+    pub handoff: HandoffReport,
+    /// Conversion along the funnel by segment.
+    pub lead_quality: LeadQualityReport,
+}
+
+/// `report.json` → `journey`.
+#[derive(Debug, Clone, Serialize)]
+pub struct JourneyReport {
+    /// Lifecycle stages.
+    pub stages: StageJourney,
+    /// Touchpoint directly-follows graph.
+    pub touchpoints: TouchpointJourney,
+    /// Channel × stage × team and overlaps.
+    pub channels: ChannelCoordination,
+    /// Customer feedback joined to the journey.
+    pub feedback: FeedbackReport,
+}
+
+/// Choices a caller makes about an analysis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnalysisOptions {
+    /// Build the touchpoint graph over event `type` (default) or `channel`.
+    pub touchpoints_by: TouchpointKey,
+}
+
+/// A report and the per-lead rows that go into CSV files.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// `report.json`.
+    pub report: Report,
+    /// The rows of `handoffs.csv`.
+    pub handoff_rows: Vec<HandoffRow>,
 }
 
 /// `report.json` → `workspace`.
@@ -66,8 +110,44 @@ pub struct Summary {
     pub deals_by_status: BTreeMap<String, usize>,
 }
 
-/// Runs the analysis of `workspace` as of `as_of`.
+/// Runs the analysis of `workspace` as of `as_of` with default options.
 pub fn analyze(workspace: &Workspace, as_of: Instant) -> Report {
+    run(workspace, as_of, &AnalysisOptions::default()).report
+}
+
+/// Runs the analysis and keeps the per-lead rows.
+pub fn run(workspace: &Workspace, as_of: Instant, options: &AnalysisOptions) -> Analysis {
+    let from = workspace.earliest_timestamp().unwrap_or(as_of).min(as_of);
+    let to = workspace.latest_timestamp().unwrap_or(as_of).max(as_of);
+    let clock = BusinessClock::new(&workspace.framework, from, to);
+    let outcomes = Outcomes::new(workspace, as_of);
+    let stages = stage_journey(workspace, as_of);
+    let touchpoints = touchpoint_journey(workspace, as_of, options.touchpoints_by);
+    let channels = channel_coordination(workspace, as_of);
+    let (handoff, handoff_rows) = handoff_analysis(workspace, as_of, &clock, &outcomes);
+    let sla_names: Vec<&String> = workspace.framework.config.sla.keys().collect();
+    let sla_index = sla_names
+        .iter()
+        .position(|n| n.as_str() == "first_touch")
+        .or((!sla_names.is_empty()).then_some(0));
+    let variants: Vec<Vec<String>> = stages.variants.iter().map(|v| v.path.clone()).collect();
+    let feedback = feedback_report(workspace, as_of, &handoff_rows, sla_index, &variants);
+    let lead_quality = lead_quality(workspace, &outcomes);
+    let (info, summary) = summary(workspace, as_of);
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        workspace: info,
+        as_of,
+        summary,
+        data_quality: workspace.data_quality.clone(),
+        journey: JourneyReport { stages, touchpoints, channels, feedback },
+        handoff,
+        lead_quality,
+    };
+    Analysis { report, handoff_rows }
+}
+
+fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
     let ws = &workspace.framework.config.workspace;
     let mut events_by_team = BTreeMap::new();
     let mut by_channel_sym = vec![0usize; workspace.symbols.len()];
@@ -97,15 +177,13 @@ pub fn analyze(workspace: &Workspace, as_of: Instant) -> Report {
             .unwrap_or_default();
         *deals_by_status.entry(status).or_insert(0) += 1;
     }
-    Report {
-        schema_version: SCHEMA_VERSION,
-        workspace: WorkspaceInfo {
+    (
+        WorkspaceInfo {
             name: ws.name.clone(),
             timezone: ws.timezone.clone(),
             currency: ws.currency.clone(),
         },
-        as_of,
-        summary: Summary {
+        Summary {
             leads: workspace.leads.len(),
             events: workspace.events.len(),
             stage_entries: workspace.stages.len(),
@@ -119,8 +197,7 @@ pub fn analyze(workspace: &Workspace, as_of: Instant) -> Report {
             events_by_channel,
             deals_by_status,
         },
-        data_quality: workspace.data_quality.clone(),
-    }
+    )
 }
 
 impl Report {

@@ -3,12 +3,14 @@
 
 pub mod error;
 pub mod generate;
+pub mod html;
 pub mod import;
 pub mod output;
 pub mod workspace_dir;
 
 use std::path::Path;
 
+use baton_core::report::AnalysisOptions;
 use baton_core::{Instant, Report, Workspace};
 
 pub use error::HostError;
@@ -33,9 +35,37 @@ pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Insta
     }
 }
 
-/// Loads a workspace folder and analyses it (what `baton analyze` does before writing).
+/// Loads a workspace folder and analyses it with default options.
 pub fn analyze_dir(dir: &Path, as_of: Option<&str>, quiet: bool) -> Result<Report, HostError> {
+    Ok(analyze_dir_with(dir, as_of, &AnalysisOptions::default(), quiet)?.report)
+}
+
+/// What `baton analyze` writes: the report and the per-lead CSV files.
+#[derive(Debug, Clone)]
+pub struct Analyzed {
+    /// `report.json`.
+    pub report: Report,
+    /// `handoffs.csv`.
+    pub handoffs_csv: String,
+}
+
+/// Loads a workspace folder and analyses it (what `baton analyze` does before writing).
+pub fn analyze_dir_with(
+    dir: &Path,
+    as_of: Option<&str>,
+    options: &AnalysisOptions,
+    quiet: bool,
+) -> Result<Analyzed, HostError> {
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
     let as_of = resolve_as_of(&workspace, as_of)?;
-    Ok(baton_core::analyze(&workspace, as_of))
+    let began = std::time::Instant::now();
+    let analysis = baton_core::report::run(&workspace, as_of, options);
+    let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
+    if std::env::var_os("BATON_TIMINGS").is_some() {
+        eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
+    }
+    Ok(Analyzed {
+        report: analysis.report,
+        handoffs_csv,
+    })
 }

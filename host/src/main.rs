@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use baton::HostError;
+use baton_core::journey::TouchpointKey;
+use baton_core::report::AnalysisOptions;
 use baton::generate::GenOptions;
 
 /// Baton measures the gap between marketing and sales: the journey, the handoff, scores,
@@ -34,6 +36,9 @@ enum Command {
         /// Default: the latest timestamp in the data.
         #[arg(long)]
         as_of: Option<String>,
+        /// Build the touchpoint journey over event `type` or `channel`.
+        #[arg(long, value_enum, default_value = "type")]
+        by: TouchBy,
         /// No progress bars and no summary.
         #[arg(long, short)]
         quiet: bool,
@@ -85,6 +90,14 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum TouchBy {
+    /// Event `type` (form_submit, call, demo, ...).
+    Type,
+    /// Event `channel` (email, web, phone, ...).
+    Channel,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Crm {
     /// HubSpot: contacts, deals, deal-contact associations, activities.
     Hubspot,
@@ -113,19 +126,33 @@ fn run(cli: Cli) -> Result<(), HostError> {
             workspace,
             out,
             as_of,
+            by,
             quiet,
         } => {
-            let report =
-                baton::analyze_dir(&workspace, as_of.as_deref(), quiet).map_err(|e| match e {
+            let options = AnalysisOptions {
+                touchpoints_by: match by {
+                    TouchBy::Type => TouchpointKey::Type,
+                    TouchBy::Channel => TouchpointKey::Channel,
+                },
+            };
+            let analyzed = baton::analyze_dir_with(&workspace, as_of.as_deref(), &options, quiet)
+                .map_err(|e| match e {
                     HostError::Core(core) => {
                         HostError::Input(format!("in workspace {}: {core}", workspace.display()))
                     }
                     other => other,
                 })?;
-            baton::output::write_report(&report, &out)?;
+            let began = std::time::Instant::now();
+            baton::output::write_outputs(&analyzed, &out)?;
+            if std::env::var_os("BATON_TIMINGS").is_some() {
+                eprintln!("timing: writing: {:.2} s", began.elapsed().as_secs_f64());
+            }
             if !quiet {
-                print!("{}", baton::output::summary(&report));
-                println!("wrote {}/report.json and report.md", out.display());
+                print!("{}", baton::output::summary(&analyzed.report));
+                println!(
+                    "wrote {}: report.json, report.md, report.html, handoffs.csv",
+                    out.display()
+                );
             }
             Ok(())
         }

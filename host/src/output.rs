@@ -7,13 +7,20 @@ use baton_core::Report;
 
 use crate::error::HostError;
 
-/// Writes `report.json` and `report.md` into `out` (created if needed).
-pub fn write_report(report: &Report, out: &Path) -> Result<(), HostError> {
+/// Writes `report.json`, `report.md`, `report.html` and `handoffs.csv` into `out` (created if needed).
+pub fn write_outputs(analyzed: &crate::Analyzed, out: &Path) -> Result<(), HostError> {
     std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
-    let json = out.join("report.json");
-    std::fs::write(&json, report.to_json()).map_err(|e| HostError::io(&json, e))?;
-    let md = out.join("report.md");
-    std::fs::write(&md, markdown(report)).map_err(|e| HostError::io(&md, e))?;
+    let report = &analyzed.report;
+    let files = [
+        ("report.json", report.to_json()),
+        ("report.md", markdown(report)),
+        ("report.html", crate::html::render(report)),
+        ("handoffs.csv", analyzed.handoffs_csv.clone()),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| HostError::io(&path, e))?;
+    }
     Ok(())
 }
 
