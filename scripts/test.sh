@@ -14,7 +14,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   # Not --locked: the registry mirror here lacks one of the lockfile's exact transitive versions.
   cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
-command -v node >/dev/null || { apt-get update && apt-get install -y nodejs; }
+command -v node >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
+if [ ! -x /usr/bin/chromium ]; then
+  # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+  apt-get update && apt-get install -y chromium
+fi
+(cd tests/browser && npm ci --no-audit --no-fund)
 
 step "format"
 cargo fmt --all --check
@@ -37,3 +42,6 @@ wasm-bindgen --target nodejs --out-dir target/wasm-pkg/node \
 step "tests (native vs wasm parity, Node)"
 cargo build -p baton
 node --test tests/parity/
+
+step "tests (browser: report.html in headless Chromium; screenshots in target/screenshots)"
+node --test tests/browser/

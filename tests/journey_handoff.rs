@@ -7,12 +7,17 @@ use baton_tests::fixtures;
 use serde_json::{Value, json};
 
 fn report() -> Value {
-    let r = baton::analyze_dir(&fixtures().join("journey"), Some("2026-07-10 17:00"), true).expect("fixture analyses");
+    let r = baton::analyze_dir(&fixtures().join("journey"), Some("2026-07-10 17:00"), true)
+        .expect("fixture analyses");
     serde_json::from_str(&r.to_json()).expect("json")
 }
 
 fn pick(v: &Value, keys: &[&str]) -> Value {
-    Value::Object(keys.iter().map(|k| (k.to_string(), v[*k].clone())).collect())
+    Value::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), v[*k].clone()))
+            .collect(),
+    )
 }
 
 #[test]
@@ -23,18 +28,44 @@ fn first_touch_sla() {
     // Friday holiday = 1 + 3 = 4.0 h, exactly the limit: met. D: 10:00 → 15:00 = 5 h: breached.
     // C: never touched, clock far past 4 h: breached. F: 2 h at as_of: pending.
     assert_eq!(
-        pick(ft, &["handoffs", "touched", "met", "breached", "pending", "compliance_rate", "median_business_hours", "p90_business_hours", "untouched"]),
+        pick(
+            ft,
+            &[
+                "handoffs",
+                "touched",
+                "met",
+                "breached",
+                "pending",
+                "compliance_rate",
+                "median_business_hours",
+                "p90_business_hours",
+                "untouched"
+            ]
+        ),
         json!({"handoffs": 5, "touched": 3, "met": 2, "breached": 2, "pending": 1, "compliance_rate": 0.5,
                "median_business_hours": 4.0, "p90_business_hours": 4.8, "untouched": 2})
     );
-    let counts: Vec<u64> = ft["histogram"].as_array().expect("hist").iter().map(|b| b["count"].as_u64().unwrap_or(99)).collect();
+    let counts: Vec<u64> = ft["histogram"]
+        .as_array()
+        .expect("hist")
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap_or(99))
+        .collect();
     assert_eq!(counts, vec![0, 1, 0, 0, 2, 0, 0, 0, 0]);
     assert_eq!(ft["by_source"]["webinar"]["handoffs"], 3);
     assert_eq!(ft["by_source"]["webinar"]["breached"], 1);
     assert_eq!(ft["by_owner"]["ben"]["met"], 1);
     // A arrived Friday 18:00 local.
-    let fri18 = ft["by_arrival"].as_array().expect("cells").iter().find(|c| c["weekday"] == "fri" && c["hour"] == 18).expect("fri 18");
-    assert_eq!(pick(fri18, &["handoffs", "met"]), json!({"handoffs": 1, "met": 1}));
+    let fri18 = ft["by_arrival"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["weekday"] == "fri" && c["hour"] == 18)
+        .expect("fri 18");
+    assert_eq!(
+        pick(fri18, &["handoffs", "met"]),
+        json!({"handoffs": 1, "met": 1})
+    );
 }
 
 #[test]
@@ -43,7 +74,19 @@ fn acceptance_sla_until_next_stage() {
     let acc = &r["handoff"]["acceptance"];
     // A 2.0 (sal Mon 11:00), B 5.0 (disqualified Mon 13:00), D 8.0 (recycled Tue 10:00); C breached, F pending.
     assert_eq!(
-        pick(acc, &["handoffs", "touched", "met", "breached", "pending", "compliance_rate", "median_business_hours", "p90_business_hours"]),
+        pick(
+            acc,
+            &[
+                "handoffs",
+                "touched",
+                "met",
+                "breached",
+                "pending",
+                "compliance_rate",
+                "median_business_hours",
+                "p90_business_hours"
+            ]
+        ),
         json!({"handoffs": 5, "touched": 3, "met": 3, "breached": 1, "pending": 1, "compliance_rate": 0.75,
                "median_business_hours": 5.0, "p90_business_hours": 7.4})
     );
@@ -54,7 +97,20 @@ fn friction() {
     let r = report();
     let f = &r["handoff"]["friction"];
     assert_eq!(
-        pick(f, &["handoff_entries", "accepted", "rejected", "undecided", "acceptance_rate", "exited_leads", "recycle_loops", "ping_pong_leads", "handoffs_per_lead"]),
+        pick(
+            f,
+            &[
+                "handoff_entries",
+                "accepted",
+                "rejected",
+                "undecided",
+                "acceptance_rate",
+                "exited_leads",
+                "recycle_loops",
+                "ping_pong_leads",
+                "handoffs_per_lead"
+            ]
+        ),
         json!({"handoff_entries": 6, "accepted": 2, "rejected": 2, "undecided": 2, "acceptance_rate": 0.5,
                "exited_leads": 2, "recycle_loops": 1, "ping_pong_leads": 1, "handoffs_per_lead": {"1": 4, "2": 1}})
     );
@@ -64,8 +120,14 @@ fn friction() {
     );
     // A and D sit in sal with no activity since March.
     assert_eq!(f["stalled"]["leads"], 2);
-    assert_eq!(f["stalled"]["longest"][0], json!({"lead_id": "D", "stage": "sal", "idle_days": 127.208333}));
-    assert_eq!(f["stalled"]["longest"][1], json!({"lead_id": "A", "stage": "sal", "idle_days": 123.25}));
+    assert_eq!(
+        f["stalled"]["longest"][0],
+        json!({"lead_id": "D", "stage": "sal", "idle_days": 127.208333})
+    );
+    assert_eq!(
+        f["stalled"]["longest"][1],
+        json!({"lead_id": "A", "stage": "sal", "idle_days": 123.25})
+    );
     // A arrived Friday 18:00 EST and waited until Monday 09:00 EDT: 63 h less the DST hour.
     assert_eq!(
         f["out_of_hours"],
@@ -94,10 +156,22 @@ fn stage_journey() {
                "median_hours_in_stage": 44.0, "p90_hours_in_stage": 84.3})
     );
     assert_eq!(s["funnel"]["total"], json!([6, 5, 2, 0, 0, 0]));
-    assert_eq!(s["funnel"]["by_cohort"]["2026-03"], json!([4, 3, 2, 0, 0, 0]));
-    assert_eq!(s["funnel"]["by_source"]["webinar"], json!([3, 3, 1, 0, 0, 0]));
-    assert_eq!(s["variants"][0], json!({"path": ["lead", "mql"], "count": 2, "share": 0.333333}));
-    assert_eq!(s["variants"][3]["path"], json!(["lead", "mql", "recycled", "mql", "sal"]));
+    assert_eq!(
+        s["funnel"]["by_cohort"]["2026-03"],
+        json!([4, 3, 2, 0, 0, 0])
+    );
+    assert_eq!(
+        s["funnel"]["by_source"]["webinar"],
+        json!([3, 3, 1, 0, 0, 0])
+    );
+    assert_eq!(
+        s["variants"][0],
+        json!({"path": ["lead", "mql"], "count": 2, "share": 0.333333})
+    );
+    assert_eq!(
+        s["variants"][3]["path"],
+        json!(["lead", "mql", "recycled", "mql", "sal"])
+    );
 }
 
 #[test]
@@ -115,8 +189,14 @@ fn touchpoint_dfg() {
         ])
     );
     assert_eq!(t["start"], json!({"form_submit": 6}));
-    assert_eq!(t["end"], json!({"call": 3, "form_submit": 2, "page_view": 1}));
-    assert_eq!(t["activities"], json!({"call": 5, "email_open": 2, "form_submit": 6, "page_view": 1}));
+    assert_eq!(
+        t["end"],
+        json!({"call": 3, "form_submit": 2, "page_view": 1})
+    );
+    assert_eq!(
+        t["activities"],
+        json!({"call": 5, "email_open": 2, "form_submit": 6, "page_view": 1})
+    );
 }
 
 #[test]
@@ -124,7 +204,10 @@ fn channels_and_feedback() {
     let r = report();
     let c = &r["journey"]["channels"];
     // E was called while still a plain lead: a sales touch on a lead marketing owns.
-    assert_eq!(c["sales_touches_in_marketing_stages"], json!({"events": 1, "leads": 1, "by_channel": {"phone": 1}}));
+    assert_eq!(
+        c["sales_touches_in_marketing_stages"],
+        json!({"events": 1, "leads": 1, "by_channel": {"phone": 1}})
+    );
     assert_eq!(c["marketing_touches_in_sales_stages"]["events"], 0);
     let fb = &r["journey"]["feedback"]["by_sla_outcome"];
     assert_eq!(fb["met"]["nps"], 100.0);
@@ -135,9 +218,17 @@ fn channels_and_feedback() {
 #[test]
 fn handoffs_csv_lists_every_handoff_once() {
     let dir = fixtures().join("journey");
-    let analyzed = baton::analyze_dir_with(&dir, Some("2026-07-10 17:00"), &Default::default(), true).expect("analyses");
+    let analyzed =
+        baton::analyze_dir_with(&dir, Some("2026-07-10 17:00"), &Default::default(), true)
+            .expect("analyses");
     let lines: Vec<&str> = analyzed.handoffs_csv.lines().collect();
     assert_eq!(lines.len(), 6, "header + A, B, C, D, F");
-    assert_eq!(lines[1], "A,webinar,ana,1,accepted,2026-03-06T23:00:00Z,2026-03-09T15:00:00Z,2,met,2026-03-06T23:00:00Z,2026-03-09T13:30:00Z,0.5,met");
-    assert_eq!(lines[4], "D,referral,ben,2,rejected,2026-03-02T15:00:00Z,2026-03-03T15:00:00Z,8,met,2026-03-02T15:00:00Z,2026-03-02T20:00:00Z,5,breached");
+    assert_eq!(
+        lines[1],
+        "A,webinar,ana,1,accepted,2026-03-06T23:00:00Z,2026-03-09T15:00:00Z,2,met,2026-03-06T23:00:00Z,2026-03-09T13:30:00Z,0.5,met"
+    );
+    assert_eq!(
+        lines[4],
+        "D,referral,ben,2,rejected,2026-03-02T15:00:00Z,2026-03-03T15:00:00Z,8,met,2026-03-02T15:00:00Z,2026-03-02T20:00:00Z,5,breached"
+    );
 }

@@ -36,8 +36,12 @@ impl BusinessClock {
     pub fn new(framework: &Framework, from: Instant, to: Instant) -> Self {
         let tz = &framework.tz;
         let date_of = |i: Instant| i.timestamp().to_zoned(tz.clone()).date();
-        let first_day = date_of(from).checked_sub(jiff::Span::new().days(2)).unwrap_or(date_of(from));
-        let last_day = date_of(to.max(from)).checked_add(jiff::Span::new().days(2)).unwrap_or(date_of(to));
+        let first_day = date_of(from)
+            .checked_sub(jiff::Span::new().days(2))
+            .unwrap_or(date_of(from));
+        let last_day = date_of(to.max(from))
+            .checked_add(jiff::Span::new().days(2))
+            .unwrap_or(date_of(to));
         let mut midnights = Vec::new();
         let mut open = Vec::new();
         let mut close = Vec::new();
@@ -47,9 +51,14 @@ impl BusinessClock {
         loop {
             midnights.push(local_instant(tz, day, midnight));
             let weekday = day.weekday().to_monday_zero_offset() as usize;
-            let working = framework.working_days[weekday] && framework.holidays.binary_search(&day).is_err();
+            let working =
+                framework.working_days[weekday] && framework.holidays.binary_search(&day).is_err();
             let o = local_instant(tz, day, framework.day_start);
-            let c = if working { local_instant(tz, day, framework.day_end) } else { o };
+            let c = if working {
+                local_instant(tz, day, framework.day_end)
+            } else {
+                o
+            };
             open.push(o);
             close.push(c.max(o));
             let total = cumulative.last().copied().unwrap_or(0) + (c - o).max(0);
@@ -64,7 +73,13 @@ impl BusinessClock {
         }
         let after = day.tomorrow().unwrap_or(day);
         midnights.push(local_instant(tz, after, midnight));
-        Self { first_day, midnights, open, close, cumulative }
+        Self {
+            first_day,
+            midnights,
+            open,
+            close,
+            cumulative,
+        }
     }
 
     /// The first local day the table covers.
@@ -126,7 +141,9 @@ mod tests {
     use super::*;
 
     fn clock(extra: &str) -> (BusinessClock, crate::time::TimeParser) {
-        let toml = format!("[workspace]\ntimezone = \"America/New_York\"\n[calendar]\nholidays = [\"2026-07-03\"]\n{extra}");
+        let toml = format!(
+            "[workspace]\ntimezone = \"America/New_York\"\n[calendar]\nholidays = [\"2026-07-03\"]\n{extra}"
+        );
         let fw = Framework::from_toml("baton.toml", &toml).expect("config");
         let p = crate::time::TimeParser::new(fw.tz.clone());
         let from = p.parse("2026-01-01").expect("t").0;
@@ -142,37 +159,70 @@ mod tests {
     fn friday_evening_waits_for_monday() {
         let (c, p) = clock("");
         // Fri 2026-03-06 18:00 → Mon 09:30: only Monday's half hour counts.
-        assert_eq!(c.business_hours(t(&p, "2026-03-06 18:00"), t(&p, "2026-03-09 09:30")), 0.5);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-06 18:00"), t(&p, "2026-03-09 09:30")),
+            0.5
+        );
         assert!(!c.is_open(t(&p, "2026-03-06 18:00")));
-        assert_eq!(c.next_opening(t(&p, "2026-03-06 18:00")), t(&p, "2026-03-09 09:00"));
+        assert_eq!(
+            c.next_opening(t(&p, "2026-03-06 18:00")),
+            t(&p, "2026-03-09 09:00")
+        );
     }
 
     #[test]
     fn dst_weekend_and_holiday() {
         let (c, p) = clock("");
         // DST starts Sun 2026-03-08: Fri 16:00 → Mon 10:00 is 1 + 1 business hours.
-        assert_eq!(c.business_hours(t(&p, "2026-03-06 16:00"), t(&p, "2026-03-09 10:00")), 2.0);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-06 16:00"), t(&p, "2026-03-09 10:00")),
+            2.0
+        );
         // Across the fall change (Sun 2026-11-01): Fri 16:30 → Mon 09:15 = 0.5 + 0.25.
-        assert_eq!(c.business_hours(t(&p, "2026-10-30 16:30"), t(&p, "2026-11-02 09:15")), 0.75);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-10-30 16:30"), t(&p, "2026-11-02 09:15")),
+            0.75
+        );
         // Thu 2026-07-02 16:00 → Mon 07-06 10:00 skips the Friday holiday: 1 + 1.
-        assert_eq!(c.business_hours(t(&p, "2026-07-02 16:00"), t(&p, "2026-07-06 10:00")), 2.0);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-07-02 16:00"), t(&p, "2026-07-06 10:00")),
+            2.0
+        );
         // A whole working week is 40 hours.
-        assert_eq!(c.business_hours(t(&p, "2026-03-09 00:00"), t(&p, "2026-03-16 00:00")), 40.0);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-09 00:00"), t(&p, "2026-03-16 00:00")),
+            40.0
+        );
     }
 
     #[test]
     fn within_a_day_and_reversed() {
         let (c, p) = clock("");
-        assert_eq!(c.business_hours(t(&p, "2026-03-10 08:00"), t(&p, "2026-03-10 12:30")), 3.5);
-        assert_eq!(c.business_hours(t(&p, "2026-03-10 12:00"), t(&p, "2026-03-10 11:00")), 0.0);
-        assert_eq!(c.next_opening(t(&p, "2026-03-10 12:00")), t(&p, "2026-03-10 12:00"));
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-10 08:00"), t(&p, "2026-03-10 12:30")),
+            3.5
+        );
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-10 12:00"), t(&p, "2026-03-10 11:00")),
+            0.0
+        );
+        assert_eq!(
+            c.next_opening(t(&p, "2026-03-10 12:00")),
+            t(&p, "2026-03-10 12:00")
+        );
     }
 
     #[test]
     fn a_dst_change_inside_working_hours_counts_real_time() {
         // A calendar open 00:00–06:00 on Sunday 2026-03-08 spans the 02:00 spring-forward: 5 real hours.
         let (c, p) = clock("days = [\"sun\"]\nhours = [\"00:00\", \"06:00\"]\n");
-        assert_eq!(c.business_hours(t(&p, "2026-03-07 12:00"), t(&p, "2026-03-08 12:00")), 5.0);
-        assert_eq!(c.business_hours(t(&p, "2026-10-31 12:00"), t(&p, "2026-11-01 12:00")), 7.0);
+        assert_eq!(
+            c.business_hours(t(&p, "2026-03-07 12:00"), t(&p, "2026-03-08 12:00")),
+            5.0
+        );
+        assert_eq!(
+            c.business_hours(t(&p, "2026-10-31 12:00"), t(&p, "2026-11-01 12:00")),
+            7.0
+        );
     }
 }

@@ -169,7 +169,10 @@ pub struct Friction {
 
 impl Default for Friction {
     fn default() -> Self {
-        Self { stalled_after_days: 14.0, qualified_stage: None }
+        Self {
+            stalled_after_days: 14.0,
+            qualified_stage: None,
+        }
     }
 }
 
@@ -185,7 +188,10 @@ pub struct LeadQuality {
 
 impl Default for LeadQuality {
     fn default() -> Self {
-        Self { segments: Vec::new(), min_segment_size: 20 }
+        Self {
+            segments: Vec::new(),
+            min_segment_size: 20,
+        }
     }
 }
 
@@ -587,12 +593,18 @@ impl Framework {
             if ["stage", "friction", "friction_cost"].contains(&name.as_str()) {
                 return Err(err(
                     &format!("sla.{name}"),
-                    format!("{name:?} is a reserved name in report.json's handoff section; choose another"),
+                    format!(
+                        "{name:?} is a reserved name in report.json's handoff section; choose another"
+                    ),
                 ));
             }
             let until_ok = sla.until == "sales_touch"
                 || sla.until == "next_stage"
-                || lc.stages.iter().chain(lc.exits.iter()).any(|s| s == &sla.until);
+                || lc
+                    .stages
+                    .iter()
+                    .chain(lc.exits.iter())
+                    .any(|s| s == &sla.until);
             if !until_ok {
                 return Err(err(
                     &format!("sla.{name}.until"),
@@ -617,8 +629,13 @@ impl Framework {
                 format!("{q:?} is not one of lifecycle.stages {:?}", lc.stages),
             ));
         }
-        if !(config.friction.stalled_after_days.is_finite() && config.friction.stalled_after_days > 0.0) {
-            return Err(err("friction.stalled_after_days", "must be a positive number of days".into()));
+        if !(config.friction.stalled_after_days.is_finite()
+            && config.friction.stalled_after_days > 0.0)
+        {
+            return Err(err(
+                "friction.stalled_after_days",
+                "must be a positive number of days".into(),
+            ));
         }
         let conv = &config.attribution.conversion;
         if conv != "won" && !lc.stages.iter().any(|s| s == conv) {

@@ -63,7 +63,9 @@ impl Acc {
     fn finish(&self) -> Scores {
         Scores {
             nps_responses: self.nps,
-            nps: (self.nps > 0).then(|| round6(100.0 * (self.promoters as f64 - self.detractors as f64) / self.nps as f64)),
+            nps: (self.nps > 0).then(|| {
+                round6(100.0 * (self.promoters as f64 - self.detractors as f64) / self.nps as f64)
+            }),
             csat_responses: self.csat,
             csat_mean: (self.csat > 0).then(|| round6(self.csat_sum / self.csat as f64)),
             comments: self.comments,
@@ -90,8 +92,13 @@ pub fn feedback_report(
     }
     let mut path_of: Vec<Option<usize>> = vec![None; n];
     for (lead, entries) in stage_entries(ws, as_of) {
-        let path: Vec<&str> = entries.iter().map(|e| ws.stage_names[e.stage as usize].as_str()).collect();
-        path_of[lead as usize] = variants.iter().position(|v| v.iter().map(String::as_str).eq(path.iter().copied()));
+        let path: Vec<&str> = entries
+            .iter()
+            .map(|e| ws.stage_names[e.stage as usize].as_str())
+            .collect();
+        path_of[lead as usize] = variants
+            .iter()
+            .position(|v| v.iter().map(String::as_str).eq(path.iter().copied()));
     }
     let mut overall = Acc::default();
     let mut by_source: BTreeMap<String, Acc> = BTreeMap::new();
@@ -101,8 +108,16 @@ pub fn feedback_report(
         let lead: LeadIx = f.lead;
         let mut accs: Vec<&mut Acc> = Vec::with_capacity(4);
         accs.push(&mut overall);
-        accs.push(by_source.entry(lead_text(ws, "source", lead).to_string()).or_default());
-        accs.push(by_outcome.entry(outcome[lead as usize].to_string()).or_default());
+        accs.push(
+            by_source
+                .entry(lead_text(ws, "source", lead).to_string())
+                .or_default(),
+        );
+        accs.push(
+            by_outcome
+                .entry(outcome[lead as usize].to_string())
+                .or_default(),
+        );
         if let Some(v) = path_of[lead as usize] {
             accs.push(&mut by_variant[v]);
         }
@@ -124,12 +139,21 @@ pub fn feedback_report(
     }
     FeedbackReport {
         overall: overall.finish(),
-        by_source: by_source.iter().map(|(k, a)| (k.clone(), a.finish())).collect(),
-        by_sla_outcome: by_outcome.iter().map(|(k, a)| (k.clone(), a.finish())).collect(),
+        by_source: by_source
+            .iter()
+            .map(|(k, a)| (k.clone(), a.finish()))
+            .collect(),
+        by_sla_outcome: by_outcome
+            .iter()
+            .map(|(k, a)| (k.clone(), a.finish()))
+            .collect(),
         by_variant: variants
             .iter()
             .zip(&by_variant)
-            .map(|(path, a)| VariantScores { path: path.clone(), scores: a.finish() })
+            .map(|(path, a)| VariantScores {
+                path: path.clone(),
+                scores: a.finish(),
+            })
             .collect(),
     }
 }

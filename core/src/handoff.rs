@@ -301,12 +301,24 @@ impl Tally {
 
     fn finish(mut self) -> SlaCounts {
         let (m, p) = median_p90(&mut self.hours);
-        self.counts.compliance_rate = ratio(self.counts.met, self.counts.met + self.counts.breached);
+        self.counts.compliance_rate =
+            ratio(self.counts.met, self.counts.met + self.counts.breached);
         self.counts.median_business_hours = m.map(round6);
         self.counts.p90_business_hours = p.map(round6);
         self.counts
     }
 }
+
+/// Everything accumulated for one SLA: overall, histogram, by source, by owner, by weekday,
+/// by weekday × hour.
+type SlaTally = (
+    Tally,
+    Vec<u64>,
+    BTreeMap<String, Tally>,
+    BTreeMap<String, Tally>,
+    Vec<Tally>,
+    Vec<Tally>,
+);
 
 /// Where one SLA clock of one lead starts and stops.
 fn clock_for(
@@ -324,12 +336,18 @@ fn clock_for(
         "sales_touch" => {
             let evs = ws.events_of(lead);
             let i = evs.partition_point(|e| e.ts < started);
-            evs[i..].iter().find(|e| e.team == Some(Team::Sales)).map(|e| e.ts)
+            evs[i..]
+                .iter()
+                .find(|e| e.team == Some(Team::Sales))
+                .map(|e| e.ts)
         }
         "next_stage" => entries.get(start_ix + 1).map(|e| e.ts),
         stage => {
             let target = ws.stage_names.iter().position(|s| s == stage)? as u16;
-            entries[start_ix + 1..].iter().find(|e| e.stage == target).map(|e| e.ts)
+            entries[start_ix + 1..]
+                .iter()
+                .find(|e| e.stage == target)
+                .map(|e| e.ts)
         }
     }
     .filter(|&t| t <= as_of);
@@ -342,7 +360,12 @@ fn clock_for(
     } else {
         Outcome::Pending
     };
-    Some(Clock { started, stopped, business_hours, outcome })
+    Some(Clock {
+        started,
+        stopped,
+        business_hours,
+        outcome,
+    })
 }
 
 /// Computes `handoff` and the per-lead rows of `handoffs.csv`.
@@ -355,13 +378,16 @@ pub fn handoff_analysis(
     let cfg = &ws.framework.config;
     let lc = &cfg.lifecycle;
     let funnel_len = lc.stages.len();
-    let handoff_stage = lc.handoff_stage().and_then(|h| ws.stage_names.iter().position(|s| s == h)).map(|i| i as u16);
+    let handoff_stage = lc
+        .handoff_stage()
+        .and_then(|h| ws.stage_names.iter().position(|s| s == h))
+        .map(|i| i as u16);
     let slas: Vec<(&String, &Sla)> = cfg.sla.iter().collect();
     let tz = &ws.framework.tz;
     let is_exit = |s: u16| s as usize >= funnel_len;
 
     let mut rows = Vec::new();
-    let mut tallies: Vec<(Tally, Vec<u64>, BTreeMap<String, Tally>, BTreeMap<String, Tally>, Vec<Tally>, Vec<Tally>)> = slas
+    let mut tallies: Vec<SlaTally> = slas
         .iter()
         .map(|_| {
             (
@@ -374,7 +400,13 @@ pub fn handoff_analysis(
             )
         })
         .collect();
-    let mut friction = Friction { stalled: Stalled { after_days: cfg.friction.stalled_after_days, ..Default::default() }, ..Default::default() };
+    let mut friction = Friction {
+        stalled: Stalled {
+            after_days: cfg.friction.stalled_after_days,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut ooh_waits = Vec::new();
     let stall_micros = (cfg.friction.stalled_after_days * MICROS_PER_DAY as f64) as i64;
@@ -425,7 +457,8 @@ pub fn handoff_analysis(
                 friction.out_of_hours.handoffs += 1;
                 if !clock.is_open(arrival) {
                     friction.out_of_hours.arrived_out_of_hours += 1;
-                    let wait = (clock.next_opening(arrival).0 - arrival.0) as f64 / MICROS_PER_HOUR as f64;
+                    let wait =
+                        (clock.next_opening(arrival).0 - arrival.0) as f64 / MICROS_PER_HOUR as f64;
                     ooh_waits.push(wait);
                 }
             }
@@ -446,14 +479,19 @@ pub fn handoff_analysis(
             && !outcomes.deals_closed[lead as usize]
         {
             let evs = ws.events_of(lead);
-            let last_event = evs[..evs.partition_point(|e| e.ts <= as_of)].last().map(|e| e.ts);
+            let last_event = evs[..evs.partition_point(|e| e.ts <= as_of)]
+                .last()
+                .map(|e| e.ts);
             let last_activity = last_event.map_or(current.ts, |t| t.max(current.ts));
             if as_of.0 - last_activity.0 > stall_micros {
                 stalled_list.push((as_of.0 - last_activity.0, lead, current.stage));
             }
         }
         // SLA clocks.
-        let clocks: Vec<Option<Clock>> = slas.iter().map(|(_, sla)| clock_for(ws, sla, lead, entries, as_of, clock)).collect();
+        let clocks: Vec<Option<Clock>> = slas
+            .iter()
+            .map(|(_, sla)| clock_for(ws, sla, lead, entries, as_of, clock))
+            .collect();
         if clocks.iter().all(Option::is_none) && handoffs == 0 {
             continue;
         }
@@ -464,7 +502,9 @@ pub fn handoff_analysis(
             let (overall, hist, by_source, by_owner, by_weekday, by_arrival) = &mut tallies[k];
             overall.add(c);
             if c.stopped.is_some() {
-                let b = HISTOGRAM_EDGES.partition_point(|&edge| edge <= c.business_hours).saturating_sub(1);
+                let b = HISTOGRAM_EDGES
+                    .partition_point(|&edge| edge <= c.business_hours)
+                    .saturating_sub(1);
                 hist[b] += 1;
             }
             by_source.entry(source.clone()).or_default().add(c);
@@ -474,13 +514,28 @@ pub fn handoff_analysis(
             by_weekday[wd].add(c);
             by_arrival[wd * 24 + local.hour() as usize].add(c);
         }
-        rows.push(HandoffRow { lead, handoffs, decision, clocks });
+        rows.push(HandoffRow {
+            lead,
+            handoffs,
+            decision,
+            clocks,
+        });
     }
 
     friction.acceptance_rate = ratio(friction.accepted, friction.accepted + friction.rejected);
-    let mut reasons: Vec<RejectionReason> =
-        reasons.into_iter().map(|((stage, reason), count)| RejectionReason { stage, reason, count }).collect();
-    reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.stage, &a.reason).cmp(&(&b.stage, &b.reason))));
+    let mut reasons: Vec<RejectionReason> = reasons
+        .into_iter()
+        .map(|((stage, reason), count)| RejectionReason {
+            stage,
+            reason,
+            count,
+        })
+        .collect();
+    reasons.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.stage, &a.reason).cmp(&(&b.stage, &b.reason)))
+    });
     friction.rejection_reasons = reasons;
     let ooh = &mut friction.out_of_hours;
     ooh.share = ratio(ooh.arrived_out_of_hours, ooh.handoffs);
@@ -489,8 +544,16 @@ pub fn handoff_analysis(
     stalled_list.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     friction.stalled.leads = stalled_list.len() as u64;
     for &(idle, lead, stage) in &stalled_list {
-        *friction.stalled.by_stage.entry(ws.stage_names[stage as usize].clone()).or_insert(0) += 1;
-        *friction.stalled.by_owner.entry(lead_text(ws, "owner", lead).to_string()).or_insert(0) += 1;
+        *friction
+            .stalled
+            .by_stage
+            .entry(ws.stage_names[stage as usize].clone())
+            .or_insert(0) += 1;
+        *friction
+            .stalled
+            .by_owner
+            .entry(lead_text(ws, "owner", lead).to_string())
+            .or_insert(0) += 1;
         if friction.stalled.longest.len() < 20 {
             friction.stalled.longest.push(StalledLead {
                 lead_id: ws.text(ws.leads[lead as usize].id).to_string(),
@@ -501,25 +564,39 @@ pub fn handoff_analysis(
     }
 
     let mut sla_reports = BTreeMap::new();
-    for ((name, sla), (overall, hist, by_source, by_owner, by_weekday, by_arrival)) in slas.iter().zip(tallies) {
+    for ((name, sla), (overall, hist, by_source, by_owner, by_weekday, by_arrival)) in
+        slas.iter().zip(tallies)
+    {
         let overall = overall.finish();
         let untouched = overall.handoffs - overall.touched;
         let histogram = HISTOGRAM_EDGES
             .iter()
             .enumerate()
-            .map(|(i, &from)| Bucket { from_hours: from, to_hours: HISTOGRAM_EDGES.get(i + 1).copied(), count: hist[i] })
+            .map(|(i, &from)| Bucket {
+                from_hours: from,
+                to_hours: HISTOGRAM_EDGES.get(i + 1).copied(),
+                count: hist[i],
+            })
             .collect();
         let by_weekday = by_weekday
             .into_iter()
             .enumerate()
             .filter(|(_, t)| t.counts.handoffs > 0)
-            .map(|(wd, t)| ArrivalCell { weekday: WEEKDAYS[wd], hour: None, counts: t.finish() })
+            .map(|(wd, t)| ArrivalCell {
+                weekday: WEEKDAYS[wd],
+                hour: None,
+                counts: t.finish(),
+            })
             .collect();
         let by_arrival = by_arrival
             .into_iter()
             .enumerate()
             .filter(|(_, t)| t.counts.handoffs > 0)
-            .map(|(i, t)| ArrivalCell { weekday: WEEKDAYS[i / 24], hour: Some((i % 24) as u8), counts: t.finish() })
+            .map(|(i, t)| ArrivalCell {
+                weekday: WEEKDAYS[i / 24],
+                hour: Some((i % 24) as u8),
+                counts: t.finish(),
+            })
             .collect();
         sla_reports.insert(
             (*name).clone(),
@@ -530,7 +607,10 @@ pub fn handoff_analysis(
                 overall,
                 histogram,
                 untouched,
-                by_source: by_source.into_iter().map(|(k, t)| (k, t.finish())).collect(),
+                by_source: by_source
+                    .into_iter()
+                    .map(|(k, t)| (k, t.finish()))
+                    .collect(),
                 by_owner: by_owner.into_iter().map(|(k, t)| (k, t.finish())).collect(),
                 by_weekday,
                 by_arrival,
@@ -550,13 +630,26 @@ pub fn handoff_analysis(
 
 /// The SLA friction cost is measured on: `first_touch` if configured, else the first by name.
 fn cost_sla_index(slas: &[(&String, &Sla)]) -> Option<usize> {
-    slas.iter().position(|(n, _)| n.as_str() == "first_touch").or((!slas.is_empty()).then_some(0))
+    slas.iter()
+        .position(|(n, _)| n.as_str() == "first_touch")
+        .or((!slas.is_empty()).then_some(0))
 }
 
-fn friction_cost(ws: &Workspace, slas: &[(&String, &Sla)], rows: &[HandoffRow], outcomes: &Outcomes) -> Option<FrictionCost> {
+fn friction_cost(
+    ws: &Workspace,
+    slas: &[(&String, &Sla)],
+    rows: &[HandoffRow],
+    outcomes: &Outcomes,
+) -> Option<FrictionCost> {
     let k = cost_sla_index(slas)?;
     let qualified = ws.framework.qualified_stage()?;
-    let q_index = ws.framework.config.lifecycle.stages.iter().position(|s| s == qualified)?;
+    let q_index = ws
+        .framework
+        .config
+        .lifecycle
+        .stages
+        .iter()
+        .position(|s| s == qualified)?;
     let (mut met, mut breached) = ((0u64, 0u64, 0u64), (0u64, 0u64, 0u64));
     for r in rows {
         let Some(c) = r.clocks[k] else { continue };
@@ -570,7 +663,8 @@ fn friction_cost(ws: &Workspace, slas: &[(&String, &Sla)], rows: &[HandoffRow], 
         slot.2 += u64::from(outcomes.is_won(r.lead));
     }
     let won_amounts: Vec<f64> = outcomes.won.iter().flatten().copied().collect();
-    let average_won_amount = (!won_amounts.is_empty()).then(|| won_amounts.iter().sum::<f64>() / won_amounts.len() as f64);
+    let average_won_amount = (!won_amounts.is_empty())
+        .then(|| won_amounts.iter().sum::<f64>() / won_amounts.len() as f64);
     let extra = |k_met: u64, k_breached: u64| -> Estimate {
         if met.0 == 0 || breached.0 == 0 {
             return Estimate::default();
@@ -579,12 +673,20 @@ fn friction_cost(ws: &Workspace, slas: &[(&String, &Sla)], rows: &[HandoffRow], 
         let (p2, n2) = (k_breached as f64 / breached.0 as f64, breached.0 as f64);
         let diff = p1 - p2;
         let se = (p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2).sqrt();
-        Estimate { value: round6(diff * n2), low: round6((diff - Z95 * se) * n2), high: round6((diff + Z95 * se) * n2) }
+        Estimate {
+            value: round6(diff * n2),
+            low: round6((diff - Z95 * se) * n2),
+            high: round6((diff + Z95 * se) * n2),
+        }
     };
     let extra_qualified = extra(met.1, breached.1);
     let extra_won = extra(met.2, breached.2);
     let avg = average_won_amount.unwrap_or(0.0);
-    let extra_revenue = Estimate { value: round6(extra_won.value * avg), low: round6(extra_won.low * avg), high: round6(extra_won.high * avg) };
+    let extra_revenue = Estimate {
+        value: round6(extra_won.value * avg),
+        low: round6(extra_won.low * avg),
+        high: round6(extra_won.high * avg),
+    };
     Some(FrictionCost {
         sla: slas[k].0.clone(),
         qualified_stage: qualified.to_string(),
@@ -604,7 +706,13 @@ fn friction_cost(ws: &Workspace, slas: &[(&String, &Sla)], rows: &[HandoffRow], 
 /// `handoffs.csv`: one row per lead with a handoff or a started SLA clock.
 pub fn handoffs_csv(ws: &Workspace, rows: &[HandoffRow]) -> String {
     let names: Vec<&String> = ws.framework.config.sla.keys().collect();
-    let mut header = vec!["lead_id".to_string(), "source".into(), "owner".into(), "handoffs".into(), "decision".into()];
+    let mut header = vec![
+        "lead_id".to_string(),
+        "source".into(),
+        "owner".into(),
+        "handoffs".into(),
+        "decision".into(),
+    ];
     for n in &names {
         for col in ["started_at", "stopped_at", "business_hours", "outcome"] {
             header.push(format!("{n}_{col}"));

@@ -191,11 +191,16 @@ pub struct Overlap {
 }
 
 /// A lead's stage entries at or before `as_of`, in order.
-pub fn stage_entries(ws: &Workspace, as_of: Instant) -> impl Iterator<Item = (LeadIx, &[StageEntry])> {
-    ws.stages.chunk_by(|a, b| a.lead == b.lead).map(move |chunk| {
-        let n = chunk.partition_point(|s| s.ts <= as_of);
-        (chunk[0].lead, &chunk[..n])
-    })
+pub fn stage_entries(
+    ws: &Workspace,
+    as_of: Instant,
+) -> impl Iterator<Item = (LeadIx, &[StageEntry])> {
+    ws.stages
+        .chunk_by(|a, b| a.lead == b.lead)
+        .map(move |chunk| {
+            let n = chunk.partition_point(|s| s.ts <= as_of);
+            (chunk[0].lead, &chunk[..n])
+        })
 }
 
 fn hours(from: Instant, to: Instant) -> f64 {
@@ -292,8 +297,14 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
             }
         }
         for s in 0..funnel_len.saturating_sub(1) {
-            if let (Some(a), Some(b)) = (first_entry[s], entries.iter().filter(|e| e.stage as usize == s + 1).map(|e| e.ts).max())
-                && b >= a
+            if let (Some(a), Some(b)) = (
+                first_entry[s],
+                entries
+                    .iter()
+                    .filter(|e| e.stage as usize == s + 1)
+                    .map(|e| e.ts)
+                    .max(),
+            ) && b >= a
             {
                 to_next[s] += 1;
             }
@@ -303,12 +314,16 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
         if let Some(m) = max_funnel {
             let cohort = month_of(ws, ws.leads[lead as usize].created_at);
             let source = lead_text(ws, "source", lead).to_string();
-            let c = by_cohort.entry(cohort).or_insert_with(|| vec![0; funnel_len]);
+            let c = by_cohort
+                .entry(cohort)
+                .or_insert_with(|| vec![0; funnel_len]);
             for j in 0..=m {
                 total[j] += 1;
                 c[j] += 1;
             }
-            let s = by_source.entry(source).or_insert_with(|| vec![0; funnel_len]);
+            let s = by_source
+                .entry(source)
+                .or_insert_with(|| vec![0; funnel_len]);
             for x in s.iter_mut().take(m + 1) {
                 *x += 1;
             }
@@ -352,7 +367,8 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
                 moved_back: back[s],
                 exited: exited[s],
                 still_there: still[s],
-                conversion_to_next: (s + 1 < funnel_len && leads_in[s] > 0).then(|| round6(to_next[s] as f64 / leads_in[s] as f64)),
+                conversion_to_next: (s + 1 < funnel_len && leads_in[s] > 0)
+                    .then(|| round6(to_next[s] as f64 / leads_in[s] as f64)),
                 median_hours_in_stage: opt6(m),
                 p90_hours_in_stage: opt6(p),
             }
@@ -361,13 +377,24 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
 
     let mut variants: Vec<(Vec<String>, u64)> = variants
         .into_iter()
-        .map(|(path, n)| (path.iter().map(|&s| ws.stage_names[s as usize].clone()).collect(), n))
+        .map(|(path, n)| {
+            (
+                path.iter()
+                    .map(|&s| ws.stage_names[s as usize].clone())
+                    .collect(),
+                n,
+            )
+        })
         .collect();
     variants.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let variants = variants
         .into_iter()
         .take(TOP_VARIANTS)
-        .map(|(path, count)| Variant { path, count, share: round6(count as f64 / with_stages.max(1) as f64) })
+        .map(|(path, count)| Variant {
+            path,
+            count,
+            share: round6(count as f64 / with_stages.max(1) as f64),
+        })
         .collect();
 
     StageJourney {
@@ -375,7 +402,12 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
         leads_without_stages: ws.leads.len() as u64 - with_stages,
         transitions,
         stages,
-        funnel: Funnel { stages: lc.stages.clone(), total, by_cohort, by_source },
+        funnel: Funnel {
+            stages: lc.stages.clone(),
+            total,
+            by_cohort,
+            by_source,
+        },
         variants,
     }
 }
@@ -394,7 +426,9 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
     for lead in 0..ws.leads.len() as LeadIx {
         let all = ws.events_of(lead);
         let evs = &all[..all.partition_point(|e| e.ts <= as_of)];
-        let (Some(first), Some(last)) = (evs.first(), evs.last()) else { continue };
+        let (Some(first), Some(last)) = (evs.first(), evs.last()) else {
+            continue;
+        };
         cases += 1;
         events += evs.len() as u64;
         *start.entry(pick(first)).or_insert(0) += 1;
@@ -408,12 +442,24 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
             acc.1.push(hours(w[0].ts, w[1].ts));
         }
     }
-    let named = |m: FxHashMap<Sym, u64>| -> BTreeMap<String, u64> { m.into_iter().map(|(s, n)| (ws.text(s).to_string(), n)).collect() };
+    let named = |m: FxHashMap<Sym, u64>| -> BTreeMap<String, u64> {
+        m.into_iter()
+            .map(|(s, n)| (ws.text(s).to_string(), n))
+            .collect()
+    };
     let mut transitions: Vec<((Sym, Sym), TouchTransition)> = pairs
         .into_iter()
         .map(|((a, b), (count, mut d))| {
             let (m, _) = median_p90(&mut d);
-            ((a, b), TouchTransition { from: ws.text(a).into(), to: ws.text(b).into(), count, median_hours: opt6(m) })
+            (
+                (a, b),
+                TouchTransition {
+                    from: ws.text(a).into(),
+                    to: ws.text(b).into(),
+                    count,
+                    median_hours: opt6(m),
+                },
+            )
         })
         .collect();
     transitions.sort_by_key(|(k, _)| *k);
@@ -427,6 +473,9 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
         transitions: transitions.into_iter().map(|(_, t)| t).collect(),
     }
 }
+
+/// Channel, stage index (`u16::MAX` before the first entry) and team of one matrix cell.
+type CellKey = (Sym, u16, Option<Team>);
 
 /// Computes `journey.channels`.
 pub fn channel_coordination(ws: &Workspace, as_of: Instant) -> ChannelCoordination {
@@ -443,7 +492,7 @@ pub fn channel_coordination(ws: &Workspace, as_of: Instant) -> ChannelCoordinati
             None
         }
     };
-    let mut cells: FxHashMap<(Sym, u16, Option<Team>), u64> = FxHashMap::default();
+    let mut cells: FxHashMap<CellKey, u64> = FxHashMap::default();
     let mut mkt = Overlap::default();
     let mut sales = Overlap::default();
     let mut stage_iter = stage_entries(ws, as_of).peekable();
@@ -462,16 +511,25 @@ pub fn channel_coordination(ws: &Workspace, as_of: Instant) -> ChannelCoordinati
             }
             let stage = if k == 0 { none } else { entries[k - 1].stage };
             *cells.entry((e.channel, stage, e.team)).or_insert(0) += 1;
-            let owner = if stage == none { None } else { stage_owner(stage) };
+            let owner = if stage == none {
+                None
+            } else {
+                stage_owner(stage)
+            };
             match (e.team, owner) {
                 (Some(Team::Marketing), Some(Team::Sales)) => {
                     mkt.events += 1;
-                    *mkt.by_channel.entry(ws.text(e.channel).to_string()).or_insert(0) += 1;
+                    *mkt.by_channel
+                        .entry(ws.text(e.channel).to_string())
+                        .or_insert(0) += 1;
                     mkt_hit = true;
                 }
                 (Some(Team::Sales), Some(Team::Marketing)) => {
                     sales.events += 1;
-                    *sales.by_channel.entry(ws.text(e.channel).to_string()).or_insert(0) += 1;
+                    *sales
+                        .by_channel
+                        .entry(ws.text(e.channel).to_string())
+                        .or_insert(0) += 1;
                     sales_hit = true;
                 }
                 _ => {}
@@ -480,14 +538,18 @@ pub fn channel_coordination(ws: &Workspace, as_of: Instant) -> ChannelCoordinati
         mkt.leads += u64::from(mkt_hit);
         sales.leads += u64::from(sales_hit);
     }
-    let mut matrix: Vec<((Sym, u16, Option<Team>), u64)> = cells.into_iter().collect();
+    let mut matrix: Vec<(CellKey, u64)> = cells.into_iter().collect();
     matrix.sort_by_key(|(k, _)| *k);
     ChannelCoordination {
         matrix: matrix
             .into_iter()
             .map(|((c, s, t), n)| ChannelCell {
                 channel: ws.text(c).into(),
-                stage: if s == none { "(none)".into() } else { ws.stage_names[s as usize].clone() },
+                stage: if s == none {
+                    "(none)".into()
+                } else {
+                    ws.stage_names[s as usize].clone()
+                },
                 team: t.map_or("unassigned", Team::as_str).into(),
                 events: n,
             })

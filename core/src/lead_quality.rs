@@ -62,14 +62,22 @@ fn rate(k: u64, n: u64) -> Rate {
     p.rate = round6(p.rate);
     p.low = round6(p.low);
     p.high = round6(p.high);
-    Rate { proportion: p, flag: None, z: None }
+    Rate {
+        proportion: p,
+        flag: None,
+        z: None,
+    }
 }
 
 /// The segment value of a lead for a dimension.
 fn segment_value(ws: &Workspace, dimension: &str, lead: LeadIx) -> String {
     if dimension == "employee_band" {
         return match ws.attribute("employees").map(|a| a.values.get(lead)) {
-            Some(AttrValue::Number(n)) => BANDS.iter().find(|(max, _)| n <= *max).map_or("5001+", |b| b.1).to_string(),
+            Some(AttrValue::Number(n)) => BANDS
+                .iter()
+                .find(|(max, _)| n <= *max)
+                .map_or("5001+", |b| b.1)
+                .to_string(),
             _ => "(none)".into(),
         };
     }
@@ -88,7 +96,14 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
     let index = |name: &str| stages.iter().position(|s| s == name);
     // The funnel checkpoints: handoff stage, qualified stage, opportunity (when the lifecycle has one), won.
     let mut points: Vec<(String, Option<usize>)> = Vec::new();
-    for name in [cfg.lifecycle.handoff_stage(), ws.framework.qualified_stage(), Some("opportunity")].into_iter().flatten() {
+    for name in [
+        cfg.lifecycle.handoff_stage(),
+        ws.framework.qualified_stage(),
+        Some("opportunity"),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if let Some(i) = index(name)
             && !points.iter().any(|(_, j)| *j == Some(i))
         {
@@ -96,7 +111,11 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
         }
     }
     points.push(("won".into(), None));
-    let mut steps: Vec<(String, usize, usize)> = points.windows(2).enumerate().map(|(i, w)| (format!("{}_to_{}", w[0].0, w[1].0), i, i + 1)).collect();
+    let mut steps: Vec<(String, usize, usize)> = points
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| (format!("{}_to_{}", w[0].0, w[1].0), i, i + 1))
+        .collect();
     if points.len() > 2 {
         steps.push((format!("{}_to_won", points[0].0), 0, points.len() - 1));
     }
@@ -126,7 +145,9 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
             overall[s].1 += u64::from(to);
         }
     }
-    let mut dimensions: Vec<String> = ["source", "industry", "employee_band", "persona"].map(String::from).to_vec();
+    let mut dimensions: Vec<String> = ["source", "industry", "employee_band", "persona"]
+        .map(String::from)
+        .to_vec();
     for d in &cfg.lead_quality.segments {
         if !dimensions.contains(d) {
             dimensions.push(d.clone());
@@ -140,7 +161,9 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
         }
         let mut groups: BTreeMap<String, (u64, Vec<(u64, u64)>)> = BTreeMap::new();
         for lead in 0..n_leads {
-            let g = groups.entry(segment_value(ws, &dim, lead)).or_insert_with(|| (0, vec![(0, 0); steps.len()]));
+            let g = groups
+                .entry(segment_value(ws, &dim, lead))
+                .or_insert_with(|| (0, vec![(0, 0); steps.len()]));
             g.0 += 1;
             for (s, &(from, to)) in per_lead[lead as usize].iter().enumerate() {
                 g.1[s].0 += u64::from(from);
@@ -167,14 +190,22 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
                         (name.clone(), r)
                     })
                     .collect();
-                Segment { value, leads, steps: steps_map }
+                Segment {
+                    value,
+                    leads,
+                    steps: steps_map,
+                }
             })
             .collect();
         segments.insert(dim, list);
     }
     LeadQualityReport {
         steps: steps.iter().map(|s| s.0.clone()).collect(),
-        overall: steps.iter().enumerate().map(|(s, (name, _, _))| (name.clone(), rate(overall[s].1, overall[s].0))).collect(),
+        overall: steps
+            .iter()
+            .enumerate()
+            .map(|(s, (name, _, _))| (name.clone(), rate(overall[s].1, overall[s].0)))
+            .collect(),
         segments,
         min_segment_size: min,
     }

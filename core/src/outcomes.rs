@@ -52,8 +52,17 @@ impl Outcomes {
                 *w = Some(w.unwrap_or(0.0) + d.amount.unwrap_or(0.0));
             }
         }
-        let deals_closed = open.iter().zip(&closed).map(|(&o, &c)| o == 0 && c > 0).collect();
-        Self { furthest, entered, won, deals_closed }
+        let deals_closed = open
+            .iter()
+            .zip(&closed)
+            .map(|(&o, &c)| o == 0 && c > 0)
+            .collect();
+        Self {
+            furthest,
+            entered,
+            won,
+            deals_closed,
+        }
     }
 
     /// True when the lead entered funnel stage `stage` or a later one.

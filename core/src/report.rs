@@ -8,8 +8,8 @@ use crate::calendar::BusinessClock;
 use crate::feedback::{FeedbackReport, feedback_report};
 use crate::handoff::{HandoffReport, HandoffRow, handoff_analysis};
 use crate::journey::{
-    ChannelCoordination, StageJourney, TouchpointJourney, TouchpointKey, channel_coordination, stage_journey,
-    touchpoint_journey,
+    ChannelCoordination, StageJourney, TouchpointJourney, TouchpointKey, channel_coordination,
+    stage_journey, touchpoint_journey,
 };
 use crate::lead_quality::{LeadQualityReport, lead_quality};
 use crate::model::Workspace;
@@ -140,11 +140,19 @@ pub fn run(workspace: &Workspace, as_of: Instant, options: &AnalysisOptions) -> 
         as_of,
         summary,
         data_quality: workspace.data_quality.clone(),
-        journey: JourneyReport { stages, touchpoints, channels, feedback },
+        journey: JourneyReport {
+            stages,
+            touchpoints,
+            channels,
+            feedback,
+        },
         handoff,
         lead_quality,
     };
-    Analysis { report, handoff_rows }
+    Analysis {
+        report,
+        handoff_rows,
+    }
 }
 
 fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {

@@ -29,7 +29,10 @@ pub fn median_p90(values: &mut [f64]) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     values.sort_unstable_by(f64::total_cmp);
-    (Some(quantile_sorted(values, 0.5)), Some(quantile_sorted(values, 0.9)))
+    (
+        Some(quantile_sorted(values, 0.5)),
+        Some(quantile_sorted(values, 0.9)),
+    )
 }
 
 /// A proportion with its Wilson 95% score interval.
@@ -51,7 +54,13 @@ impl Proportion {
     /// k successes out of n trials.
     pub fn new(k: u64, n: u64) -> Self {
         let (low, high) = wilson(k, n);
-        Self { k, n, rate: if n == 0 { 0.0 } else { k as f64 / n as f64 }, low, high }
+        Self {
+            k,
+            n,
+            rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
+            low,
+            high,
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use baton::HostError;
+use baton::generate::GenOptions;
 use baton_core::journey::TouchpointKey;
 use baton_core::report::AnalysisOptions;
-use baton::generate::GenOptions;
 
 /// Baton measures the gap between marketing and sales: the journey, the handoff, scores,
 /// attribution and messaging, from the data your CRM already has.
@@ -137,11 +137,11 @@ fn run(cli: Cli) -> Result<(), HostError> {
             };
             let analyzed = baton::analyze_dir_with(&workspace, as_of.as_deref(), &options, quiet)
                 .map_err(|e| match e {
-                    HostError::Core(core) => {
-                        HostError::Input(format!("in workspace {}: {core}", workspace.display()))
-                    }
-                    other => other,
-                })?;
+                HostError::Core(core) => {
+                    HostError::Input(format!("in workspace {}: {core}", workspace.display()))
+                }
+                other => other,
+            })?;
             let began = std::time::Instant::now();
             baton::output::write_outputs(&analyzed, &out)?;
             if std::env::var_os("BATON_TIMINGS").is_some() {

@@ -92,6 +92,7 @@ pub fn markdown(report: &Report) -> String {
         "| {} | {} | {} | {} | {} | {} |\n",
         s.leads, s.events, s.stage_entries, s.deals, s.assets, s.feedback
     );
+    journey_md(&mut md, report);
     let _ = writeln!(md, "## Data quality\n");
     let _ = writeln!(
         md,
@@ -144,4 +145,154 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     md
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn hours(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{v:.1}"))
+}
+
+/// The journey, handoff and lead-quality findings as Markdown.
+fn journey_md(md: &mut String, report: &Report) {
+    let f = &report.journey.stages.funnel;
+    let _ = writeln!(md, "## Funnel\n");
+    let _ = writeln!(md, "| stage | leads reaching it | of previous |");
+    let _ = writeln!(md, "| --- | ---: | ---: |");
+    for (i, (stage, n)) in f.stages.iter().zip(&f.total).enumerate() {
+        let prev = if i == 0 {
+            None
+        } else {
+            f.total.get(i - 1).copied()
+        };
+        let share = prev.filter(|&p| p > 0).map(|p| *n as f64 / p as f64);
+        let _ = writeln!(md, "| {stage} | {n} | {} |", pct(share));
+    }
+    let _ = writeln!(md, "\n## Speed to lead\n");
+    if report.handoff.slas.is_empty() {
+        let _ = writeln!(
+            md,
+            "No SLA configured: add `[sla.first_touch]` to baton.toml.\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "| SLA | limit (business h) | handoffs | met | breached | pending | compliance | median h | p90 h |"
+        );
+        let _ = writeln!(
+            md,
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for (name, s) in &report.handoff.slas {
+            let o = &s.overall;
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                s.within_business_hours,
+                o.handoffs,
+                o.met,
+                o.breached,
+                o.pending,
+                pct(o.compliance_rate),
+                hours(o.median_business_hours),
+                hours(o.p90_business_hours)
+            );
+        }
+        let _ = writeln!(md);
+    }
+    let fr = &report.handoff.friction;
+    let _ = writeln!(md, "## Handoff friction\n");
+    let _ = writeln!(
+        md,
+        "- {} handoffs: {} accepted, {} rejected, {} undecided (acceptance {}).",
+        fr.handoff_entries,
+        fr.accepted,
+        fr.rejected,
+        fr.undecided,
+        pct(fr.acceptance_rate)
+    );
+    if let Some(top) = fr.rejection_reasons.first() {
+        let _ = writeln!(
+            md,
+            "- Top rejection: {} — \"{}\" ({}).",
+            top.stage, top.reason, top.count
+        );
+    }
+    let _ = writeln!(
+        md,
+        "- {} leads handed over more than once; {} came back after an exit.",
+        fr.ping_pong_leads, fr.recycle_loops
+    );
+    let _ = writeln!(
+        md,
+        "- {} leads stalled in a sales stage (no activity for {} days).",
+        fr.stalled.leads, fr.stalled.after_days
+    );
+    let _ = writeln!(
+        md,
+        "- {} of {} handoffs arrived out of hours; they waited {:.0} wall-clock hours in total for the next opening.",
+        fr.out_of_hours.arrived_out_of_hours,
+        fr.out_of_hours.handoffs,
+        fr.out_of_hours.wall_hours_waiting_total
+    );
+    if let Some(c) = &report.handoff.friction_cost {
+        let _ = writeln!(
+            md,
+            "- Friction cost: breached handoffs reached {} at {} vs {} when the {} SLA was met; at the compliant rate they would have given {:.1} more (95% interval {:.1} to {:.1}) and about {:.0} {} of revenue.",
+            c.qualified_stage,
+            pct(c.qualified_rate_breached),
+            pct(c.qualified_rate_met),
+            c.sla,
+            c.extra_qualified.value,
+            c.extra_qualified.low,
+            c.extra_qualified.high,
+            c.extra_revenue.value,
+            report.workspace.currency
+        );
+    }
+    let flagged: Vec<String> = report
+        .lead_quality
+        .segments
+        .iter()
+        .flat_map(|(dim, segs)| {
+            segs.iter().flat_map(move |s| {
+                s.steps.iter().filter_map(move |(step, r)| {
+                    r.flag.map(|f| {
+                        format!(
+                            "- {dim} = {}: {step} {} ({}/{}), {f} than the rest",
+                            s.value,
+                            pct(Some(r.proportion.rate)),
+                            r.proportion.k,
+                            r.proportion.n
+                        )
+                    })
+                })
+            })
+        })
+        .collect();
+    let _ = writeln!(md, "\n## Lead quality\n");
+    if flagged.is_empty() {
+        let _ = writeln!(
+            md,
+            "No segment converts significantly differently from the rest.\n"
+        );
+    } else {
+        for line in flagged.iter().take(15) {
+            let _ = writeln!(md, "{line}");
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Top journeys\n");
+    for v in report.journey.stages.variants.iter().take(5) {
+        let _ = writeln!(
+            md,
+            "- {} — {} leads ({})",
+            v.path.join(" → "),
+            v.count,
+            pct(Some(v.share))
+        );
+    }
+    let _ = writeln!(md);
 }
