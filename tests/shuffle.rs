@@ -66,7 +66,7 @@ fn load(dir: &Path, files: &[(String, Vec<u8>)]) -> Workspace {
 
 fn report_json(ws: &Workspace) -> String {
     let as_of = ws.latest_timestamp().expect("data");
-    baton_core::analyze(ws, as_of).to_json()
+    baton_core::analyze(ws, as_of).expect("analysis").to_json()
 }
 
 /// Every table rendered as text, so canonical order is compared, not just counts.

@@ -28,6 +28,10 @@ pub struct Config {
     pub lead_quality: LeadQuality,
     /// `[scoring]`: rule-based lead scoring.
     pub scoring: Scoring,
+    /// `[qualification]`: named criteria sets (BANT, MEDDIC, custom).
+    pub qualification: Qualification,
+    /// `[routing]`: who a lead goes to.
+    pub routing: Routing,
     /// `[attribution]`: what counts as a conversion and how paths are trimmed.
     pub attribution: Attribution,
     /// `[messaging]`: pillars and claims for the messaging audit.
@@ -207,6 +211,8 @@ pub struct Scoring {
     pub min_score: Option<f64>,
     /// The scoring rules.
     pub rules: Vec<ScoringRule>,
+    /// Leads sales can work per month (for the threshold recommendation); default: today's MQLs per month.
+    pub sales_capacity_per_month: Option<f64>,
 }
 
 impl Default for Scoring {
@@ -216,6 +222,7 @@ impl Default for Scoring {
             max_score: None,
             min_score: None,
             rules: Vec::new(),
+            sales_capacity_per_month: None,
         }
     }
 }
@@ -238,6 +245,89 @@ pub struct ScoringRule {
     pub max_points: Option<f64>,
     /// The condition.
     pub when: Condition,
+}
+
+/// `[qualification]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Qualification {
+    /// Named criteria sets.
+    pub sets: Vec<CriteriaSet>,
+}
+
+/// One `[[qualification.sets]]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaSet {
+    /// Set name (e.g. BANT).
+    pub name: String,
+    /// `all`, `any`, `at_least` (with `at_least = N`) or `weighted` (with `threshold`).
+    #[serde(default = "default_policy")]
+    pub policy: String,
+    /// For `at_least`: how many criteria must pass.
+    #[serde(default)]
+    pub at_least: Option<usize>,
+    /// For `weighted`: the share of total weight that must pass (0..1).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// The criteria.
+    pub criteria: Vec<Criterion>,
+}
+
+fn default_policy() -> String {
+    "all".into()
+}
+
+/// One criterion of a set.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    /// Criterion name (e.g. Budget).
+    pub name: String,
+    /// What a rep should ask when the data is missing.
+    #[serde(default)]
+    pub ask: Option<String>,
+    /// Weight for the `weighted` policy.
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// The condition (lead attributes).
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// A plugin that decides the criterion (native host only).
+    #[serde(default)]
+    pub plugin: Option<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `[routing]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Routing {
+    /// Where leads no rule matches go.
+    pub default: Option<String>,
+    /// Seed of round-robin rotations.
+    pub seed: u64,
+    /// Rules in order; the first match wins.
+    pub rules: Vec<RoutingRule>,
+}
+
+/// One `[[routing.rules]]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingRule {
+    /// Rule name.
+    pub name: String,
+    /// The condition (lead attributes).
+    pub when: Condition,
+    /// A fixed owner or queue.
+    #[serde(default)]
+    pub route_to: Option<String>,
+    /// An even rotation over these owners.
+    #[serde(default)]
+    pub round_robin: Vec<String>,
 }
 
 /// Kind of scoring rule.
@@ -673,6 +763,68 @@ impl Framework {
                     format!(
                         "rule {:?}: half-life must be a positive number of days",
                         rule.name
+                    ),
+                ));
+            }
+        }
+        for (i, set) in config.qualification.sets.iter().enumerate() {
+            let key = format!("qualification.sets.{i}");
+            match set.policy.as_str() {
+                "all" | "any" => {}
+                "at_least" => match set.at_least {
+                    Some(n) if n >= 1 && n <= set.criteria.len() => {}
+                    _ => {
+                        return Err(err(
+                            &format!("{key}.at_least"),
+                            format!(
+                                "set {:?}: policy at_least needs at_least = 1..{}",
+                                set.name,
+                                set.criteria.len()
+                            ),
+                        ));
+                    }
+                },
+                "weighted" => match set.threshold {
+                    Some(t) if (0.0..=1.0).contains(&t) => {}
+                    _ => {
+                        return Err(err(
+                            &format!("{key}.threshold"),
+                            format!(
+                                "set {:?}: policy weighted needs threshold between 0 and 1",
+                                set.name
+                            ),
+                        ));
+                    }
+                },
+                other => {
+                    return Err(err(
+                        &format!("{key}.policy"),
+                        format!(
+                            "set {:?}: policy {other:?} is not all, any, at_least or weighted",
+                            set.name
+                        ),
+                    ));
+                }
+            }
+            for (j, c) in set.criteria.iter().enumerate() {
+                if c.when.is_some() == c.plugin.is_some() {
+                    return Err(err(
+                        &format!("{key}.criteria.{j}"),
+                        format!(
+                            "criterion {:?}: give exactly one of `when` or `plugin`",
+                            c.name
+                        ),
+                    ));
+                }
+            }
+        }
+        for (i, r) in config.routing.rules.iter().enumerate() {
+            if r.route_to.is_some() == !r.round_robin.is_empty() {
+                return Err(err(
+                    &format!("routing.rules.{i}"),
+                    format!(
+                        "routing rule {:?}: give exactly one of `route_to` or `round_robin`",
+                        r.name
                     ),
                 ));
             }

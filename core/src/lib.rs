@@ -5,6 +5,7 @@
 //! native `baton` CLI and in the browser through `baton-wasm`, with byte-identical results.
 
 pub mod calendar;
+pub mod conditions;
 pub mod config;
 pub mod feedback;
 pub mod handoff;
@@ -13,9 +14,12 @@ pub mod journey;
 pub mod lead_quality;
 pub mod model;
 pub mod outcomes;
+pub mod qualification;
 pub mod quality;
 mod records;
 pub mod report;
+pub mod scoring;
+pub mod scoring_review;
 pub mod stats;
 pub mod symbols;
 pub mod time;
@@ -42,6 +46,9 @@ pub enum Error {
         "{0}: not a workspace file (expected leads, events, stages, deals, assets or feedback, as .csv, .ndjson or .jsonl)"
     )]
     UnknownFile(String),
+    /// A scoring, qualification or routing rule does not fit the data's facts.
+    #[error(transparent)]
+    Rule(#[from] conditions::RuleError),
     /// A time given by the caller could not be read.
     #[error("{what}: {text:?} is not an RFC 3339 timestamp")]
     BadTime {
@@ -62,6 +69,7 @@ impl Error {
             Error::Ingest(_) => "unreadable",
             Error::UnknownFile(_) => "unknown_file",
             Error::BadTime { .. } => "bad_time",
+            Error::Rule(_) => "rule",
         }
     }
 }

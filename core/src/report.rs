@@ -14,7 +14,10 @@ use crate::journey::{
 use crate::lead_quality::{LeadQualityReport, lead_quality};
 use crate::model::Workspace;
 use crate::outcomes::Outcomes;
+use crate::qualification::{PluginVerdicts, QualificationModel, RoutingModel, Verdict};
 use crate::quality::DataQuality;
+use crate::scoring::{LeadScore, ScoringModel, score_lead};
+use crate::scoring_review::{ScoringReport, scoring_review};
 use crate::time::Instant;
 
 /// Version of the `report.json` layout; bumped on any breaking change.
@@ -39,6 +42,8 @@ pub struct Report {
     pub handoff: HandoffReport,
     /// Conversion along the funnel by segment.
     pub lead_quality: LeadQualityReport,
+    /// Scores, qualification and routing, and how well they predict conversion.
+    pub scoring: ScoringReport,
 }
 
 /// `report.json` → `journey`.
@@ -68,6 +73,12 @@ pub struct Analysis {
     pub report: Report,
     /// The rows of `handoffs.csv`.
     pub handoff_rows: Vec<HandoffRow>,
+    /// Every lead's score as of `as_of`, by lead index.
+    pub scores: Vec<LeadScore>,
+    /// Every lead's qualification verdicts, by lead index.
+    pub verdicts: Vec<Vec<Verdict>>,
+    /// Every lead's route, by lead index.
+    pub routes: Vec<Option<String>>,
 }
 
 /// `report.json` → `workspace`.
@@ -110,13 +121,27 @@ pub struct Summary {
     pub deals_by_status: BTreeMap<String, usize>,
 }
 
-/// Runs the analysis of `workspace` as of `as_of` with default options.
-pub fn analyze(workspace: &Workspace, as_of: Instant) -> Report {
-    run(workspace, as_of, &AnalysisOptions::default()).report
+/// Runs the analysis of `workspace` as of `as_of` with default options and no plugins.
+pub fn analyze(workspace: &Workspace, as_of: Instant) -> Result<Report, crate::Error> {
+    Ok(run(
+        workspace,
+        as_of,
+        &AnalysisOptions::default(),
+        &crate::qualification::NoPlugins,
+    )?
+    .report)
 }
 
-/// Runs the analysis and keeps the per-lead rows.
-pub fn run(workspace: &Workspace, as_of: Instant, options: &AnalysisOptions) -> Analysis {
+/// Runs the analysis and keeps the per-lead rows; rules that do not compile are an error.
+pub fn run(
+    workspace: &Workspace,
+    as_of: Instant,
+    options: &AnalysisOptions,
+    plugins: &dyn PluginVerdicts,
+) -> Result<Analysis, crate::Error> {
+    let scoring_model = ScoringModel::compile(workspace)?;
+    let qualification = QualificationModel::compile(workspace)?;
+    let routing = RoutingModel::compile(workspace)?;
     let from = workspace.earliest_timestamp().unwrap_or(as_of).min(as_of);
     let to = workspace.latest_timestamp().unwrap_or(as_of).max(as_of);
     let clock = BusinessClock::new(&workspace.framework, from, to);
@@ -133,6 +158,24 @@ pub fn run(workspace: &Workspace, as_of: Instant, options: &AnalysisOptions) -> 
     let variants: Vec<Vec<String>> = stages.variants.iter().map(|v| v.path.clone()).collect();
     let feedback = feedback_report(workspace, as_of, &handoff_rows, sla_index, &variants);
     let lead_quality = lead_quality(workspace, &outcomes);
+    let leads = 0..workspace.leads.len() as crate::model::LeadIx;
+    let scores: Vec<LeadScore> = leads
+        .clone()
+        .map(|l| score_lead(&scoring_model, workspace, l, as_of))
+        .collect();
+    let verdicts: Vec<Vec<Verdict>> = leads
+        .map(|l| qualification.qualify(workspace, l, as_of, plugins))
+        .collect();
+    let routes = routing.route_all(workspace, as_of);
+    let scoring = scoring_review(
+        workspace,
+        as_of,
+        &scoring_model,
+        &scores,
+        &verdicts,
+        &routes,
+        &outcomes,
+    );
     let (info, summary) = summary(workspace, as_of);
     let report = Report {
         schema_version: SCHEMA_VERSION,
@@ -148,11 +191,15 @@ pub fn run(workspace: &Workspace, as_of: Instant, options: &AnalysisOptions) -> 
         },
         handoff,
         lead_quality,
+        scoring,
     };
-    Analysis {
+    Ok(Analysis {
         report,
         handoff_rows,
-    }
+        scores,
+        verdicts,
+        routes,
+    })
 }
 
 fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {

@@ -47,6 +47,8 @@ pub struct Analyzed {
     pub report: Report,
     /// `handoffs.csv`.
     pub handoffs_csv: String,
+    /// `scored_leads.csv`.
+    pub scored_leads_csv: String,
 }
 
 /// Loads a workspace folder and analyses it (what `baton analyze` does before writing).
@@ -59,13 +61,25 @@ pub fn analyze_dir_with(
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
     let as_of = resolve_as_of(&workspace, as_of)?;
     let began = std::time::Instant::now();
-    let analysis = baton_core::report::run(&workspace, as_of, options);
+    let analysis = baton_core::report::run(
+        &workspace,
+        as_of,
+        options,
+        &baton_core::qualification::NoPlugins,
+    )?;
     let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
+    let scored_leads_csv = baton_core::scoring::scored_leads_csv(
+        &analysis.scores,
+        &analysis.verdicts,
+        &analysis.routes,
+        None,
+    );
     if std::env::var_os("BATON_TIMINGS").is_some() {
         eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
     }
     Ok(Analyzed {
         report: analysis.report,
         handoffs_csv,
+        scored_leads_csv,
     })
 }

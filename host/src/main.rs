@@ -150,7 +150,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             if !quiet {
                 print!("{}", baton::output::summary(&analyzed.report));
                 println!(
-                    "wrote {}: report.json, report.md, report.html, handoffs.csv",
+                    "wrote {}: report.json, report.md, report.html, handoffs.csv, scored_leads.csv",
                     out.display()
                 );
             }

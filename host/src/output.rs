@@ -7,7 +7,7 @@ use baton_core::Report;
 
 use crate::error::HostError;
 
-/// Writes `report.json`, `report.md`, `report.html` and `handoffs.csv` into `out` (created if needed).
+/// Writes `report.json`, `report.md`, `report.html`, `handoffs.csv` and `scored_leads.csv` into `out`.
 pub fn write_outputs(analyzed: &crate::Analyzed, out: &Path) -> Result<(), HostError> {
     std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
     let report = &analyzed.report;
@@ -16,6 +16,7 @@ pub fn write_outputs(analyzed: &crate::Analyzed, out: &Path) -> Result<(), HostE
         ("report.md", markdown(report)),
         ("report.html", crate::html::render(report)),
         ("handoffs.csv", analyzed.handoffs_csv.clone()),
+        ("scored_leads.csv", analyzed.scored_leads_csv.clone()),
     ];
     for (name, text) in files {
         let path = out.join(name);

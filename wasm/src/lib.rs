@@ -57,7 +57,7 @@ impl MemoryWorkspace {
                 text: String::new(),
             })?,
         };
-        Ok(baton_core::analyze(&workspace, as_of).to_json())
+        Ok(baton_core::analyze(&workspace, as_of)?.to_json())
     }
 }
 

@@ -1,0 +1,589 @@
+//! Conditions — `{fact, operator, value}` combined with `all` / `any` / `not` — compiled against a
+//! workspace's facts (lead attributes and, for engagement rules, event fields) so that evaluating
+//! one is a few integer comparisons. Text comparisons are case-insensitive.
+//!
+//! Evaluation is three-valued: a condition on a lead attribute the lead does not have is
+//! *unknown*, and says which fact was missing (qualification reports it as missing data).
+
+use regex_lite::Regex;
+use serde_json::Value;
+
+use crate::config::Condition;
+use crate::model::{AttrColumn, AttrValue, Event, LeadIx, Team, Workspace};
+use crate::symbols::{Sym, Symbols};
+use crate::time::{Instant, MICROS_PER_DAY};
+
+/// The event fields an engagement condition may use.
+pub const EVENT_FIELDS: &[&str] = &[
+    "type", "channel", "team", "campaign", "asset_id", "age_days",
+];
+
+/// The operators a condition may use.
+pub const OPERATORS: &[&str] = &[
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "exists",
+    "matches",
+];
+
+/// A condition that cannot be compiled, naming the rule and the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("rule {rule:?}: `{field}`: {message}")]
+#[non_exhaustive]
+pub struct RuleError {
+    /// The rule (or criterion) name.
+    pub rule: String,
+    /// The fact or key at fault.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Which facts a condition may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Lead attributes only (fit rules, qualification, routing).
+    Lead,
+    /// Lead attributes and event fields (engagement rules).
+    LeadAndEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventField {
+    Kind,
+    Channel,
+    Team,
+    Campaign,
+    Asset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NumOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl NumOp {
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            NumOp::Eq => a == b,
+            NumOp::Ne => a != b,
+            NumOp::Lt => a < b,
+            NumOp::Lte => a <= b,
+            NumOp::Gt => a > b,
+            NumOp::Gte => a >= b,
+        }
+    }
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Pred {
+    /// Every part holds.
+    All(Vec<Pred>),
+    /// Some part holds.
+    Any(Vec<Pred>),
+    /// The part does not hold.
+    Not(Box<Pred>),
+    /// A numeric lead attribute compared with numbers (`in`: any of them).
+    Number {
+        /// Attribute column.
+        col: usize,
+        /// Operator.
+        op: NumOpPub,
+        /// Values.
+        values: Vec<f64>,
+        /// `not_in`.
+        negate: bool,
+    },
+    /// A boolean lead attribute equal (or not) to a value.
+    Bool {
+        /// Attribute column.
+        col: usize,
+        /// The value it must have.
+        value: bool,
+    },
+    /// A text lead attribute whose value is one of these symbols (precomputed for the operator).
+    Text {
+        /// Attribute column.
+        col: usize,
+        /// Matching symbols, sorted.
+        matching: Vec<Sym>,
+        /// True for `ne` / `not_in`: holds when the value is *not* matching.
+        negate: bool,
+    },
+    /// A lead attribute is present (`value = false`: absent).
+    Exists {
+        /// Attribute column.
+        col: usize,
+        /// Whether it must exist.
+        value: bool,
+    },
+    /// An event text field whose value is one of these symbols.
+    EventText {
+        /// Which field.
+        field: EventFieldPub,
+        /// Matching symbols, sorted.
+        matching: Vec<Sym>,
+        /// True for `ne` / `not_in`.
+        negate: bool,
+    },
+    /// The event's team.
+    EventTeam {
+        /// Teams that match.
+        teams: Vec<Team>,
+        /// True for `ne` / `not_in`.
+        negate: bool,
+    },
+    /// The event's age in days (from `as_of`) compared with numbers.
+    EventAge {
+        /// Operator.
+        op: NumOpPub,
+        /// Values.
+        values: Vec<f64>,
+        /// `not_in`.
+        negate: bool,
+    },
+    /// Always this value (e.g. a text value that appears nowhere in the data).
+    Const(bool),
+}
+
+/// Opaque numeric operator of a compiled condition.
+#[derive(Debug, Clone, Copy)]
+pub struct NumOpPub(NumOp);
+
+/// Opaque event field of a compiled condition.
+#[derive(Debug, Clone, Copy)]
+pub struct EventFieldPub(EventField);
+
+/// The result of evaluating a condition on a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Cannot be decided: this attribute column is missing for the lead.
+    Unknown(usize),
+}
+
+impl Truth {
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            u => u,
+        }
+    }
+}
+
+/// What a compiled condition is evaluated against.
+pub struct Subject<'a> {
+    /// The workspace.
+    pub ws: &'a Workspace,
+    /// The lead.
+    pub lead: LeadIx,
+    /// The event, for engagement conditions.
+    pub event: Option<&'a Event>,
+    /// The analysis instant (for `age_days`).
+    pub as_of: Instant,
+}
+
+impl Pred {
+    /// Evaluates the condition (three-valued).
+    pub fn eval(&self, s: &Subject<'_>) -> Truth {
+        match self {
+            Pred::All(parts) => {
+                let mut unknown = None;
+                for p in parts {
+                    match p.eval(s) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown(c) => unknown = unknown.or(Some(c)),
+                        Truth::True => {}
+                    }
+                }
+                unknown.map_or(Truth::True, Truth::Unknown)
+            }
+            Pred::Any(parts) => {
+                let mut unknown = None;
+                for p in parts {
+                    match p.eval(s) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown(c) => unknown = unknown.or(Some(c)),
+                        Truth::False => {}
+                    }
+                }
+                unknown.map_or(Truth::False, Truth::Unknown)
+            }
+            Pred::Not(p) => p.eval(s).not(),
+            Pred::Const(b) => truth(*b),
+            Pred::Number {
+                col,
+                op,
+                values,
+                negate,
+            } => match s.ws.attributes[*col].values.get(s.lead) {
+                AttrValue::Number(n) => truth(values.iter().any(|&v| op.0.holds(n, v)) != *negate),
+                _ => Truth::Unknown(*col),
+            },
+            Pred::Bool { col, value } => match s.ws.attributes[*col].values.get(s.lead) {
+                AttrValue::Bool(b) => truth(b == *value),
+                _ => Truth::Unknown(*col),
+            },
+            Pred::Text {
+                col,
+                matching,
+                negate,
+            } => match s.ws.attributes[*col].values.get(s.lead) {
+                AttrValue::Text(sym) => truth(matching.binary_search(&sym).is_ok() != *negate),
+                _ => Truth::Unknown(*col),
+            },
+            Pred::Exists { col, value } => {
+                truth((s.ws.attributes[*col].values.get(s.lead) != AttrValue::Missing) == *value)
+            }
+            Pred::EventText {
+                field,
+                matching,
+                negate,
+            } => {
+                let Some(e) = s.event else {
+                    return Truth::False;
+                };
+                let sym = match field.0 {
+                    EventField::Kind => Some(e.kind),
+                    EventField::Channel => Some(e.channel),
+                    EventField::Campaign => e.campaign,
+                    EventField::Asset => e.asset,
+                    EventField::Team => None,
+                };
+                truth(sym.is_some_and(|x| matching.binary_search(&x).is_ok()) != *negate)
+            }
+            Pred::EventTeam { teams, negate } => {
+                let Some(e) = s.event else {
+                    return Truth::False;
+                };
+                truth(e.team.is_some_and(|t| teams.contains(&t)) != *negate)
+            }
+            Pred::EventAge { op, values, negate } => {
+                let Some(e) = s.event else {
+                    return Truth::False;
+                };
+                let age = (s.as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
+                truth(values.iter().any(|&v| op.0.holds(age, v)) != *negate)
+            }
+        }
+    }
+
+    /// True when the condition looks at event fields.
+    pub fn uses_events(&self) -> bool {
+        match self {
+            Pred::All(p) | Pred::Any(p) => p.iter().any(Pred::uses_events),
+            Pred::Not(p) => p.uses_events(),
+            Pred::EventText { .. } | Pred::EventTeam { .. } | Pred::EventAge { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+fn truth(b: bool) -> Truth {
+    if b { Truth::True } else { Truth::False }
+}
+
+/// Compiles conditions for one workspace.
+pub struct Compiler<'a> {
+    ws: &'a Workspace,
+}
+
+impl<'a> Compiler<'a> {
+    /// A compiler over `ws`'s attributes and symbols.
+    pub fn new(ws: &'a Workspace) -> Self {
+        Self { ws }
+    }
+
+    /// Compiles `cond` for the rule named `rule`.
+    pub fn compile(&self, rule: &str, cond: &Condition, scope: Scope) -> Result<Pred, RuleError> {
+        let err = |field: &str, message: String| RuleError {
+            rule: rule.into(),
+            field: field.into(),
+            message,
+        };
+        match cond {
+            Condition::All { all } => Ok(Pred::All(
+                all.iter()
+                    .map(|c| self.compile(rule, c, scope))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Condition::Any { any } => Ok(Pred::Any(
+                any.iter()
+                    .map(|c| self.compile(rule, c, scope))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Condition::Not { not } => Ok(Pred::Not(Box::new(self.compile(rule, not, scope)?))),
+            Condition::Fact {
+                fact,
+                operator,
+                value,
+            } => {
+                let op = operator.as_str();
+                if !OPERATORS.contains(&op) {
+                    return Err(err(
+                        "operator",
+                        format!(
+                            "unknown operator {op:?} on `{fact}` (expected one of {})",
+                            OPERATORS.join(", ")
+                        ),
+                    ));
+                }
+                if op != "exists" && value.is_none() {
+                    return Err(err(fact, format!("operator `{op}` needs a `value`")));
+                }
+                if let Some(col) = self.ws.attributes.iter().position(|a| a.name == *fact) {
+                    return self.lead_fact(rule, fact, col, op, value.as_ref());
+                }
+                if scope == Scope::LeadAndEvent && EVENT_FIELDS.contains(&fact.as_str()) {
+                    return self.event_fact(rule, fact, op, value.as_ref());
+                }
+                let mut known: Vec<&str> =
+                    self.ws.attributes.iter().map(|a| a.name.as_str()).collect();
+                known.sort_unstable();
+                let events = if scope == Scope::LeadAndEvent {
+                    format!("; event fields: {}", EVENT_FIELDS.join(", "))
+                } else if EVENT_FIELDS.contains(&fact.as_str()) {
+                    " (event fields are only for engagement rules)".to_string()
+                } else {
+                    String::new()
+                };
+                Err(err(
+                    fact,
+                    format!(
+                        "unknown fact (lead attributes: {}{events})",
+                        known.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn lead_fact(
+        &self,
+        rule: &str,
+        fact: &str,
+        col: usize,
+        op: &str,
+        value: Option<&Value>,
+    ) -> Result<Pred, RuleError> {
+        let err = |message: String| RuleError {
+            rule: rule.into(),
+            field: fact.into(),
+            message,
+        };
+        if op == "exists" {
+            let want = match value {
+                None => true,
+                Some(Value::Bool(b)) => *b,
+                Some(v) => return Err(err(format!("`exists` takes true or false, got {v}"))),
+            };
+            return Ok(Pred::Exists { col, value: want });
+        }
+        let value = value.ok_or_else(|| err("missing value".into()))?;
+        match &self.ws.attributes[col].values {
+            AttrColumn::Number(_) => {
+                let (op, values, negate) =
+                    numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
+                Ok(Pred::Number {
+                    col,
+                    op: NumOpPub(op),
+                    values,
+                    negate,
+                })
+            }
+            AttrColumn::Bool(_) => match (op, value) {
+                ("eq", Value::Bool(b)) => Ok(Pred::Bool { col, value: *b }),
+                ("ne", Value::Bool(b)) => Ok(Pred::Bool { col, value: !*b }),
+                _ => Err(err(format!(
+                    "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
+                ))),
+            },
+            AttrColumn::Text(_) => {
+                let (matching, negate) = text_matching(&self.ws.symbols, op, value)
+                    .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;
+                Ok(Pred::Text {
+                    col,
+                    matching,
+                    negate,
+                })
+            }
+        }
+    }
+
+    fn event_fact(
+        &self,
+        rule: &str,
+        fact: &str,
+        op: &str,
+        value: Option<&Value>,
+    ) -> Result<Pred, RuleError> {
+        let err = |message: String| RuleError {
+            rule: rule.into(),
+            field: fact.into(),
+            message,
+        };
+        let value = match value {
+            Some(v) => v,
+            None => {
+                return Err(err(
+                    "event fields always exist; `exists` is for lead attributes".into(),
+                ));
+            }
+        };
+        let field = match fact {
+            "type" => EventField::Kind,
+            "channel" => EventField::Channel,
+            "campaign" => EventField::Campaign,
+            "asset_id" => EventField::Asset,
+            "team" => EventField::Team,
+            _ => {
+                let (op, values, negate) =
+                    numeric(op, value).map_err(|m| err(format!("{m} (`age_days` is a number)")))?;
+                return Ok(Pred::EventAge {
+                    op: NumOpPub(op),
+                    values,
+                    negate,
+                });
+            }
+        };
+        if field == EventField::Team {
+            let (texts, negate) =
+                texts_for(op, value).map_err(|m| err(format!("{m} (`team` is text)")))?;
+            let mut teams = Vec::new();
+            for t in texts {
+                teams.push(
+                    Team::parse(&t).ok_or_else(|| {
+                        err(format!("{t:?} is not a team (marketing, sales, cs)"))
+                    })?,
+                );
+            }
+            return Ok(Pred::EventTeam { teams, negate });
+        }
+        let (matching, negate) = text_matching(&self.ws.symbols, op, value)
+            .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;
+        Ok(Pred::EventText {
+            field: EventFieldPub(field),
+            matching,
+            negate,
+        })
+    }
+}
+
+/// The numeric operator and values of a condition.
+fn numeric(op: &str, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
+    let num = |v: &Value| {
+        v.as_f64()
+            .ok_or_else(|| format!("`{op}` needs a number, got {v}"))
+    };
+    let (nop, values, negate) = match op {
+        "eq" => (NumOp::Eq, vec![num(value)?], false),
+        "ne" => (NumOp::Ne, vec![num(value)?], false),
+        "lt" => (NumOp::Lt, vec![num(value)?], false),
+        "lte" => (NumOp::Lte, vec![num(value)?], false),
+        "gt" => (NumOp::Gt, vec![num(value)?], false),
+        "gte" => (NumOp::Gte, vec![num(value)?], false),
+        "in" | "not_in" => {
+            let list = value
+                .as_array()
+                .ok_or_else(|| format!("`{op}` needs a list, got {value}"))?;
+            (
+                NumOp::Eq,
+                list.iter().map(num).collect::<Result<_, _>>()?,
+                op == "not_in",
+            )
+        }
+        _ => return Err(format!("operator `{op}` does not apply to numbers")),
+    };
+    Ok((nop, values, negate))
+}
+
+/// The text values of an `eq` / `ne` / `in` / `not_in` condition, and whether it is negated.
+fn texts_for(op: &str, value: &Value) -> Result<(Vec<String>, bool), String> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(format!("`{op}` on text needs a string, got {other}")),
+    };
+    match op {
+        "eq" | "ne" => Ok((vec![text(value)?], op == "ne")),
+        "in" | "not_in" => {
+            let list = value
+                .as_array()
+                .ok_or_else(|| format!("`{op}` needs a list, got {value}"))?;
+            Ok((
+                list.iter().map(text).collect::<Result<_, _>>()?,
+                op == "not_in",
+            ))
+        }
+        _ => Err(format!("operator `{op}` does not apply here")),
+    }
+}
+
+/// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
+fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>, bool), String> {
+    let (test, negate): (Box<dyn Fn(&str) -> bool>, bool) = match op {
+        "eq" | "ne" | "in" | "not_in" => {
+            let (texts, negate) = texts_for(op, value)?;
+            let lower: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
+            (
+                Box::new(move |s: &str| {
+                    lower
+                        .iter()
+                        .any(|t| s.len() == t.len() && s.to_lowercase() == *t)
+                }),
+                negate,
+            )
+        }
+        "contains" | "starts_with" | "ends_with" => {
+            let needle = value
+                .as_str()
+                .ok_or_else(|| format!("`{op}` needs a string, got {value}"))?
+                .to_lowercase();
+            let op = op.to_string();
+            (
+                Box::new(move |s: &str| {
+                    let s = s.to_lowercase();
+                    match op.as_str() {
+                        "contains" => s.contains(&needle),
+                        "starts_with" => s.starts_with(&needle),
+                        _ => s.ends_with(&needle),
+                    }
+                }),
+                false,
+            )
+        }
+        "matches" => {
+            let pattern = value.as_str().ok_or_else(|| {
+                format!("`matches` needs a regular expression string, got {value}")
+            })?;
+            let re = Regex::new(&format!("(?i){pattern}"))
+                .map_err(|e| format!("invalid regular expression: {e}"))?;
+            (Box::new(move |s: &str| re.is_match(s)), false)
+        }
+        "lt" | "lte" | "gt" | "gte" => return Err(format!("operator `{op}` needs a number fact")),
+        _ => return Err(format!("operator `{op}` does not apply here")),
+    };
+    let matching: Vec<Sym> = (0..symbols.len())
+        .map(Sym::from_index)
+        .filter(|&s| test(symbols.text(s)))
+        .collect();
+    Ok((matching, negate))
+}

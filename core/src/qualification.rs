@@ -1,0 +1,294 @@
+//! Qualification (criteria sets such as BANT or MEDDIC, combined by a policy) and routing
+//! (first matching rule wins; round robin rotates evenly with a seed).
+
+use serde::Serialize;
+
+use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
+use crate::model::{LeadIx, Workspace};
+use crate::time::Instant;
+
+/// A criterion ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledCriterion {
+    /// Name.
+    pub name: String,
+    /// What to ask when data is missing.
+    pub ask: Option<String>,
+    /// Weight (weighted policy).
+    pub weight: f64,
+    /// The condition, or `None` for a plugin criterion.
+    pub pred: Option<Pred>,
+    /// The plugin deciding it (native host).
+    pub plugin: Option<String>,
+}
+
+/// A criteria set ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledSet {
+    /// Name.
+    pub name: String,
+    /// Policy name.
+    pub policy: String,
+    /// `at_least` N.
+    pub at_least: usize,
+    /// `weighted` threshold.
+    pub threshold: f64,
+    /// Criteria.
+    pub criteria: Vec<CompiledCriterion>,
+}
+
+/// The compiled `[qualification]` section.
+#[derive(Debug, Clone, Default)]
+pub struct QualificationModel {
+    /// Sets in configuration order.
+    pub sets: Vec<CompiledSet>,
+}
+
+/// A plugin's answer for one criterion and lead, supplied by the host.
+pub trait PluginVerdicts {
+    /// `Some(true/false)` when the plugin decided, `None` when it did not run or failed open to skip.
+    fn verdict(&self, plugin: &str, lead: LeadIx) -> Option<PluginAnswer>;
+}
+
+/// What a plugin said about a criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginAnswer {
+    /// Pass or fail.
+    pub passed: bool,
+    /// Its reasons, shown in the verdict.
+    pub reasons: Vec<String>,
+    /// Data it said was missing.
+    pub missing_data: Vec<String>,
+}
+
+/// No plugins (the browser, or a workspace without plugins).
+pub struct NoPlugins;
+
+impl PluginVerdicts for NoPlugins {
+    fn verdict(&self, _plugin: &str, _lead: LeadIx) -> Option<PluginAnswer> {
+        None
+    }
+}
+
+/// One set's verdict for one lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The set.
+    pub set: String,
+    /// Whether the policy is satisfied.
+    pub qualified: bool,
+    /// Criteria that passed.
+    pub passed: Vec<String>,
+    /// Criteria that failed.
+    pub failed: Vec<String>,
+    /// Criteria that could not be decided, and what to ask.
+    pub missing_data: Vec<MissingData>,
+    /// Reasons given by plugins, per criterion.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugin_reasons: Vec<String>,
+}
+
+/// A criterion the data could not decide.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingData {
+    /// The criterion.
+    pub criterion: String,
+    /// The missing fact (attribute name, or the plugin's words).
+    pub missing: String,
+    /// What to ask the prospect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
+}
+
+impl QualificationModel {
+    /// Compiles `[qualification]`; errors name the criterion and the field.
+    pub fn compile(ws: &Workspace) -> Result<QualificationModel, RuleError> {
+        let compiler = Compiler::new(ws);
+        let mut sets = Vec::new();
+        for set in &ws.framework.config.qualification.sets {
+            let mut criteria = Vec::new();
+            for c in &set.criteria {
+                let label = format!("{} / {}", set.name, c.name);
+                let pred = c
+                    .when
+                    .as_ref()
+                    .map(|w| compiler.compile(&label, w, Scope::Lead))
+                    .transpose()?;
+                if let Some(p) = &c.plugin
+                    && !ws.framework.config.plugins.iter().any(|x| &x.name == p)
+                {
+                    return Err(RuleError {
+                        rule: label,
+                        field: "plugin".into(),
+                        message: format!("no [[plugins]] entry named {p:?}"),
+                    });
+                }
+                criteria.push(CompiledCriterion {
+                    name: c.name.clone(),
+                    ask: c.ask.clone(),
+                    weight: c.weight,
+                    pred,
+                    plugin: c.plugin.clone(),
+                });
+            }
+            sets.push(CompiledSet {
+                name: set.name.clone(),
+                policy: set.policy.clone(),
+                at_least: set.at_least.unwrap_or(1),
+                threshold: set.threshold.unwrap_or(1.0),
+                criteria,
+            });
+        }
+        Ok(QualificationModel { sets })
+    }
+
+    /// Every set's verdict for `lead`.
+    pub fn qualify(
+        &self,
+        ws: &Workspace,
+        lead: LeadIx,
+        as_of: Instant,
+        plugins: &dyn PluginVerdicts,
+    ) -> Vec<Verdict> {
+        let subject = Subject {
+            ws,
+            lead,
+            event: None,
+            as_of,
+        };
+        self.sets
+            .iter()
+            .map(|set| {
+                let mut v = Verdict {
+                    set: set.name.clone(),
+                    qualified: false,
+                    passed: vec![],
+                    failed: vec![],
+                    missing_data: vec![],
+                    plugin_reasons: vec![],
+                };
+                let mut passed_weight = 0.0;
+                for c in &set.criteria {
+                    let outcome = match (&c.pred, &c.plugin) {
+                        (Some(p), _) => match p.eval(&subject) {
+                            Truth::True => Ok(true),
+                            Truth::False => Ok(false),
+                            Truth::Unknown(col) => Err(ws.attributes[col].name.clone()),
+                        },
+                        (None, Some(plugin)) => match plugins.verdict(plugin, lead) {
+                            Some(a) => {
+                                v.plugin_reasons
+                                    .extend(a.reasons.iter().map(|r| format!("{}: {r}", c.name)));
+                                if a.missing_data.is_empty() || a.passed {
+                                    Ok(a.passed)
+                                } else {
+                                    Err(a.missing_data.join(", "))
+                                }
+                            }
+                            None => Err(format!(
+                                "plugin {plugin:?} gave no verdict (plugins run in the native host)"
+                            )),
+                        },
+                        (None, None) => Ok(false),
+                    };
+                    match outcome {
+                        Ok(true) => {
+                            v.passed.push(c.name.clone());
+                            passed_weight += c.weight;
+                        }
+                        Ok(false) => v.failed.push(c.name.clone()),
+                        Err(missing) => v.missing_data.push(MissingData {
+                            criterion: c.name.clone(),
+                            missing,
+                            ask: c.ask.clone(),
+                        }),
+                    }
+                }
+                let total_weight: f64 = set.criteria.iter().map(|c| c.weight).sum();
+                v.qualified = match set.policy.as_str() {
+                    "any" => !v.passed.is_empty(),
+                    "at_least" => v.passed.len() >= set.at_least,
+                    "weighted" => {
+                        total_weight > 0.0 && passed_weight / total_weight >= set.threshold
+                    }
+                    _ => v.passed.len() == set.criteria.len(),
+                };
+                v
+            })
+            .collect()
+    }
+}
+
+/// The compiled `[routing]` section.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingModel {
+    rules: Vec<(String, Pred, Option<String>, Vec<String>)>,
+    default: Option<String>,
+    seed: u64,
+}
+
+impl RoutingModel {
+    /// Compiles `[routing]`.
+    pub fn compile(ws: &Workspace) -> Result<RoutingModel, RuleError> {
+        let cfg = &ws.framework.config.routing;
+        let compiler = Compiler::new(ws);
+        let rules = cfg
+            .rules
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.name.clone(),
+                    compiler.compile(&r.name, &r.when, Scope::Lead)?,
+                    r.route_to.clone(),
+                    r.round_robin.clone(),
+                ))
+            })
+            .collect::<Result<_, RuleError>>()?;
+        Ok(RoutingModel {
+            rules,
+            default: cfg.default.clone(),
+            seed: cfg.seed,
+        })
+    }
+
+    /// True when no rule and no default is configured.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.default.is_none()
+    }
+
+    /// Routes every lead: the first rule whose condition holds; round-robin pools rotate evenly over
+    /// the leads they receive in order of (created_at, lead id), starting at `seed`.
+    pub fn route_all(&self, ws: &Workspace, as_of: Instant) -> Vec<Option<String>> {
+        let mut order: Vec<LeadIx> = (0..ws.leads.len() as LeadIx).collect();
+        order.sort_by_key(|&l| (ws.leads[l as usize].created_at, ws.leads[l as usize].id));
+        let mut turns = vec![0u64; self.rules.len()];
+        let mut out = vec![None; ws.leads.len()];
+        for lead in order {
+            let s = Subject {
+                ws,
+                lead,
+                event: None,
+                as_of,
+            };
+            let hit = self
+                .rules
+                .iter()
+                .position(|(_, p, _, _)| p.eval(&s) == Truth::True);
+            out[lead as usize] = match hit {
+                Some(i) => {
+                    let (_, _, fixed, pool) = &self.rules[i];
+                    match fixed {
+                        Some(t) => Some(t.clone()),
+                        None => {
+                            let k = (self.seed + turns[i]) % pool.len() as u64;
+                            turns[i] += 1;
+                            Some(pool[k as usize].clone())
+                        }
+                    }
+                }
+                None => self.default.clone(),
+            };
+        }
+        out
+    }
+}

@@ -1,0 +1,358 @@
+//! Rule scoring: fit points once per lead, engagement points per matching event with time decay
+//! and a cap, every point explained; grades and the A1–D3 priority matrix.
+
+use serde::Serialize;
+
+use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
+use crate::config::RuleKind;
+use crate::model::{LeadIx, Workspace};
+use crate::stats::round6;
+use crate::time::{Instant, MICROS_PER_DAY};
+
+/// How many triggering events an explanation lists per rule (the largest contributions).
+pub const EVENTS_SHOWN: usize = 5;
+
+/// A scoring rule ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Rule name.
+    pub name: String,
+    /// Fit or engagement.
+    pub kind: RuleKind,
+    /// Points per match.
+    pub points: f64,
+    /// Decay half-life in days (engagement).
+    pub half_life_days: Option<f64>,
+    /// Cap on the rule's total (engagement).
+    pub max_points: Option<f64>,
+    /// The condition.
+    pub pred: Pred,
+}
+
+/// The compiled `[scoring]` section.
+#[derive(Debug, Clone)]
+pub struct ScoringModel {
+    /// Rules in configuration order.
+    pub rules: Vec<CompiledRule>,
+    /// MQL threshold.
+    pub mql_threshold: f64,
+    /// Score cap.
+    pub max_score: Option<f64>,
+    /// Score floor.
+    pub min_score: Option<f64>,
+    /// Largest fit total possible (sum of positive fit points).
+    pub fit_max: f64,
+    /// Scale of engagement tiers: sum of positive engagement caps (or the MQL threshold when uncapped).
+    pub engagement_scale: f64,
+}
+
+impl ScoringModel {
+    /// Compiles `[scoring]` against the workspace's facts; errors name the rule and the field.
+    pub fn compile(ws: &Workspace) -> Result<ScoringModel, RuleError> {
+        let cfg = &ws.framework.config.scoring;
+        let compiler = Compiler::new(ws);
+        let mut rules = Vec::new();
+        for r in &cfg.rules {
+            let scope = match r.kind {
+                RuleKind::Fit => Scope::Lead,
+                RuleKind::Engagement => Scope::LeadAndEvent,
+            };
+            let pred = compiler.compile(&r.name, &r.when, scope)?;
+            rules.push(CompiledRule {
+                name: r.name.clone(),
+                kind: r.kind,
+                points: r.points,
+                half_life_days: r.half_life_days,
+                max_points: r.max_points,
+                pred,
+            });
+        }
+        let fit_max: f64 = rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Fit && r.points > 0.0)
+            .map(|r| r.points)
+            .sum();
+        let engagement: Vec<&CompiledRule> = rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Engagement && r.points > 0.0)
+            .collect();
+        let engagement_scale =
+            if !engagement.is_empty() && engagement.iter().all(|r| r.max_points.is_some()) {
+                engagement.iter().filter_map(|r| r.max_points).sum()
+            } else {
+                cfg.mql_threshold
+            };
+        Ok(ScoringModel {
+            rules,
+            mql_threshold: cfg.mql_threshold,
+            max_score: cfg.max_score,
+            min_score: cfg.min_score,
+            fit_max,
+            engagement_scale,
+        })
+    }
+}
+
+/// One lead's score with its explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadScore {
+    /// Lead id.
+    pub lead_id: String,
+    /// Total score (fit + engagement, then capped/floored).
+    pub score: f64,
+    /// Fit points.
+    pub fit: f64,
+    /// Engagement points.
+    pub engagement: f64,
+    /// A–D on fit (share of the largest possible fit: ≥75% A, ≥50% B, ≥25% C, else D); none without fit rules.
+    pub grade: Option<char>,
+    /// Grade and engagement tier (1 high, 2 medium, 3 low), e.g. `A1`.
+    pub priority: Option<String>,
+    /// Score ≥ the MQL threshold.
+    pub mql: bool,
+    /// Every rule that gave points, largest first.
+    pub reasons: Vec<RuleHit>,
+    /// Fit rules that could not be decided for lack of data.
+    pub undecided: Vec<Undecided>,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleHit {
+    /// Rule name.
+    pub rule: String,
+    /// `fit` or `engagement`.
+    pub kind: RuleKind,
+    /// Points given (after decay and cap).
+    pub points: f64,
+    /// Points before the cap.
+    pub uncapped_points: f64,
+    /// True when `max_points` cut it.
+    pub capped: bool,
+    /// Matching events.
+    pub event_count: usize,
+    /// The matching events that gave the most points.
+    pub events: Vec<EventHit>,
+}
+
+/// One event's contribution to an engagement rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventHit {
+    /// When.
+    pub ts: Instant,
+    /// Event type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Channel.
+    pub channel: String,
+    /// Age in days at `as_of`.
+    pub age_days: f64,
+    /// Points after decay.
+    pub points: f64,
+}
+
+/// A fit rule that could not be decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct Undecided {
+    /// Rule name.
+    pub rule: String,
+    /// The attribute the lead does not have.
+    pub missing: String,
+}
+
+/// Scores one lead as of `as_of` (events after `as_of` do not count).
+pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Instant) -> LeadScore {
+    let all = ws.events_of(lead);
+    let events = &all[..all.partition_point(|e| e.ts <= as_of)];
+    let mut reasons = Vec::new();
+    let mut undecided = Vec::new();
+    let (mut fit, mut engagement) = (0.0, 0.0);
+    let lead_subject = Subject {
+        ws,
+        lead,
+        event: None,
+        as_of,
+    };
+    for rule in &model.rules {
+        match rule.kind {
+            RuleKind::Fit => match rule.pred.eval(&lead_subject) {
+                Truth::True => {
+                    fit += rule.points;
+                    reasons.push(RuleHit {
+                        rule: rule.name.clone(),
+                        kind: rule.kind,
+                        points: rule.points,
+                        uncapped_points: rule.points,
+                        capped: false,
+                        event_count: 0,
+                        events: Vec::new(),
+                    });
+                }
+                Truth::Unknown(col) => undecided.push(Undecided {
+                    rule: rule.name.clone(),
+                    missing: ws.attributes[col].name.clone(),
+                }),
+                Truth::False => {}
+            },
+            RuleKind::Engagement => {
+                let mut total = 0.0;
+                let mut hits: Vec<(f64, usize)> = Vec::new();
+                for (i, e) in events.iter().enumerate() {
+                    let s = Subject {
+                        ws,
+                        lead,
+                        event: Some(e),
+                        as_of,
+                    };
+                    if rule.pred.eval(&s) != Truth::True {
+                        continue;
+                    }
+                    let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
+                    let p = match rule.half_life_days {
+                        Some(h) => rule.points * (-age / h).exp2(),
+                        None => rule.points,
+                    };
+                    total += p;
+                    hits.push((p, i));
+                }
+                if hits.is_empty() {
+                    continue;
+                }
+                let given = rule.max_points.map_or(total, |m| total.min(m));
+                engagement += given;
+                hits.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
+                let shown = hits
+                    .iter()
+                    .take(EVENTS_SHOWN)
+                    .map(|&(p, i)| {
+                        let e = &events[i];
+                        EventHit {
+                            ts: e.ts,
+                            kind: ws.text(e.kind).into(),
+                            channel: ws.text(e.channel).into(),
+                            age_days: round6((as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64),
+                            points: round6(p),
+                        }
+                    })
+                    .collect();
+                reasons.push(RuleHit {
+                    rule: rule.name.clone(),
+                    kind: rule.kind,
+                    points: round6(given),
+                    uncapped_points: round6(total),
+                    capped: given != total,
+                    event_count: hits.len(),
+                    events: shown,
+                });
+            }
+        }
+    }
+    let mut score = fit + engagement;
+    if let Some(m) = model.max_score {
+        score = score.min(m);
+    }
+    if let Some(m) = model.min_score {
+        score = score.max(m);
+    }
+    let grade = (model.fit_max > 0.0).then(|| {
+        let share = fit / model.fit_max;
+        if share >= 0.75 {
+            'A'
+        } else if share >= 0.5 {
+            'B'
+        } else if share >= 0.25 {
+            'C'
+        } else {
+            'D'
+        }
+    });
+    let tier = if model.engagement_scale > 0.0 && engagement >= model.engagement_scale * 2.0 / 3.0 {
+        1
+    } else if model.engagement_scale > 0.0 && engagement >= model.engagement_scale / 3.0 {
+        2
+    } else {
+        3
+    };
+    reasons.sort_by(|a, b| {
+        b.points
+            .abs()
+            .total_cmp(&a.points.abs())
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    LeadScore {
+        lead_id: ws.text(ws.leads[lead as usize].id).into(),
+        score: round6(score),
+        fit: round6(fit),
+        engagement: round6(engagement),
+        grade,
+        priority: grade.map(|g| format!("{g}{tier}")),
+        mql: score >= model.mql_threshold,
+        reasons,
+        undecided,
+    }
+}
+
+impl LeadScore {
+    /// The top reasons as one line: `Enterprise +20; Engaged by email +12.3`.
+    pub fn top_reasons(&self, n: usize) -> String {
+        self.reasons
+            .iter()
+            .take(n)
+            .map(|r| format!("{} {:+}", r.rule, (r.points * 10.0).round() / 10.0))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// `scored_leads.csv`: one row per lead, for re-import into a CRM. `qualified` is the first
+/// qualification set's verdict (empty without sets); `qualified_sets` lists every set passed;
+/// `probability` comes from a predictive model when one is applied.
+pub fn scored_leads_csv(
+    scores: &[LeadScore],
+    verdicts: &[Vec<crate::qualification::Verdict>],
+    routes: &[Option<String>],
+    probabilities: Option<&[f64]>,
+) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "lead_id",
+        "score",
+        "fit",
+        "engagement",
+        "grade",
+        "priority",
+        "mql",
+        "qualified",
+        "qualified_sets",
+        "route_to",
+        "probability",
+        "top_reasons",
+    ]);
+    for (i, s) in scores.iter().enumerate() {
+        let v = verdicts.get(i).map_or(&[][..], Vec::as_slice);
+        let qualified = v.first().map_or(String::new(), |x| x.qualified.to_string());
+        let sets: Vec<&str> = v
+            .iter()
+            .filter(|x| x.qualified)
+            .map(|x| x.set.as_str())
+            .collect();
+        let probability = probabilities
+            .and_then(|p| p.get(i))
+            .map_or(String::new(), |p| format!("{}", round6(*p)));
+        let _ = w.write_record([
+            s.lead_id.as_str(),
+            &format!("{}", s.score),
+            &format!("{}", s.fit),
+            &format!("{}", s.engagement),
+            &s.grade.map(String::from).unwrap_or_default(),
+            s.priority.as_deref().unwrap_or(""),
+            if s.mql { "true" } else { "false" },
+            &qualified,
+            &sets.join(";"),
+            routes.get(i).and_then(|r| r.as_deref()).unwrap_or(""),
+            &probability,
+            &s.top_reasons(3),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
