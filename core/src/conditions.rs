@@ -57,22 +57,35 @@ pub enum Scope {
     LeadAndEvent,
 }
 
+/// An event field a condition can test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EventField {
+pub enum EventField {
+    /// `type`.
     Kind,
+    /// `channel`.
     Channel,
+    /// `team`.
     Team,
+    /// `campaign`.
     Campaign,
+    /// `asset_id`.
     Asset,
 }
 
+/// A numeric comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum NumOp {
+pub enum NumOp {
+    /// `eq` (and `in`).
     Eq,
+    /// `ne`.
     Ne,
+    /// `lt`.
     Lt,
+    /// `lte`.
     Lte,
+    /// `gt`.
     Gt,
+    /// `gte`.
     Gte,
 }
 
@@ -103,7 +116,7 @@ pub enum Pred {
         /// Attribute column.
         col: usize,
         /// Operator.
-        op: NumOpPub,
+        op: NumOp,
         /// Values.
         values: Vec<f64>,
         /// `not_in`.
@@ -135,7 +148,7 @@ pub enum Pred {
     /// An event text field whose value is one of these symbols.
     EventText {
         /// Which field.
-        field: EventFieldPub,
+        field: EventField,
         /// Matching symbols, sorted.
         matching: Vec<Sym>,
         /// True for `ne` / `not_in`.
@@ -151,7 +164,7 @@ pub enum Pred {
     /// The event's age in days (from `as_of`) compared with numbers.
     EventAge {
         /// Operator.
-        op: NumOpPub,
+        op: NumOp,
         /// Values.
         values: Vec<f64>,
         /// `not_in`.
@@ -160,14 +173,6 @@ pub enum Pred {
     /// Always this value (e.g. a text value that appears nowhere in the data).
     Const(bool),
 }
-
-/// Opaque numeric operator of a compiled condition.
-#[derive(Debug, Clone, Copy)]
-pub struct NumOpPub(NumOp);
-
-/// Opaque event field of a compiled condition.
-#[derive(Debug, Clone, Copy)]
-pub struct EventFieldPub(EventField);
 
 /// The result of evaluating a condition on a lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +241,7 @@ impl Pred {
                 values,
                 negate,
             } => match s.ws.attributes[*col].values.get(s.lead) {
-                AttrValue::Number(n) => truth(values.iter().any(|&v| op.0.holds(n, v)) != *negate),
+                AttrValue::Number(n) => truth(values.iter().any(|&v| op.holds(n, v)) != *negate),
                 _ => Truth::Unknown(*col),
             },
             Pred::Bool { col, value } => match s.ws.attributes[*col].values.get(s.lead) {
@@ -262,7 +267,7 @@ impl Pred {
                 let Some(e) = s.event else {
                     return Truth::False;
                 };
-                let sym = match field.0 {
+                let sym = match field {
                     EventField::Kind => Some(e.kind),
                     EventField::Channel => Some(e.channel),
                     EventField::Campaign => e.campaign,
@@ -282,7 +287,7 @@ impl Pred {
                     return Truth::False;
                 };
                 let age = (s.as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
-                truth(values.iter().any(|&v| op.0.holds(age, v)) != *negate)
+                truth(values.iter().any(|&v| op.holds(age, v)) != *negate)
             }
         }
     }
@@ -537,9 +542,12 @@ fn texts_for(op: &str, value: &Value) -> Result<(Vec<String>, bool), String> {
     }
 }
 
+/// A test on one symbol's text.
+type TextTest = Box<dyn Fn(&str) -> bool>;
+
 /// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
 fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>, bool), String> {
-    let (test, negate): (Box<dyn Fn(&str) -> bool>, bool) = match op {
+    let (test, negate): (TextTest, bool) = match op {
         "eq" | "ne" | "in" | "not_in" => {
             let (texts, negate) = texts_for(op, value)?;
             let lower: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();

@@ -819,7 +819,7 @@ impl Framework {
             }
         }
         for (i, r) in config.routing.rules.iter().enumerate() {
-            if r.route_to.is_some() == !r.round_robin.is_empty() {
+            if r.route_to.is_some() != r.round_robin.is_empty() {
                 return Err(err(
                     &format!("routing.rules.{i}"),
                     format!(
