@@ -410,7 +410,7 @@ impl<'a> Compiler<'a> {
                     numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
                 Ok(Pred::Number {
                     col,
-                    op: NumOpPub(op),
+                    op,
                     values,
                     negate,
                 })
@@ -463,11 +463,7 @@ impl<'a> Compiler<'a> {
             _ => {
                 let (op, values, negate) =
                     numeric(op, value).map_err(|m| err(format!("{m} (`age_days` is a number)")))?;
-                return Ok(Pred::EventAge {
-                    op: NumOpPub(op),
-                    values,
-                    negate,
-                });
+                return Ok(Pred::EventAge { op, values, negate });
             }
         };
         if field == EventField::Team {
@@ -486,7 +482,7 @@ impl<'a> Compiler<'a> {
         let (matching, negate) = text_matching(&self.ws.symbols, op, value)
             .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;
         Ok(Pred::EventText {
-            field: EventFieldPub(field),
+            field,
             matching,
             negate,
         })
