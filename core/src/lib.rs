@@ -14,6 +14,7 @@ pub mod journey;
 pub mod lead_quality;
 pub mod model;
 pub mod outcomes;
+pub mod predictive;
 pub mod qualification;
 pub mod quality;
 mod records;

@@ -83,3 +83,44 @@ pub fn analyze_dir_with(
         scored_leads_csv,
     })
 }
+
+/// Reads a model written by `baton train`.
+pub fn load_model(path: &Path) -> Result<baton_core::predictive::Model, HostError> {
+    let text = std::fs::read_to_string(path).map_err(|e| HostError::io(path, e))?;
+    baton_core::predictive::Model::from_json(&text)
+        .map_err(|e| HostError::Input(format!("{}: {e}", path.display())))
+}
+
+/// Scores every lead of a workspace folder: the text of `scored_leads.csv`.
+pub fn score_dir(
+    dir: &Path,
+    as_of: Option<&str>,
+    model: Option<&baton_core::predictive::Model>,
+    quiet: bool,
+) -> Result<String, HostError> {
+    let ws = workspace_dir::load_workspace(dir, quiet)?;
+    let as_of = resolve_as_of(&ws, as_of)?;
+    let scoring =
+        baton_core::scoring::ScoringModel::compile(&ws).map_err(baton_core::Error::from)?;
+    let qualification = baton_core::qualification::QualificationModel::compile(&ws)
+        .map_err(baton_core::Error::from)?;
+    let routing =
+        baton_core::qualification::RoutingModel::compile(&ws).map_err(baton_core::Error::from)?;
+    let leads = 0..ws.leads.len() as u32;
+    let scores: Vec<_> = leads
+        .clone()
+        .map(|l| baton_core::scoring::score_lead(&scoring, &ws, l, as_of))
+        .collect();
+    let verdicts: Vec<_> = leads
+        .clone()
+        .map(|l| qualification.qualify(&ws, l, as_of, &baton_core::qualification::NoPlugins))
+        .collect();
+    let routes = routing.route_all(&ws, as_of);
+    let probabilities: Option<Vec<f64>> = model.map(|m| m.probabilities(&ws, as_of));
+    Ok(baton_core::scoring::scored_leads_csv(
+        &scores,
+        &verdicts,
+        &routes,
+        probabilities.as_deref(),
+    ))
+}

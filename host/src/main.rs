@@ -43,6 +43,52 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Score every lead (rules, qualification, routing, and a predictive model if given) into a CSV.
+    #[command(
+        after_help = "Example: baton score examples/acme --out scored_leads.csv --model model.json"
+    )]
+    Score {
+        /// The workspace folder.
+        workspace: PathBuf,
+        /// The CSV file to write.
+        #[arg(long, short, default_value = "scored_leads.csv")]
+        out: PathBuf,
+        /// Score as of this time (default: the latest timestamp in the data).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A model from `baton train` for the `probability` column.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// No progress bars.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Train a predictive model (logistic regression, time-based holdout) and write it as JSON.
+    #[command(
+        after_help = "Example: baton train examples/acme --target sql --within-days 90 --out model.json"
+    )]
+    Train {
+        /// The workspace folder.
+        workspace: PathBuf,
+        /// What to predict: `sql` (the qualified stage) or `won`.
+        #[arg(long, default_value = "sql")]
+        target: String,
+        /// The label window after a lead is created, in days.
+        #[arg(long, default_value_t = 90.0)]
+        within_days: f64,
+        /// The observation window (features) after a lead is created, in days.
+        #[arg(long, default_value_t = 7.0)]
+        observe_days: f64,
+        /// Train as of this time (default: the latest timestamp in the data).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The model file to write.
+        #[arg(long, short, default_value = "model.json")]
+        out: PathBuf,
+        /// No progress bars.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Generate a realistic B2B workspace (deterministic per seed).
     #[command(after_help = "Example: baton gen --leads 100000 --seed 7 --out /tmp/big")]
     Gen {
@@ -154,6 +200,76 @@ fn run(cli: Cli) -> Result<(), HostError> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Score {
+            workspace,
+            out,
+            as_of,
+            model,
+            quiet,
+        } => {
+            let model = model.map(|p| baton::load_model(&p)).transpose()?;
+            let csv = baton::score_dir(&workspace, as_of.as_deref(), model.as_ref(), quiet)?;
+            std::fs::write(&out, csv).map_err(|e| HostError::io(&out, e))?;
+            if !quiet {
+                println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        Command::Train {
+            workspace,
+            target,
+            within_days,
+            observe_days,
+            as_of,
+            out,
+            quiet,
+        } => {
+            let options = baton_core::predictive::TrainOptions {
+                target,
+                within_days,
+                observe_days,
+                ..Default::default()
+            };
+            let ws = baton::workspace_dir::load_workspace(&workspace, quiet)?;
+            let as_of = baton::resolve_as_of(&ws, as_of.as_deref())?;
+            let began = std::time::Instant::now();
+            let model = baton_core::predictive::Model::train(&ws, as_of, &options)
+                .map_err(|e| HostError::Input(e.to_string()))?;
+            std::fs::write(&out, model.to_json()).map_err(|e| HostError::io(&out, e))?;
+            let r = &model.report;
+            println!(
+                "trained on {} leads ({} converted), holdout {} ({} converted), {} features, {} Newton steps, {:.1} s",
+                r.train.0,
+                r.train.1,
+                r.holdout.0,
+                r.holdout.1,
+                model.features.len(),
+                r.iterations,
+                began.elapsed().as_secs_f64()
+            );
+            let fmt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
+            println!(
+                "holdout AUC {} (95% {}), rule score AUC {}, log loss {} (base rate {}), Brier {}",
+                fmt(r.auc),
+                r.auc_interval
+                    .map_or("–".into(), |(a, b)| format!("{a:.3}–{b:.3}")),
+                fmt(r.rule_score_auc),
+                fmt(r.log_loss),
+                fmt(r.base_rate_log_loss),
+                fmt(r.brier)
+            );
+            println!("calibration (predicted → observed):");
+            for b in &r.calibration {
+                println!("  {:>5} leads  {:.3} → {:.3}", b.n, b.predicted, b.observed);
+            }
+            println!("top features:");
+            for (f, c) in &r.top_features {
+                println!("  {c:+.3}  {f}");
+            }
+            println!("{}", r.verdict);
+            println!("wrote {}", out.display());
             Ok(())
         }
         Command::Gen {
