@@ -274,7 +274,12 @@ impl Pred {
                     EventField::Asset => e.asset,
                     EventField::Team => None,
                 };
-                truth(sym.is_some_and(|x| matching.binary_search(&x).is_ok()) != *negate)
+                let hit = match (sym, matching.as_slice()) {
+                    (Some(x), [only]) => x == *only,
+                    (Some(x), _) => matching.binary_search(&x).is_ok(),
+                    (None, _) => false,
+                };
+                truth(hit != *negate)
             }
             Pred::EventTeam { teams, negate } => {
                 let Some(e) = s.event else {

@@ -44,6 +44,8 @@ pub struct ScoringModel {
     pub fit_max: f64,
     /// Scale of engagement tiers: sum of positive engagement caps (or the MQL threshold when uncapped).
     pub engagement_scale: f64,
+    /// Indices of the engagement rules.
+    pub engagement_rules: Vec<usize>,
 }
 
 impl ScoringModel {
@@ -82,7 +84,14 @@ impl ScoringModel {
             } else {
                 cfg.mql_threshold
             };
+        let engagement_rules = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind == RuleKind::Engagement)
+            .map(|(i, _)| i)
+            .collect();
         Ok(ScoringModel {
+            engagement_rules,
             rules,
             mql_threshold: cfg.mql_threshold,
             max_score: cfg.max_score,
@@ -160,7 +169,115 @@ pub struct Undecided {
     pub missing: String,
 }
 
-/// Scores one lead as of `as_of` (events after `as_of` do not count).
+/// A lead's score without its explanation: the fast path for batch work.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuickScore {
+    /// Total score (capped/floored).
+    pub score: f64,
+    /// Fit points.
+    pub fit: f64,
+    /// Engagement points.
+    pub engagement: f64,
+    /// Bit `i` set when rule `i` gave points (rules beyond 64 are not tracked).
+    pub fired: u64,
+}
+
+/// Scores one lead without allocating; same numbers as [`score_lead`].
+pub fn score_quick(
+    model: &ScoringModel,
+    ws: &Workspace,
+    lead: LeadIx,
+    as_of: Instant,
+) -> QuickScore {
+    let all = ws.events_of(lead);
+    let events = &all[..all.partition_point(|e| e.ts <= as_of)];
+    let (mut fit, mut engagement, mut fired) = (0.0, 0.0, 0u64);
+    let lead_subject = Subject {
+        ws,
+        lead,
+        event: None,
+        as_of,
+    };
+    // Engagement totals per rule; one pass over the events, each event's age computed once.
+    const MAX: usize = 64;
+    let mut totals = [0.0f64; MAX];
+    let mut matched = [false; MAX];
+    if model.rules.len() <= MAX {
+        for e in events {
+            let s = Subject {
+                ws,
+                lead,
+                event: Some(e),
+                as_of,
+            };
+            let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
+            for &i in &model.engagement_rules {
+                let rule = &model.rules[i];
+                if rule.pred.eval(&s) == Truth::True {
+                    matched[i] = true;
+                    totals[i] += match rule.half_life_days {
+                        Some(h) => rule.points * (-age / h).exp2(),
+                        None => rule.points,
+                    };
+                }
+            }
+        }
+    }
+    for (i, rule) in model.rules.iter().enumerate() {
+        let bit = if i < 64 { 1u64 << i } else { 0 };
+        match rule.kind {
+            RuleKind::Fit => {
+                if rule.pred.eval(&lead_subject) == Truth::True {
+                    fit += rule.points;
+                    fired |= bit;
+                }
+            }
+            RuleKind::Engagement => {
+                let (total, any) = if model.rules.len() <= MAX {
+                    (totals[i], matched[i])
+                } else {
+                    let mut total = 0.0;
+                    let mut any = false;
+                    for e in events {
+                        if rule.pred.eval(&Subject {
+                            ws,
+                            lead,
+                            event: Some(e),
+                            as_of,
+                        }) == Truth::True
+                        {
+                            any = true;
+                            let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
+                            total += rule
+                                .half_life_days
+                                .map_or(rule.points, |h| rule.points * (-age / h).exp2());
+                        }
+                    }
+                    (total, any)
+                };
+                if any {
+                    engagement += rule.max_points.map_or(total, |m| total.min(m));
+                    fired |= bit;
+                }
+            }
+        }
+    }
+    let mut score = fit + engagement;
+    if let Some(m) = model.max_score {
+        score = score.min(m);
+    }
+    if let Some(m) = model.min_score {
+        score = score.max(m);
+    }
+    QuickScore {
+        score: round6(score),
+        fit: round6(fit),
+        engagement: round6(engagement),
+        fired,
+    }
+}
+
+/// Scores one lead as of `as_of` (events after `as_of` do not count), with its explanation.
 pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Instant) -> LeadScore {
     let all = ws.events_of(lead);
     let events = &all[..all.partition_point(|e| e.ts <= as_of)];

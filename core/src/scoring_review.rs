@@ -14,7 +14,7 @@ use crate::journey::stage_entries;
 use crate::model::{LeadIx, Workspace};
 use crate::outcomes::Outcomes;
 use crate::qualification::Verdict;
-use crate::scoring::{LeadScore, ScoringModel, score_lead};
+use crate::scoring::{LeadScore, QuickScore, ScoringModel, score_quick};
 use crate::stats::{Proportion, Z95, round6, two_proportion_z};
 use crate::time::{Instant, MICROS_PER_DAY};
 
@@ -196,14 +196,8 @@ pub fn scoring_review(
             }
         }
     }
-    let at_decision: Vec<LeadScore> = (0..n as LeadIx)
-        .map(|l| {
-            if decision[l as usize] == as_of {
-                scores[l as usize].clone()
-            } else {
-                score_lead(model, ws, l, decision[l as usize])
-            }
-        })
+    let at_decision: Vec<QuickScore> = (0..n as LeadIx)
+        .map(|l| score_quick(model, ws, l, decision[l as usize]))
         .collect();
 
     // Bands of 10 points over the observed range (at most 20 bands).
@@ -245,8 +239,13 @@ pub fn scoring_review(
         .iter()
         .map(|r| {
             let (mut fired, mut fired_conv) = (0u64, 0u64);
+            let bit = model
+                .rules
+                .iter()
+                .position(|x| std::ptr::eq(x, r))
+                .map_or(0, |i| if i < 64 { 1u64 << i } else { 0 });
             for (l, s) in at_decision.iter().enumerate() {
-                if s.reasons.iter().any(|h| h.rule == r.name) {
+                if s.fired & bit != 0 {
                     fired += 1;
                     fired_conv += u64::from(converted(l as LeadIx));
                 }
@@ -336,8 +335,10 @@ pub fn scoring_review(
         if let Some((stage, reason)) = r {
             let e = rej.entry((stage.clone(), reason.clone())).or_default();
             e.0 += 1;
-            for h in &at_decision[l].reasons {
-                *e.1.entry(h.rule.clone()).or_insert(0) += 1;
+            for (i, rule) in model.rules.iter().enumerate().take(64) {
+                if at_decision[l].fired & (1u64 << i) != 0 {
+                    *e.1.entry(rule.name.clone()).or_insert(0) += 1;
+                }
             }
         }
     }
