@@ -22,8 +22,8 @@ fn generated_workspace_counts_add_up() {
         dir.path(),
     )
     .expect("gen");
-    let analyzed =
-        baton::analyze_dir_with(dir.path(), None, &Default::default(), true).expect("analyses");
+    let analyzed = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("analyses");
     let r: Value = serde_json::from_str(&analyzed.report.to_json()).expect("json");
     let st = &r["journey"]["stages"];
 

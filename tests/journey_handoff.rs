@@ -218,9 +218,14 @@ fn channels_and_feedback() {
 #[test]
 fn handoffs_csv_lists_every_handoff_once() {
     let dir = fixtures().join("journey");
-    let analyzed =
-        baton::analyze_dir_with(&dir, Some("2026-07-10 17:00"), &Default::default(), true)
-            .expect("analyses");
+    let analyzed = baton::analyze_dir_with(
+        &dir,
+        Some("2026-07-10 17:00"),
+        &Default::default(),
+        None,
+        true,
+    )
+    .expect("analyses");
     let lines: Vec<&str> = analyzed.handoffs_csv.lines().collect();
     assert_eq!(lines.len(), 6, "header + A, B, C, D, F");
     assert_eq!(

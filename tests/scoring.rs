@@ -286,3 +286,31 @@ fn routing_first_match_round_robin_and_default() {
     assert_eq!(route("L5").as_deref(), Some("enterprise"));
     assert_eq!(route("L2").as_deref(), Some("queue"));
 }
+
+#[test]
+fn quick_and_explained_scores_agree_on_the_sample() {
+    let ws = baton::workspace_dir::load_workspace(
+        &baton_tests::repo_root().join("examples").join("acme"),
+        true,
+    )
+    .expect("acme");
+    let m = ScoringModel::compile(&ws).expect("rules");
+    let as_of = ws.latest_timestamp().expect("data");
+    for l in 0..ws.leads.len() as u32 {
+        let full = score_lead(&m, &ws, l, as_of);
+        let quick = baton_core::scoring::score_quick(&m, &ws, l, as_of);
+        assert_eq!(
+            (quick.score, quick.fit, quick.engagement),
+            (full.score, full.fit, full.engagement),
+            "{}",
+            full.lead_id
+        );
+        let fired = m
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| quick.fired & (1 << i) != 0)
+            .count();
+        assert_eq!(fired, full.reasons.len(), "{}", full.lead_id);
+    }
+}

@@ -77,6 +77,9 @@ pub struct RulePerformance {
     /// `converts_worse` / `converts_better` at 95% (both groups ≥ 20 leads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<&'static str>,
+    /// True when the rule works against its points: positive points on leads that convert worse,
+    /// or negative points on leads that convert better.
+    pub misaligned: bool,
 }
 
 /// The threshold recommendation.

@@ -37,7 +37,7 @@ pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Insta
 
 /// Loads a workspace folder and analyses it with default options.
 pub fn analyze_dir(dir: &Path, as_of: Option<&str>, quiet: bool) -> Result<Report, HostError> {
-    Ok(analyze_dir_with(dir, as_of, &AnalysisOptions::default(), quiet)?.report)
+    Ok(analyze_dir_with(dir, as_of, &AnalysisOptions::default(), None, quiet)?.report)
 }
 
 /// What `baton analyze` writes: the report and the per-lead CSV files.
@@ -56,6 +56,7 @@ pub fn analyze_dir_with(
     dir: &Path,
     as_of: Option<&str>,
     options: &AnalysisOptions,
+    model: Option<&baton_core::predictive::Model>,
     quiet: bool,
 ) -> Result<Analyzed, HostError> {
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
@@ -68,11 +69,12 @@ pub fn analyze_dir_with(
         &baton_core::qualification::NoPlugins,
     )?;
     let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
+    let probabilities = model.map(|m| m.probabilities(&workspace, as_of));
     let scored_leads_csv = baton_core::scoring::scored_leads_csv(
         &analysis.scores,
         &analysis.verdicts,
         &analysis.routes,
-        None,
+        probabilities.as_deref(),
     );
     if std::env::var_os("BATON_TIMINGS").is_some() {
         eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());

@@ -39,6 +39,9 @@ enum Command {
         /// Build the touchpoint journey over event `type` or `channel`.
         #[arg(long, value_enum, default_value = "type")]
         by: TouchBy,
+        /// A model from `baton train` for the `probability` column of scored_leads.csv.
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// No progress bars and no summary.
         #[arg(long, short)]
         quiet: bool,
@@ -173,16 +176,24 @@ fn run(cli: Cli) -> Result<(), HostError> {
             out,
             as_of,
             by,
+            model,
             quiet,
         } => {
+            let model = model.map(|p| baton::load_model(&p)).transpose()?;
             let options = AnalysisOptions {
                 touchpoints_by: match by {
                     TouchBy::Type => TouchpointKey::Type,
                     TouchBy::Channel => TouchpointKey::Channel,
                 },
             };
-            let analyzed = baton::analyze_dir_with(&workspace, as_of.as_deref(), &options, quiet)
-                .map_err(|e| match e {
+            let analyzed = baton::analyze_dir_with(
+                &workspace,
+                as_of.as_deref(),
+                &options,
+                model.as_ref(),
+                quiet,
+            )
+            .map_err(|e| match e {
                 HostError::Core(core) => {
                     HostError::Input(format!("in workspace {}: {core}", workspace.display()))
                 }

@@ -285,6 +285,7 @@ fn journey_md(md: &mut String, report: &Report) {
         }
         let _ = writeln!(md);
     }
+    scoring_md(md, report);
     let _ = writeln!(md, "## Top journeys\n");
     for v in report.journey.stages.variants.iter().take(5) {
         let _ = writeln!(
@@ -293,6 +294,63 @@ fn journey_md(md: &mut String, report: &Report) {
             v.path.join(" → "),
             v.count,
             pct(Some(v.share))
+        );
+    }
+    let _ = writeln!(md);
+}
+
+/// The scoring feedback loop as Markdown.
+fn scoring_md(md: &mut String, report: &Report) {
+    let sc = &report.scoring;
+    if sc.rules_configured == 0 && sc.qualification.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Scoring\n");
+    let _ = writeln!(
+        md,
+        "- {} leads scored with {} rules; {} at or above the MQL threshold of {} today.",
+        sc.leads_scored, sc.rules_configured, sc.mqls, sc.mql_threshold
+    );
+    for r in sc.rules.iter().filter(|r| r.misaligned) {
+        let _ = writeln!(
+            md,
+            "- Rule \"{}\": its leads convert at {} vs {} for the rest — review its points.",
+            r.rule,
+            pct(Some(r.fired.rate)),
+            pct(Some(r.not_fired.rate))
+        );
+    }
+    if let Some(t) = &sc.threshold
+        && t.best.threshold != t.current.threshold
+    {
+        let _ = writeln!(
+            md,
+            "- MQL threshold: {} would give {:.1} conversions a month within a capacity of {:.0} leads, against {:.1} at today's {}.",
+            t.best.threshold,
+            t.best.expected_conversions_per_month,
+            t.capacity_per_month,
+            t.current.expected_conversions_per_month,
+            t.current.threshold
+        );
+    }
+    for q in &sc.qualification {
+        let missing: Vec<String> = q
+            .criteria
+            .iter()
+            .filter(|c| c.missing > 0)
+            .map(|c| format!("{} ({} leads)", c.criterion, c.missing))
+            .collect();
+        let _ = writeln!(
+            md,
+            "- {}: {} of {} leads qualified{}.",
+            q.set,
+            q.qualified,
+            sc.leads_scored,
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; data missing for {}", missing.join(", "))
+            }
         );
     }
     let _ = writeln!(md);
