@@ -267,12 +267,17 @@ pub fn scoring_review(
                 p.high = round6(p.high);
                 p
             };
+            let misaligned = matches!(
+                (flag, r.points > 0.0),
+                (Some("converts_worse"), true) | (Some("converts_better"), false)
+            );
             RulePerformance {
                 rule: r.name.clone(),
                 fired: prop(fired_conv, fired),
                 not_fired: prop(rest_conv, rest),
                 z: round6(z),
                 flag,
+                misaligned,
             }
         })
         .collect();
