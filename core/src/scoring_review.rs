@@ -49,6 +49,9 @@ pub struct ScoringReport {
     pub qualification: Vec<SetSummary>,
     /// Leads per routing target.
     pub routing: BTreeMap<String, u64>,
+    /// The predictive model applied (`--model`), with its holdout metrics and reliability table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::predictive::TrainReport>,
 }
 
 /// Conversion of one score band.
@@ -420,5 +423,6 @@ pub fn scoring_review(
         rejections,
         qualification,
         routing,
+        model: None,
     }
 }
