@@ -62,12 +62,13 @@ pub fn analyze_dir_with(
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
     let as_of = resolve_as_of(&workspace, as_of)?;
     let began = std::time::Instant::now();
-    let analysis = baton_core::report::run(
+    let mut analysis = baton_core::report::run(
         &workspace,
         as_of,
         options,
         &baton_core::qualification::NoPlugins,
     )?;
+    analysis.report.scoring.model = model.map(|m| m.report.clone());
     let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
     let probabilities = model.map(|m| m.probabilities(&workspace, as_of));
     let scored_leads_csv = baton_core::scoring::scored_leads_csv(
