@@ -381,6 +381,10 @@ pub struct Attribution {
     pub lookback_days: Option<u32>,
     /// Half-life of the time-decay model, in days.
     pub half_life_days: f64,
+    /// Seed of the sampled Shapley values (more than 15 channels).
+    pub seed: u64,
+    /// Permutations sampled for Shapley values beyond 15 channels.
+    pub shapley_samples: u32,
 }
 
 impl Default for Attribution {
@@ -389,6 +393,8 @@ impl Default for Attribution {
             conversion: "won".into(),
             lookback_days: None,
             half_life_days: 7.0,
+            seed: 42,
+            shapley_samples: 20_000,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Callers hand it readers and an `as_of` instant; it returns values. The same code runs in the
 //! native `baton` CLI and in the browser through `baton-wasm`, with byte-identical results.
 
+pub mod attribution;
 pub mod calendar;
 pub mod conditions;
 pub mod config;

@@ -44,6 +44,8 @@ pub struct Report {
     pub lead_quality: LeadQualityReport,
     /// Scores, qualification and routing, and how well they predict conversion.
     pub scoring: ScoringReport,
+    /// Credit for conversions by channel and by team, per model.
+    pub attribution: crate::attribution::AttributionReport,
 }
 
 /// `report.json` → `journey`.
@@ -192,6 +194,7 @@ pub fn run(
         handoff,
         lead_quality,
         scoring,
+        attribution: crate::attribution::attribution_report(workspace, as_of),
     };
     Ok(Analysis {
         report,
