@@ -6,9 +6,11 @@
 
 pub mod attribution;
 pub mod calendar;
+pub mod chassis;
 pub mod conditions;
 pub mod config;
 pub mod feedback;
+pub mod forecast;
 pub mod handoff;
 pub mod ingest;
 pub mod journey;
@@ -18,6 +20,7 @@ pub mod outcomes;
 pub mod predictive;
 pub mod qualification;
 pub mod quality;
+pub mod recommendations;
 mod records;
 pub mod report;
 pub mod scoring;

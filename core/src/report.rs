@@ -46,6 +46,105 @@ pub struct Report {
     pub scoring: ScoringReport,
     /// Credit for conversions by channel and by team, per model.
     pub attribution: crate::attribution::AttributionReport,
+    /// The Business Chassis: the six profit levers and their sensitivity.
+    pub chassis: crate::chassis::ChassisReport,
+    /// Findings ranked by estimated profit effect.
+    pub recommendations: Vec<crate::recommendations::Recommendation>,
+    /// Weighted pipeline, next-period forecast, customer lifetime value.
+    pub forecast: crate::forecast::ForecastReport,
+    /// Headline KPIs (the weekly alignment pack compares these across reports).
+    pub kpis: Kpis,
+    /// Period-over-period KPI changes against a previous report (`--compare`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+/// `report.json` → `comparison`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    /// The previous report's `as_of`.
+    pub previous_as_of: String,
+    /// KPI → change.
+    pub kpis: Vec<KpiChange>,
+    /// Source → pipeline change.
+    pub pipeline_by_source: Vec<KpiChange>,
+}
+
+/// One KPI then and now.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct KpiChange {
+    /// KPI (or source) name.
+    pub name: String,
+    /// Previous value.
+    pub previous: Option<f64>,
+    /// Current value.
+    pub current: Option<f64>,
+    /// current − previous.
+    pub change: Option<f64>,
+}
+
+impl Kpis {
+    /// The changes from `previous` to `self`.
+    pub fn compare(&self, previous: &Kpis, previous_as_of: &str) -> Comparison {
+        let change = |name: &str, p: Option<f64>, c: Option<f64>| KpiChange {
+            name: name.into(),
+            previous: p,
+            current: c,
+            change: p.zip(c).map(|(p, c)| crate::stats::round6(c - p)),
+        };
+        let mut sources: Vec<&String> = self
+            .pipeline_by_source
+            .keys()
+            .chain(previous.pipeline_by_source.keys())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        Comparison {
+            previous_as_of: previous_as_of.into(),
+            kpis: vec![
+                change(
+                    "speed_to_lead_hours",
+                    previous.speed_to_lead_hours,
+                    self.speed_to_lead_hours,
+                ),
+                change(
+                    "sla_compliance",
+                    previous.sla_compliance,
+                    self.sla_compliance,
+                ),
+                change("mql_to_sql", previous.mql_to_sql, self.mql_to_sql),
+                change("win_rate", previous.win_rate, self.win_rate),
+                change("profit", Some(previous.profit), Some(self.profit)),
+            ],
+            pipeline_by_source: sources
+                .into_iter()
+                .map(|s| {
+                    change(
+                        s,
+                        Some(previous.pipeline_by_source.get(s).copied().unwrap_or(0.0)),
+                        Some(self.pipeline_by_source.get(s).copied().unwrap_or(0.0)),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `report.json` → `kpis`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Kpis {
+    /// Median business hours to the first sales touch (`first_touch`, else the first SLA).
+    pub speed_to_lead_hours: Option<f64>,
+    /// SLA compliance of that SLA.
+    pub sla_compliance: Option<f64>,
+    /// Handoff stage → qualified stage conversion.
+    pub mql_to_sql: Option<f64>,
+    /// Won ÷ closed deals.
+    pub win_rate: Option<f64>,
+    /// Open pipeline by source.
+    pub pipeline_by_source: BTreeMap<String, f64>,
+    /// Gross profit of the chassis window.
+    pub profit: f64,
 }
 
 /// `report.json` → `journey`.
@@ -179,6 +278,12 @@ pub fn run(
         &outcomes,
     );
     let (info, summary) = summary(workspace, as_of);
+    let chassis = crate::chassis::chassis(workspace, as_of, &outcomes);
+    let margin = chassis
+        .levers
+        .iter()
+        .find(|l| l.lever == "margin")
+        .map_or(1.0, |l| l.value);
     let report = Report {
         schema_version: SCHEMA_VERSION,
         workspace: info,
@@ -195,7 +300,44 @@ pub fn run(
         lead_quality,
         scoring,
         attribution: crate::attribution::attribution_report(workspace, as_of),
+        chassis: chassis.clone(),
+        recommendations: Vec::new(),
+        forecast: crate::forecast::forecast(workspace, as_of, margin),
+        kpis: Kpis {
+            speed_to_lead_hours: None,
+            sla_compliance: None,
+            mql_to_sql: None,
+            win_rate: None,
+            pipeline_by_source: BTreeMap::new(),
+            profit: chassis.profit,
+        },
+        comparison: None,
     };
+    let mut report = report;
+    report.recommendations =
+        crate::recommendations::recommendations(&crate::recommendations::Findings {
+            ws: workspace,
+            as_of,
+            handoff: &report.handoff,
+            lead_quality: &report.lead_quality,
+            scoring: &report.scoring,
+            chassis: &report.chassis,
+        });
+    let sla = report
+        .handoff
+        .slas
+        .get("first_touch")
+        .or_else(|| report.handoff.slas.values().next());
+    report.kpis.speed_to_lead_hours = sla.and_then(|s| s.overall.median_business_hours);
+    report.kpis.sla_compliance = sla.and_then(|s| s.overall.compliance_rate);
+    report.kpis.mql_to_sql = report
+        .lead_quality
+        .steps
+        .first()
+        .and_then(|s| report.lead_quality.overall.get(s))
+        .map(|r| r.proportion.rate);
+    report.kpis.win_rate = report.forecast.win_rate;
+    report.kpis.pipeline_by_source = report.forecast.pipeline_by_source.clone();
     Ok(Analysis {
         report,
         handoff_rows,

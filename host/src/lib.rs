@@ -127,3 +127,22 @@ pub fn score_dir(
         probabilities.as_deref(),
     ))
 }
+
+/// Compares a report's KPIs with those of a previous `report.json`.
+pub fn compare_with(
+    report: &Report,
+    previous: &Path,
+) -> Result<baton_core::report::Comparison, HostError> {
+    let text = std::fs::read_to_string(previous).map_err(|e| HostError::io(previous, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| HostError::Input(format!("{}: not JSON: {e}", previous.display())))?;
+    let kpis: baton_core::report::Kpis =
+        serde_json::from_value(value["kpis"].clone()).map_err(|e| {
+            HostError::Input(format!(
+                "{}: no `kpis` section a Baton report of this version writes: {e}",
+                previous.display()
+            ))
+        })?;
+    let as_of = value["as_of"].as_str().unwrap_or("").to_string();
+    Ok(report.kpis.compare(&kpis, &as_of))
+}

@@ -42,6 +42,9 @@ enum Command {
         /// A model from `baton train` for the `probability` column of scored_leads.csv.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// A previous report.json: adds period-over-period KPI changes (the weekly alignment pack).
+        #[arg(long)]
+        compare: Option<PathBuf>,
         /// No progress bars and no summary.
         #[arg(long, short)]
         quiet: bool,
@@ -177,6 +180,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             as_of,
             by,
             model,
+            compare,
             quiet,
         } => {
             let model = model.map(|p| baton::load_model(&p)).transpose()?;
@@ -199,6 +203,11 @@ fn run(cli: Cli) -> Result<(), HostError> {
                 }
                 other => other,
             })?;
+            let mut analyzed = analyzed;
+            if let Some(previous) = compare {
+                analyzed.report.comparison =
+                    Some(baton::compare_with(&analyzed.report, &previous)?);
+            }
             let began = std::time::Instant::now();
             baton::output::write_outputs(&analyzed, &out)?;
             if std::env::var_os("BATON_TIMINGS").is_some() {

@@ -93,6 +93,7 @@ pub fn markdown(report: &Report) -> String {
         "| {} | {} | {} | {} | {} | {} |\n",
         s.leads, s.events, s.stage_entries, s.deals, s.assets, s.feedback
     );
+    agenda_md(&mut md, report);
     journey_md(&mut md, report);
     let _ = writeln!(md, "## Data quality\n");
     let _ = writeln!(
@@ -354,4 +355,143 @@ fn scoring_md(md: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(md);
+}
+
+/// The meeting agenda: KPIs (and what changed), the top five actions with owners, attribution,
+/// the chassis and the forecast.
+fn agenda_md(md: &mut String, report: &Report) {
+    let k = &report.kpis;
+    let _ = writeln!(md, "## KPIs\n");
+    match &report.comparison {
+        Some(c) => {
+            let _ = writeln!(md, "Compared with the report as of {}.\n", c.previous_as_of);
+            let _ = writeln!(md, "| KPI | previous | now | change |");
+            let _ = writeln!(md, "| --- | ---: | ---: | ---: |");
+            for x in &c.kpis {
+                let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} |",
+                    x.name,
+                    f(x.previous),
+                    f(x.current),
+                    x.change.map_or("–".into(), |v| format!("{v:+.3}"))
+                );
+            }
+            let _ = writeln!(md, "\n**What changed in the pipeline, by source**\n");
+            for x in c
+                .pipeline_by_source
+                .iter()
+                .filter(|x| x.change.is_some_and(|v| v != 0.0))
+            {
+                let _ = writeln!(md, "- {}: {:+.0}", x.name, x.change.unwrap_or(0.0));
+            }
+            let _ = writeln!(md);
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "| speed to lead (median business h) | SLA compliance | mql→sql | win rate | profit |"
+            );
+            let _ = writeln!(md, "| ---: | ---: | ---: | ---: | ---: |");
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.0} |\n",
+                hours(k.speed_to_lead_hours),
+                pct(k.sla_compliance),
+                pct(k.mql_to_sql),
+                pct(k.win_rate),
+                k.profit
+            );
+        }
+    }
+    let _ = writeln!(md, "## Top actions\n");
+    if report.recommendations.is_empty() {
+        let _ = writeln!(
+            md,
+            "No finding in this data has a measurable profit effect yet.\n"
+        );
+    }
+    for (i, r) in report.recommendations.iter().take(5).enumerate() {
+        let _ = writeln!(
+            md,
+            "{}. **{}** — owner: {}; profit effect ≈ {:.0} {} (95% range {:.0} to {:.0}); lever: {}.  \n   Evidence: {}.  \n   Action: {}.",
+            i + 1,
+            r.title,
+            r.owner,
+            r.profit_effect.value,
+            report.workspace.currency,
+            r.profit_effect.low,
+            r.profit_effect.high,
+            r.lever,
+            r.evidence,
+            r.action
+        );
+    }
+    let a = &report.attribution;
+    let _ = writeln!(md, "\n## Who gets credit\n");
+    let _ = writeln!(
+        md,
+        "{} conversions ({}), {:.0} {} of revenue.\n",
+        a.conversions, a.conversion, a.revenue, report.workspace.currency
+    );
+    let models = [
+        "first_touch",
+        "last_touch",
+        "linear",
+        "w_shaped",
+        "markov",
+        "shapley",
+    ];
+    let _ = writeln!(md, "| channel | {} |", models.join(" | "));
+    let _ = writeln!(md, "| --- |{}", " ---: |".repeat(models.len()));
+    if let Some(first) = a.by_channel.get("linear") {
+        for ch in first.keys() {
+            let cells: Vec<String> = models
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{:.1}",
+                        a.by_channel
+                            .get(*m)
+                            .and_then(|x| x.get(ch))
+                            .copied()
+                            .unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            let _ = writeln!(md, "| {ch} | {} |", cells.join(" | "));
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nBy function (Markov): {}.\n",
+        a.by_team
+            .get("markov")
+            .map(|t| t
+                .iter()
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(k, v)| format!("{k} {v:.1}"))
+                .collect::<Vec<_>>()
+                .join(", "))
+            .unwrap_or_default()
+    );
+    let c = &report.chassis;
+    let _ = writeln!(md, "## Business Chassis\n");
+    for l in &c.levers {
+        let _ = writeln!(md, "- {}: {} ({})", l.lever, l.value, l.definition);
+    }
+    let _ = writeln!(
+        md,
+        "- profit: {:.0} {}; every lever +10% together: {:.0}\n",
+        c.profit,
+        report.workspace.currency,
+        c.sensitivity.last().map_or(0.0, |s| s.profit_plus_10)
+    );
+    let f = &report.forecast;
+    let _ = writeln!(
+        md,
+        "## Forecast\n\n{} open deals, pipeline {:.0}; expected won in the next 30 days {:.0} (95% range {:.0} to {:.0}).\n",
+        f.open_deals, f.pipeline, f.next_period_revenue, f.next_period_low, f.next_period_high
+    );
 }

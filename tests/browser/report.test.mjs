@@ -30,7 +30,7 @@ test('report.html shows the charts with the report.json numbers and no console e
     const requests = [];
     page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
     await page.goto(pathToFileURL(join(out, 'report.html')).href);
-    for (const id of ['chart-funnel', 'chart-journey', 'chart-sla-histogram', 'chart-segments']) {
+    for (const id of ['chart-funnel', 'chart-journey', 'chart-sla-histogram', 'chart-segments', 'chart-attribution', 'chart-chassis']) {
       const box = await page.locator(`#${id}`).boundingBox();
       assert.ok(box && box.width > 100 && box.height > 50, `${id} is drawn`);
     }
@@ -45,6 +45,12 @@ test('report.html shows the charts with the report.json numbers and no console e
     assert.ok(funnelText.includes(String(report.journey.stages.funnel.total[1])), 'MQL count shown');
     const slaRow = await page.locator('#sla-table tr', { hasText: 'first_touch' }).textContent();
     assert.ok(slaRow.includes(String(ft.handoffs)) && slaRow.includes(String(ft.breached)), slaRow);
+    // Attribution: one bar per model and channel; the ranked recommendations are listed.
+    const models = Object.keys(report.attribution.by_channel).length;
+    const channels = Object.keys(report.attribution.by_channel.linear).length;
+    assert.equal(await page.locator('#chart-attribution rect.bar').count(), models * channels);
+    assert.equal(await page.locator('#recommendations tr').count(), report.recommendations.length + 1);
+    assert.equal(await page.locator('#chart-chassis rect.bar').count(), report.chassis.sensitivity.length);
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
     assert.deepEqual(errors, [], 'no console errors');
