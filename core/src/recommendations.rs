@@ -173,7 +173,41 @@ pub fn recommendations(f: &Findings<'_>) -> Vec<Recommendation> {
         }
     }
 
-    // 4. MQL threshold: more conversions within the same capacity.
+    // 4. The top rejection reason: handoffs sales turns away free capacity if filtered earlier.
+    let fr = &f.handoff.friction;
+    if let Some(top) = fr.rejection_reasons.first()
+        && fr.accepted > 0
+    {
+        let won_per_accepted = {
+            let to_won = f
+                .lead_quality
+                .steps
+                .iter()
+                .find(|s| s.ends_with("_to_won") && !s.starts_with("opportunity"));
+            to_won
+                .and_then(|s| f.lead_quality.overall.get(s))
+                .map_or(0.0, |r| r.proportion.k as f64)
+                / fr.accepted as f64
+        };
+        let value = round6(top.count as f64 * won_per_accepted * spend * margin);
+        out.push(Recommendation {
+            title: format!("Stop handing over \"{}\" leads ({})", top.reason, top.stage),
+            evidence: format!(
+                "{} of {} rejected handoffs went to {} with reason \"{}\"; each accepted handoff yields {:.3} won deals",
+                top.count, fr.rejected, top.stage, top.reason, won_per_accepted
+            ),
+            lever: "lead_conversion",
+            lever_effect: round6(-(top.count as f64) / fr.handoff_entries.max(1) as f64),
+            profit_effect: Effect { value, low: 0.0, high: value },
+            owner: "marketing",
+            action: format!(
+                "Add a scoring or qualification rule that catches \"{}\" before the handoff (see report.json → scoring.rejections for the rules that let them through); the capacity freed goes to accepted leads",
+                top.reason
+            ),
+        });
+    }
+
+    // 5. MQL threshold: more conversions within the same capacity.
     if let Some(t) = &f.scoring.threshold {
         let gain = t.best.expected_conversions_per_month - t.current.expected_conversions_per_month;
         // P(won | qualified) = leads won ÷ leads qualified, both counted from the handoff stage.
