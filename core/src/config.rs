@@ -733,6 +733,15 @@ impl Framework {
                 "must be a positive number of days".into(),
             ));
         }
+        if crate::text::Analyzer::new(&config.messaging.language).is_none() {
+            return Err(err(
+                "messaging.language",
+                format!(
+                    "{:?} is not a supported language (english, german, french, spanish, italian, portuguese, dutch, swedish, norwegian, danish, finnish, russian)",
+                    config.messaging.language
+                ),
+            ));
+        }
         let conv = &config.attribution.conversion;
         if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
             return Err(err(

@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod ingest;
 pub mod journey;
 pub mod lead_quality;
+pub mod messaging;
 pub mod model;
 pub mod outcomes;
 pub mod predictive;
@@ -27,6 +28,7 @@ pub mod scoring;
 pub mod scoring_review;
 pub mod stats;
 pub mod symbols;
+pub mod text;
 pub mod time;
 
 pub use config::{Config, ConfigError, Framework};

@@ -46,6 +46,8 @@ pub struct Report {
     pub scoring: ScoringReport,
     /// Credit for conversions by channel and by team, per model.
     pub attribution: crate::attribution::AttributionReport,
+    /// Messaging consistency of assets and talk tracks.
+    pub messaging: Option<crate::messaging::MessagingReport>,
     /// The Business Chassis: the six profit levers and their sensitivity.
     pub chassis: crate::chassis::ChassisReport,
     /// Findings ranked by estimated profit effect.
@@ -300,6 +302,7 @@ pub fn run(
         lead_quality,
         scoring,
         attribution: crate::attribution::attribution_report(workspace, as_of),
+        messaging: crate::messaging::messaging_report(workspace),
         chassis: chassis.clone(),
         recommendations: Vec::new(),
         forecast: crate::forecast::forecast(workspace, as_of, margin),
