@@ -193,12 +193,12 @@ fn numbers(tokens: &[Token], text_chars: &[char]) -> Vec<(String, f64, String, u
             } else if matches!(next, "month" | "months") {
                 ("duration_days", v * 30.0, String::new(), i + 1)
             } else {
-                // A count: the unit is the next content word ("200 native integrations" → integr).
-                let unit = tokens[i + 1..]
+                // A count: the unit is the last content word among the next three
+                // ("200 native integrations" → integr).
+                let unit = tokens[i + 1..(i + 4).min(tokens.len())]
                     .iter()
-                    .take(3)
-                    .filter(|n| !n.stop && !is_number(&n.word))
-                    .last()
+                    .rev()
+                    .find(|n| !n.stop && !is_number(&n.word))
                     .map(|n| n.stem.clone())
                     .unwrap_or_default();
                 ("count", v, unit, i)
