@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod chassis;
 pub mod conditions;
 pub mod config;
+pub mod content;
 pub mod feedback;
 pub mod forecast;
 pub mod handoff;

@@ -48,6 +48,8 @@ pub struct Report {
     pub attribution: crate::attribution::AttributionReport,
     /// Messaging consistency of assets and talk tracks.
     pub messaging: Option<crate::messaging::MessagingReport>,
+    /// Which content sales uses, gaps, and lift.
+    pub content: crate::content::ContentReport,
     /// The Business Chassis: the six profit levers and their sensitivity.
     pub chassis: crate::chassis::ChassisReport,
     /// Findings ranked by estimated profit effect.
@@ -303,6 +305,7 @@ pub fn run(
         scoring,
         attribution: crate::attribution::attribution_report(workspace, as_of),
         messaging: crate::messaging::messaging_report(workspace),
+        content: crate::content::content_report(workspace, as_of, &outcomes),
         chassis: chassis.clone(),
         recommendations: Vec::new(),
         forecast: crate::forecast::forecast(workspace, as_of, margin),

@@ -51,6 +51,8 @@ pub fn render(report: &Report) -> String {
     friction(&mut h, report);
     segments(&mut h, report);
     recommendations(&mut h, report);
+    messaging(&mut h, report);
+    content(&mut h, report);
     attribution(&mut h, report);
     chassis(&mut h, report);
     forecast(&mut h, report);
@@ -593,4 +595,89 @@ fn forecast(h: &mut String, r: &Report) {
         let _ = write!(h, "<tr><td>{}</td><td>{v:.0}</td></tr>", esc(k));
     }
     h.push_str("</table>");
+}
+
+fn messaging(h: &mut String, r: &Report) {
+    let Some(m) = &r.messaging else { return };
+    let _ = write!(
+        h,
+        "<h2>Messaging</h2><p>Consistency score <b>{:.0}</b>/100.</p>",
+        m.consistency_score
+    );
+    h.push_str("<table id=\"pillar-matrix\"><tr><th>pillar</th><th>marketing coverage</th><th>sales coverage</th><th>similarity</th></tr>");
+    for p in &m.by_pillar {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} ({})</td><td>{} ({})</td><td>{}</td></tr>",
+            esc(&p.pillar),
+            pct(Some(p.marketing_coverage)),
+            p.marketing_items,
+            pct(Some(p.sales_coverage)),
+            p.sales_items,
+            p.similarity.map_or("–".into(), |s| format!("{s:.2}"))
+        );
+    }
+    h.push_str("</table><table id=\"flagged-claims\"><tr><th>item</th><th>team</th><th>flag</th><th>text</th></tr>");
+    for i in &m.items {
+        for c in &i.findings.claims {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{} claim</td><td>{}</td></tr>",
+                esc(&i.asset_id),
+                i.owner_team,
+                c.kind,
+                esc(&c.span.text)
+            );
+        }
+    }
+    for c in &m.conflicts {
+        for f in c
+            .found
+            .iter()
+            .filter(|f| !c.approved.iter().any(|a| (a - f.value).abs() < 1e-9))
+        {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>conflicting number ({})</td><td>{}</td></tr>",
+                esc(&f.asset_id),
+                f.owner_team,
+                esc(&c.pillar),
+                esc(&f.span.text)
+            );
+        }
+    }
+    for id in &m.off_message {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td></td><td>off-message</td><td>covers no pillar</td></tr>",
+            esc(id)
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn content(h: &mut String, r: &Report) {
+    let c = &r.content;
+    h.push_str("<h2>Content</h2><table id=\"content-usage\"><tr><th>asset</th><th>team</th><th>sales shares</th><th>leads reached</th><th>win rate (reached)</th><th>lift</th></tr>");
+    for a in &c.assets {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            esc(&a.title),
+            a.owner_team,
+            a.sales_shares,
+            a.leads_reached,
+            pct(Some(a.lift.exposed.rate)),
+            a.lift
+                .difference
+                .map_or(String::new(), |d| format!("{:+.1} pts ", 100.0 * d)),
+            a.lift.verdict
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><p>Never shared by sales: {}. Stage × persona pairs with no asset: {}.</p>",
+        esc(&c.unused_by_sales.join(", ")),
+        c.gaps.len()
+    );
 }

@@ -95,6 +95,21 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Suggest the next-best content for one lead, with the reasons.
+    #[command(
+        name = "recommend-content",
+        after_help = "Example: baton recommend-content examples/acme --lead L0000003"
+    )]
+    RecommendContent {
+        /// The workspace folder.
+        workspace: PathBuf,
+        /// The lead's id.
+        #[arg(long)]
+        lead: String,
+        /// As of this time (default: the latest timestamp in the data).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Generate a realistic B2B workspace (deterministic per seed).
     #[command(after_help = "Example: baton gen --leads 100000 --seed 7 --out /tmp/big")]
     Gen {
@@ -234,6 +249,38 @@ fn run(cli: Cli) -> Result<(), HostError> {
             std::fs::write(&out, csv).map_err(|e| HostError::io(&out, e))?;
             if !quiet {
                 println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        Command::RecommendContent {
+            workspace,
+            lead,
+            as_of,
+        } => {
+            let ws = baton::workspace_dir::load_workspace(&workspace, true)?;
+            let as_of = baton::resolve_as_of(&ws, as_of.as_deref())?;
+            let ix = ws.lead_index(&lead).ok_or_else(|| {
+                HostError::Input(format!("no lead {lead:?} in {}", workspace.display()))
+            })?;
+            let outcomes = baton_core::outcomes::Outcomes::new(&ws, as_of);
+            let report = baton_core::content::content_report(&ws, as_of, &outcomes);
+            let lexicon = baton_core::messaging::Lexicon::new(&ws);
+            let suggestions =
+                baton_core::content::next_best_content(&ws, ix, as_of, &report, lexicon.as_ref());
+            if suggestions.is_empty() {
+                println!("no marketing asset left to suggest for {lead}");
+            }
+            for (i, s) in suggestions.iter().enumerate() {
+                println!(
+                    "{}. {} — {} (score {})",
+                    i + 1,
+                    s.asset_id,
+                    s.title,
+                    s.score
+                );
+                for r in &s.reasons {
+                    println!("     · {r}");
+                }
             }
             Ok(())
         }

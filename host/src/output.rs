@@ -287,6 +287,7 @@ fn journey_md(md: &mut String, report: &Report) {
         let _ = writeln!(md);
     }
     scoring_md(md, report);
+    messaging_md(md, report);
     let _ = writeln!(md, "## Top journeys\n");
     for v in report.journey.stages.variants.iter().take(5) {
         let _ = writeln!(
@@ -494,4 +495,56 @@ fn agenda_md(md: &mut String, report: &Report) {
         "## Forecast\n\n{} open deals, pipeline {:.0}; expected won in the next 30 days {:.0} (95% range {:.0} to {:.0}).\n",
         f.open_deals, f.pipeline, f.next_period_revenue, f.next_period_low, f.next_period_high
     );
+}
+
+/// The top messaging fixes as Markdown.
+fn messaging_md(md: &mut String, report: &Report) {
+    let Some(m) = &report.messaging else { return };
+    let _ = writeln!(md, "## Messaging\n");
+    let _ = writeln!(md, "Consistency score {:.0}/100.\n", m.consistency_score);
+    for i in &m.items {
+        for c in &i.findings.claims {
+            let _ = writeln!(
+                md,
+                "- Remove the {} claim \"{}\" from {} ({}).",
+                c.kind, c.span.text, i.asset_id, i.owner_team
+            );
+        }
+    }
+    for c in &m.conflicts {
+        for f in c
+            .found
+            .iter()
+            .filter(|f| !c.approved.iter().any(|a| (a - f.value).abs() < 1e-9))
+        {
+            let approved: Vec<String> = c.approved.iter().map(|a| format!("{a}")).collect();
+            let _ = writeln!(
+                md,
+                "- {} says \"{}\" for {}; the approved figure is {}.",
+                f.asset_id,
+                f.span.text,
+                c.pillar,
+                if approved.is_empty() {
+                    "not set".to_string()
+                } else {
+                    approved.join(" or ")
+                }
+            );
+        }
+    }
+    if !m.off_message.is_empty() {
+        let _ = writeln!(
+            md,
+            "- Off-message (no pillar): {}.",
+            m.off_message.join(", ")
+        );
+    }
+    if !report.content.unused_by_sales.is_empty() {
+        let _ = writeln!(
+            md,
+            "- Marketing assets sales never shares: {}.",
+            report.content.unused_by_sales.join(", ")
+        );
+    }
+    let _ = writeln!(md);
 }

@@ -1,0 +1,396 @@
+//! Content utilization: which marketing assets sales shares and at which stage, assets sales never
+//! uses, stage × persona gaps, each asset's lift on winning (stratified by the stage reached), and
+//! the next-best content for a lead.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::journey::{lead_text, stage_entries};
+use crate::messaging::Lexicon;
+use crate::model::{LeadIx, Team, Workspace};
+use crate::outcomes::Outcomes;
+use crate::stats::{Proportion, Z95, round6};
+use crate::symbols::Sym;
+use crate::time::Instant;
+
+/// Fewer exposed leads than this, or fewer than 5 wins in all, is "too small to tell".
+pub const MIN_EXPOSED: u64 = 20;
+
+/// `report.json` → `content`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContentReport {
+    /// Every asset and how it is used.
+    pub assets: Vec<AssetUsage>,
+    /// Marketing assets sales has never shared.
+    pub unused_by_sales: Vec<String>,
+    /// Funnel stage × persona pairs no marketing asset is made for.
+    pub gaps: Vec<Gap>,
+}
+
+/// Usage of one asset.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetUsage {
+    /// Asset id.
+    pub asset_id: String,
+    /// Title.
+    pub title: String,
+    /// Owner team.
+    pub owner_team: &'static str,
+    /// Times sales shared it (`team = sales` events with this `asset_id`).
+    pub sales_shares: u64,
+    /// Leads sales shared it with.
+    pub sales_leads: u64,
+    /// Sales shares by the lead's stage at the time.
+    pub shares_by_stage: BTreeMap<String, u64>,
+    /// Leads who received it from anyone.
+    pub leads_reached: u64,
+    /// Win rate of leads who received it vs comparable leads who did not.
+    pub lift: Lift,
+}
+
+/// Lift of an asset on winning.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lift {
+    /// Leads who received it, and how many won.
+    pub exposed: Proportion,
+    /// Standardised difference of win rates (exposed − comparable), weighted by exposed leads per stratum.
+    pub difference: Option<f64>,
+    /// 95% interval of the difference.
+    pub interval: Option<(f64, f64)>,
+    /// `higher`, `lower`, `no clear difference`, or `sample too small to tell`.
+    pub verdict: &'static str,
+    /// Per stage at first receipt: exposed vs never-exposed leads that reached that stage.
+    pub strata: Vec<Stratum>,
+}
+
+/// One stratum of the lift.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stratum {
+    /// The stage the lead was in when it first received the asset.
+    pub stage: String,
+    /// Exposed leads (won of).
+    pub exposed: Proportion,
+    /// Never-exposed leads that reached the stage (won of).
+    pub comparable: Proportion,
+}
+
+/// A stage × persona pair without content.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    /// Funnel stage.
+    pub stage: String,
+    /// Persona.
+    pub persona: String,
+    /// Leads of that persona that reached the stage.
+    pub leads: u64,
+}
+
+fn prop(k: u64, n: u64) -> Proportion {
+    let mut p = Proportion::new(k, n);
+    p.rate = round6(p.rate);
+    p.low = round6(p.low);
+    p.high = round6(p.high);
+    p
+}
+
+/// The lead's stage (index) at instant `t`, from its entries.
+fn stage_at(entries: &[crate::model::StageEntry], t: Instant) -> Option<u16> {
+    let k = entries.partition_point(|e| e.ts <= t);
+    (k > 0).then(|| entries[k - 1].stage)
+}
+
+/// Computes `content`.
+pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> ContentReport {
+    let n = ws.leads.len();
+    let mut entries_of: Vec<&[crate::model::StageEntry]> = vec![&[]; n];
+    for (lead, e) in stage_entries(ws, as_of) {
+        entries_of[lead as usize] = e;
+    }
+    let stage_name =
+        |s: Option<u16>| s.map_or("(none)".to_string(), |s| ws.stage_names[s as usize].clone());
+    let asset_ix: BTreeMap<Sym, usize> = ws
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id, i))
+        .collect();
+    let mut shares = vec![0u64; ws.assets.len()];
+    let mut share_leads: Vec<BTreeSet<LeadIx>> = vec![BTreeSet::new(); ws.assets.len()];
+    let mut by_stage: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ws.assets.len()];
+    // First receipt (from anyone) per asset and lead.
+    let mut first: Vec<BTreeMap<LeadIx, Instant>> = vec![BTreeMap::new(); ws.assets.len()];
+    for lead in 0..n as LeadIx {
+        let all = ws.events_of(lead);
+        for e in &all[..all.partition_point(|e| e.ts <= as_of)] {
+            let Some(&a) = e.asset.and_then(|s| asset_ix.get(&s)) else {
+                continue;
+            };
+            first[a].entry(lead).or_insert(e.ts);
+            if e.team == Some(Team::Sales) {
+                shares[a] += 1;
+                share_leads[a].insert(lead);
+                *by_stage[a]
+                    .entry(stage_name(stage_at(entries_of[lead as usize], e.ts)))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    let won = |l: LeadIx| outcomes.is_won(l);
+    let entered =
+        |l: LeadIx, s: u16| (s as usize) < 64 && outcomes.entered[l as usize] & (1 << s) != 0;
+    let assets: Vec<AssetUsage> = ws
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(a, asset)| {
+            // Strata by the stage at first receipt.
+            let mut strata: BTreeMap<Option<u16>, (u64, u64)> = BTreeMap::new();
+            for (&lead, &t) in &first[a] {
+                let e = strata
+                    .entry(stage_at(entries_of[lead as usize], t))
+                    .or_default();
+                e.0 += 1;
+                e.1 += u64::from(won(lead));
+            }
+            let exposed_n: u64 = strata.values().map(|v| v.0).sum();
+            let exposed_k: u64 = strata.values().map(|v| v.1).sum();
+            let mut diff = 0.0;
+            let mut var = 0.0;
+            let mut all_k = exposed_k;
+            let strata_out: Vec<Stratum> = strata
+                .iter()
+                .map(|(&s, &(en, ek))| {
+                    let (mut cn, mut ck) = (0u64, 0u64);
+                    for l in 0..n as LeadIx {
+                        if first[a].contains_key(&l) {
+                            continue;
+                        }
+                        if s.is_none_or(|s| entered(l, s)) {
+                            cn += 1;
+                            ck += u64::from(won(l));
+                        }
+                    }
+                    all_k += ck;
+                    let w = en as f64 / exposed_n.max(1) as f64;
+                    let (p1, p2) = (
+                        ek as f64 / en.max(1) as f64,
+                        if cn > 0 { ck as f64 / cn as f64 } else { 0.0 },
+                    );
+                    diff += w * (p1 - p2);
+                    var += w
+                        * w
+                        * (p1 * (1.0 - p1) / en.max(1) as f64
+                            + if cn > 0 {
+                                p2 * (1.0 - p2) / cn as f64
+                            } else {
+                                0.0
+                            });
+                    Stratum {
+                        stage: stage_name(s),
+                        exposed: prop(ek, en),
+                        comparable: prop(ck, cn),
+                    }
+                })
+                .collect();
+            let small = exposed_n < MIN_EXPOSED || all_k < 5;
+            let (lo, hi) = (diff - Z95 * var.sqrt(), diff + Z95 * var.sqrt());
+            let verdict = if small {
+                "sample too small to tell"
+            } else if lo > 0.0 {
+                "higher"
+            } else if hi < 0.0 {
+                "lower"
+            } else {
+                "no clear difference"
+            };
+            AssetUsage {
+                asset_id: ws.text(asset.id).into(),
+                title: asset.title.clone(),
+                owner_team: asset.owner_team.as_str(),
+                sales_shares: shares[a],
+                sales_leads: share_leads[a].len() as u64,
+                shares_by_stage: by_stage[a].clone(),
+                leads_reached: exposed_n,
+                lift: Lift {
+                    exposed: prop(exposed_k, exposed_n),
+                    difference: (exposed_n > 0).then(|| round6(diff)),
+                    interval: (exposed_n > 0 && !small).then(|| (round6(lo), round6(hi))),
+                    verdict,
+                    strata: strata_out,
+                },
+            }
+        })
+        .collect();
+    let unused_by_sales = assets
+        .iter()
+        .filter(|a| a.owner_team == "marketing" && a.sales_shares == 0)
+        .map(|a| a.asset_id.clone())
+        .collect();
+    // Gaps: funnel stage × persona (personas of leads) with no marketing asset made for both.
+    let lc = &ws.framework.config.lifecycle;
+    let mut persona_stage: BTreeMap<(String, usize), u64> = BTreeMap::new();
+    for l in 0..n as LeadIx {
+        let persona = lead_text(ws, "persona", l);
+        if persona == "(none)" {
+            continue;
+        }
+        if let Some(f) = outcomes.furthest[l as usize] {
+            for s in 0..=f as usize {
+                *persona_stage.entry((persona.to_string(), s)).or_insert(0) += 1;
+            }
+        }
+    }
+    let covered: BTreeSet<(String, String)> = ws
+        .assets
+        .iter()
+        .filter(|a| a.owner_team == Team::Marketing)
+        .filter_map(|a| {
+            Some((
+                ws.text(a.stage?).to_lowercase(),
+                ws.text(a.persona?).to_lowercase(),
+            ))
+        })
+        .collect();
+    let gaps = persona_stage
+        .into_iter()
+        .filter(|((p, s), _)| !covered.contains(&(lc.stages[*s].to_lowercase(), p.to_lowercase())))
+        .map(|((persona, s), leads)| Gap {
+            stage: lc.stages[s].clone(),
+            persona,
+            leads,
+        })
+        .collect();
+    ContentReport {
+        assets,
+        unused_by_sales,
+        gaps,
+    }
+}
+
+/// One suggested asset for a lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Asset id.
+    pub asset_id: String,
+    /// Title.
+    pub title: String,
+    /// Ranking score (sum of the reasons' points).
+    pub score: f64,
+    /// Why, one line per reason.
+    pub reasons: Vec<String>,
+}
+
+/// The next-best marketing assets for a lead: fit to its stage and persona (+3 same stage, +1 the
+/// next stage, +2 persona), +1 per pillar the asset covers that the lead's received assets have not,
+/// +2 when the asset's lift is `higher`. Assets the lead already received, and assets with a retired
+/// or banned claim, are left out.
+pub fn next_best_content(
+    ws: &Workspace,
+    lead: LeadIx,
+    as_of: Instant,
+    report: &ContentReport,
+    lexicon: Option<&Lexicon>,
+) -> Vec<Suggestion> {
+    let entries: Vec<_> = ws
+        .stages
+        .iter()
+        .filter(|s| s.lead == lead && s.ts <= as_of)
+        .collect();
+    let current = entries
+        .last()
+        .map(|e| ws.stage_names[e.stage as usize].to_lowercase());
+    let next = entries
+        .last()
+        .and_then(|e| {
+            ws.framework
+                .config
+                .lifecycle
+                .stages
+                .get(e.stage as usize + 1)
+        })
+        .map(|s| s.to_lowercase());
+    let persona = lead_text(ws, "persona", lead).to_lowercase();
+    let received: BTreeSet<Sym> = ws
+        .events_of(lead)
+        .iter()
+        .filter(|e| e.ts <= as_of)
+        .filter_map(|e| e.asset)
+        .collect();
+    let pillars_of = |body: &str| -> BTreeSet<String> {
+        lexicon
+            .map(|l| {
+                l.analyze(body)
+                    .pillars
+                    .into_iter()
+                    .map(|p| p.pillar)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let covered: BTreeSet<String> = ws
+        .assets
+        .iter()
+        .filter(|a| received.contains(&a.id))
+        .flat_map(|a| pillars_of(&a.body))
+        .collect();
+    let flagged = |body: &str| lexicon.is_some_and(|l| !l.analyze(body).claims.is_empty());
+    let mut out: Vec<Suggestion> = ws
+        .assets
+        .iter()
+        // Never suggest an asset that still carries a retired or banned claim.
+        .filter(|a| {
+            a.owner_team == Team::Marketing && !received.contains(&a.id) && !flagged(&a.body)
+        })
+        .map(|a| {
+            let mut score = 0.0;
+            let mut reasons = Vec::new();
+            let stage = a.stage.map(|s| ws.text(s).to_lowercase());
+            if stage.is_some() && stage == current {
+                score += 3.0;
+                reasons.push(format!(
+                    "made for the {} stage the lead is in",
+                    stage.clone().unwrap_or_default()
+                ));
+            } else if stage.is_some() && stage == next {
+                score += 1.0;
+                reasons.push(format!(
+                    "made for the next stage ({})",
+                    stage.clone().unwrap_or_default()
+                ));
+            }
+            if a.persona
+                .is_some_and(|p| ws.text(p).eq_ignore_ascii_case(&persona))
+            {
+                score += 2.0;
+                reasons.push(format!("written for the {persona} persona"));
+            }
+            for p in pillars_of(&a.body).difference(&covered) {
+                score += 1.0;
+                reasons.push(format!("covers \"{p}\", not yet in this lead's touches"));
+            }
+            if let Some(u) = report.assets.iter().find(|u| u.asset_id == ws.text(a.id))
+                && u.lift.verdict == "higher"
+            {
+                score += 2.0;
+                reasons.push(format!(
+                    "leads who received it won more often (+{:.1} points)",
+                    100.0 * u.lift.difference.unwrap_or(0.0)
+                ));
+            }
+            Suggestion {
+                asset_id: ws.text(a.id).into(),
+                title: a.title.clone(),
+                score,
+                reasons,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.asset_id.cmp(&b.asset_id))
+    });
+    out.truncate(5);
+    out
+}
