@@ -9,8 +9,8 @@ use baton_tests::fixtures;
 
 fn touch(channel: usize, team: usize, days: f64) -> Touch {
     Touch {
-        channel,
-        team,
+        channel: channel as u32,
+        team: team as u8,
         days_before_end: days,
     }
 }

@@ -1,6 +1,8 @@
 //! All attribution models on 1M paths (8 touches on average, 12 channels), Shapley included.
 
-use baton_core::attribution::{AttributionOptions, PathRecord, PathSet, Touch, attribute};
+use baton_core::attribution::{
+    AttributionOptions, MarkovChain, PathRecord, PathSet, Touch, attribute,
+};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn paths(n: usize) -> PathSet {
@@ -17,8 +19,8 @@ fn paths(n: usize) -> PathSet {
             let len = 1 + (next() % 15) as usize; // mean 8
             let touches: Vec<Touch> = (0..len)
                 .map(|k| Touch {
-                    channel: (next() % 12) as usize,
-                    team: (next() % 3) as usize,
+                    channel: (next() % 12) as u32,
+                    team: (next() % 3) as u8,
                     days_before_end: (len - k) as f64 * 3.0,
                 })
                 .collect();
@@ -46,7 +48,7 @@ fn bench_attribution(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(set.paths.len() as u64));
     group.bench_function("all_models_1m_paths_12_channels", |b| {
-        b.iter(|| attribute(&set, &options))
+        b.iter(|| attribute(&set, &MarkovChain::new(&set), &options))
     });
     group.finish();
 }

@@ -38,11 +38,21 @@ pub const TEAMS: [&str; 4] = ["marketing", "sales", "cs", "unassigned"];
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Touch {
     /// Index into [`PathSet::channels`].
-    pub channel: usize,
+    pub channel: u32,
     /// Index into [`TEAMS`].
-    pub team: usize,
+    pub team: u8,
     /// Days from the touch to the path's end (conversion or `as_of`).
     pub days_before_end: f64,
+}
+
+impl Touch {
+    fn ch(&self) -> usize {
+        self.channel as usize
+    }
+
+    fn tm(&self) -> usize {
+        self.team as usize
+    }
 }
 
 /// One lead's path.
@@ -201,9 +211,9 @@ pub fn heuristic(model: &str, set: &PathSet, half_life_days: f64) -> Credits {
             .iter()
             .zip(heuristic_weights(model, p, half_life_days))
         {
-            c.conversions[t.channel] += w;
-            c.revenue[t.channel] += w * p.revenue;
-            c.teams[t.team] += w;
+            c.conversions[t.ch()] += w;
+            c.revenue[t.ch()] += w * p.revenue;
+            c.teams[t.tm()] += w;
         }
     }
     c
@@ -257,8 +267,8 @@ impl MarkovChain {
         for p in set.paths.iter().filter(|p| !p.touches.is_empty()) {
             let mut from = 0;
             for t in &p.touches {
-                counts[from * s + t.channel + 1] += 1.0;
-                from = t.channel + 1;
+                counts[from * s + t.ch() + 1] += 1.0;
+                from = t.ch() + 1;
             }
             let end = if p.converted { c + 1 } else { c + 2 };
             counts[from * s + end] += 1.0;
@@ -267,6 +277,30 @@ impl MarkovChain {
             channels: c,
             counts,
         }
+    }
+
+    /// A chain from transition counts: `(from, to)` with 0 = start, `c + 1` = channel `c`,
+    /// `channels + 1` = conversion, `channels + 2` = null.
+    pub fn from_counts(
+        channels: usize,
+        transitions: impl IntoIterator<Item = ((usize, usize), f64)>,
+    ) -> Self {
+        let s = channels + 3;
+        let mut counts = vec![0.0; s * s];
+        for ((from, to), n) in transitions {
+            counts[from * s + to] += n;
+        }
+        Self { channels, counts }
+    }
+
+    /// Every non-zero transition count.
+    pub fn transitions(&self) -> impl Iterator<Item = ((usize, usize), f64)> + '_ {
+        let s = self.channels + 3;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n != 0.0)
+            .map(move |(i, &n)| ((i / s, i % s), n))
     }
 
     /// P(conversion) from start; with `removed`, that channel's visits end in null.
@@ -314,7 +348,11 @@ impl MarkovChain {
 
 /// Markov credits: removal effects normalised and multiplied by the conversions (and revenue).
 pub fn markov(set: &PathSet) -> (Credits, Vec<f64>) {
-    let chain = MarkovChain::new(set);
+    markov_with(&MarkovChain::new(set), set)
+}
+
+/// Markov credits from a chain counted elsewhere (e.g. while streaming non-converting paths).
+pub fn markov_with(chain: &MarkovChain, set: &PathSet) -> (Credits, Vec<f64>) {
     let re = chain.removal_effects();
     let total_re: f64 = re.iter().sum();
     let conv: Vec<&PathRecord> = set
@@ -341,7 +379,7 @@ fn split_by_team(set: &PathSet, per_channel: &[f64]) -> [f64; 4] {
     let mut touches = vec![[0.0f64; 4]; set.channels.len()];
     for p in set.paths.iter().filter(|p| p.converted) {
         for t in &p.touches {
-            touches[t.channel][t.team] += 1.0;
+            touches[t.ch()][t.tm()] += 1.0;
         }
     }
     let mut teams = [0.0; 4];
@@ -373,7 +411,7 @@ pub fn shapley(set: &PathSet, samples: u32, seed: u64) -> (Credits, String) {
         .iter()
         .filter(|p| p.converted && !p.touches.is_empty())
     {
-        let mask = p.touches.iter().fold(0u64, |m, t| m | (1 << t.channel));
+        let mask = p.touches.iter().fold(0u64, |m, t| m | (1 << t.ch()));
         let e = by_mask.entry(mask).or_default();
         e.0 += 1.0;
         e.1 += p.revenue;
@@ -456,7 +494,10 @@ pub fn shapley(set: &PathSet, samples: u32, seed: u64) -> (Credits, String) {
 }
 
 /// The paths of a workspace as of `as_of`, and (converting, without touches) counts.
-pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, u64) {
+/// The attributable paths of a workspace: the converting paths (kept whole), the Markov chain
+/// counted over every path (non-converting ones are streamed into it, not stored), the count of
+/// conversions without touches, and the count of non-converting paths.
+pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, MarkovChain, u64, u64) {
     let cfg = &ws.framework.config.attribution;
     let n = ws.leads.len();
     // Conversion instant and revenue per lead.
@@ -492,8 +533,12 @@ pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, u64) {
     }
     let mut channel_ix: FxHashMap<crate::symbols::Sym, usize> = FxHashMap::default();
     let mut syms: Vec<crate::symbols::Sym> = Vec::new();
-    let mut paths = Vec::with_capacity(n);
+    let mut paths = Vec::new();
     let mut without = 0u64;
+    let mut non_converting = 0u64;
+    // Transitions of non-converting paths with provisional channel ids: 0 start, id + 1 a channel,
+    // u32::MAX null.
+    let mut streamed: FxHashMap<(u32, u32), f64> = FxHashMap::default();
     let lookback = cfg.lookback_days.map(|d| i64::from(d) * MICROS_PER_DAY);
     for lead in 0..n as LeadIx {
         let end = conversion[lead as usize].unwrap_or(as_of);
@@ -506,15 +551,29 @@ pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, u64) {
             without += u64::from(converted);
             continue;
         }
+        let mut id_of = |sym: crate::symbols::Sym| -> usize {
+            let next = channel_ix.len();
+            *channel_ix.entry(sym).or_insert_with(|| {
+                syms.push(sym);
+                next
+            })
+        };
+        if !converted {
+            non_converting += 1;
+            let mut from = 0u32;
+            for e in evs {
+                let to = id_of(e.channel) as u32 + 1;
+                *streamed.entry((from, to)).or_insert(0.0) += 1.0;
+                from = to;
+            }
+            *streamed.entry((from, u32::MAX)).or_insert(0.0) += 1.0;
+            continue;
+        }
         let created = ws.leads[lead as usize].created_at;
         let touches: Vec<Touch> = evs
             .iter()
             .map(|e| {
-                let next = channel_ix.len();
-                let ch = *channel_ix.entry(e.channel).or_insert_with(|| {
-                    syms.push(e.channel);
-                    next
-                });
+                let ch = id_of(e.channel);
                 let team = match e.team {
                     Some(Team::Marketing) => 0,
                     Some(Team::Sales) => 1,
@@ -522,7 +581,7 @@ pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, u64) {
                     None => 3,
                 };
                 Touch {
-                    channel: ch,
+                    channel: ch as u32,
                     team,
                     days_before_end: (end.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64,
                 }
@@ -550,26 +609,44 @@ pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, u64) {
     }
     for p in &mut paths {
         for t in &mut p.touches {
-            t.channel = rank[t.channel];
+            t.channel = rank[t.ch()] as u32;
         }
     }
-    let channels = order
+    let channels: Vec<String> = order
         .iter()
         .map(|&i| ws.text(syms[i]).to_string())
         .collect();
-    (PathSet { channels, paths }, without)
+    let c = channels.len();
+    let state = |id: u32| -> usize {
+        match id {
+            0 => 0,
+            u32::MAX => c + 2,
+            k => rank[k as usize - 1] + 1,
+        }
+    };
+    let set = PathSet { channels, paths };
+    let converting = MarkovChain::new(&set);
+    let chain = MarkovChain::from_counts(
+        c,
+        streamed
+            .into_iter()
+            .map(|((f, t), n)| ((state(f), state(t)), n))
+            .chain(converting.transitions()),
+    );
+    (set, chain, without, non_converting)
 }
 
 /// Runs every model.
 pub fn attribute(
     set: &PathSet,
+    chain: &MarkovChain,
     options: &AttributionOptions,
 ) -> (Vec<(&'static str, Credits)>, Vec<f64>, String) {
     let mut out = Vec::new();
     for &m in &MODELS[..7] {
         out.push((m, heuristic(m, set, options.half_life_days)));
     }
-    let (mk, re) = markov(set);
+    let (mk, re) = markov_with(chain, set);
     out.push(("markov", mk));
     let (sh, method) = shapley(set, options.shapley_samples, options.seed);
     out.push(("shapley", sh));
@@ -579,13 +656,13 @@ pub fn attribute(
 /// Computes `report.json` → `attribution`.
 pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
     let cfg = &ws.framework.config.attribution;
-    let (set, without) = paths_from_workspace(ws, as_of);
+    let (set, chain, without, non_converting) = paths_from_workspace(ws, as_of);
     let options = AttributionOptions {
         half_life_days: cfg.half_life_days,
         seed: cfg.seed,
         shapley_samples: cfg.shapley_samples,
     };
-    let (credits, re, method) = attribute(&set, &options);
+    let (credits, re, method) = attribute(&set, &chain, &options);
     let conv: Vec<&PathRecord> = set.paths.iter().filter(|p| p.converted).collect();
     let named = |v: &[f64]| -> BTreeMap<String, f64> {
         set.channels
@@ -599,7 +676,7 @@ pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
         lookback_days: cfg.lookback_days,
         conversions: conv.len() as u64,
         conversions_without_touches: without,
-        non_converting_paths: (set.paths.len() - conv.len()) as u64,
+        non_converting_paths: non_converting,
         revenue: round6(conv.iter().map(|p| p.revenue).sum()),
         mean_path_length: (!conv.is_empty()).then(|| {
             round6(conv.iter().map(|p| p.touches.len() as f64).sum::<f64>() / conv.len() as f64)

@@ -137,8 +137,21 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
         }
     }
     let won = |l: LeadIx| outcomes.is_won(l);
-    let entered =
-        |l: LeadIx, s: u16| (s as usize) < 64 && outcomes.entered[l as usize] & (1 << s) != 0;
+    // Leads (and wins) that entered each stage, over all leads; an asset's comparable group for a
+    // stage is these totals less its own exposed leads.
+    let n_stages = ws.stage_names.len().min(64);
+    let (mut tot_n, mut tot_k) = (vec![0u64; n_stages], vec![0u64; n_stages]);
+    let mut all_won = 0u64;
+    for l in 0..n as LeadIx {
+        let w = u64::from(won(l));
+        all_won += w;
+        for st in 0..n_stages {
+            if outcomes.entered[l as usize] & (1 << st) != 0 {
+                tot_n[st] += 1;
+                tot_k[st] += w;
+            }
+        }
+    }
     let assets: Vec<AssetUsage> = ws
         .assets
         .iter()
@@ -158,19 +171,27 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
             let mut diff = 0.0;
             let mut var = 0.0;
             let mut all_k = exposed_k;
+            let (mut sub_n, mut sub_k) = (vec![0u64; n_stages], vec![0u64; n_stages]);
+            for &lead in first[a].keys() {
+                let w = u64::from(won(lead));
+                for st in 0..n_stages {
+                    if outcomes.entered[lead as usize] & (1 << st) != 0 {
+                        sub_n[st] += 1;
+                        sub_k[st] += w;
+                    }
+                }
+            }
             let strata_out: Vec<Stratum> = strata
                 .iter()
                 .map(|(&s, &(en, ek))| {
-                    let (mut cn, mut ck) = (0u64, 0u64);
-                    for l in 0..n as LeadIx {
-                        if first[a].contains_key(&l) {
-                            continue;
-                        }
-                        if s.is_none_or(|s| entered(l, s)) {
-                            cn += 1;
-                            ck += u64::from(won(l));
-                        }
-                    }
+                    let (cn, ck) = match s {
+                        Some(st) if (st as usize) < n_stages => (
+                            tot_n[st as usize] - sub_n[st as usize],
+                            tot_k[st as usize] - sub_k[st as usize],
+                        ),
+                        Some(_) => (0, 0),
+                        None => (n as u64 - exposed_n, all_won - exposed_k),
+                    };
                     all_k += ck;
                     let w = en as f64 / exposed_n.max(1) as f64;
                     let (p1, p2) = (

@@ -16,7 +16,7 @@ use crate::model::Workspace;
 use crate::outcomes::Outcomes;
 use crate::qualification::{PluginVerdicts, QualificationModel, RoutingModel, Verdict};
 use crate::quality::DataQuality;
-use crate::scoring::{LeadScore, ScoringModel, score_lead};
+use crate::scoring::{QuickScore, ScoringModel, score_quick};
 use crate::scoring_review::{ScoringReport, scoring_review};
 use crate::time::Instant;
 
@@ -178,8 +178,10 @@ pub struct Analysis {
     pub report: Report,
     /// The rows of `handoffs.csv`.
     pub handoff_rows: Vec<HandoffRow>,
-    /// Every lead's score as of `as_of`, by lead index.
-    pub scores: Vec<LeadScore>,
+    /// Every lead's score as of `as_of`, by lead index (explanations: [`crate::scoring::score_lead`]).
+    pub scores: Vec<QuickScore>,
+    /// The compiled scoring rules.
+    pub scoring_model: ScoringModel,
     /// Every lead's qualification verdicts, by lead index.
     pub verdicts: Vec<Vec<Verdict>>,
     /// Every lead's route, by lead index.
@@ -264,9 +266,9 @@ pub fn run(
     let feedback = feedback_report(workspace, as_of, &handoff_rows, sla_index, &variants);
     let lead_quality = lead_quality(workspace, &outcomes);
     let leads = 0..workspace.leads.len() as crate::model::LeadIx;
-    let scores: Vec<LeadScore> = leads
+    let scores: Vec<QuickScore> = leads
         .clone()
-        .map(|l| score_lead(&scoring_model, workspace, l, as_of))
+        .map(|l| score_quick(&scoring_model, workspace, l, as_of))
         .collect();
     let verdicts: Vec<Vec<Verdict>> = leads
         .map(|l| qualification.qualify(workspace, l, as_of, plugins))
@@ -348,6 +350,7 @@ pub fn run(
         report,
         handoff_rows,
         scores,
+        scoring_model,
         verdicts,
         routes,
     })

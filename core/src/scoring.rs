@@ -102,6 +102,41 @@ impl ScoringModel {
     }
 }
 
+impl ScoringModel {
+    /// The fit grade: A ≥ 75%, B ≥ 50%, C ≥ 25% of the largest possible fit, else D; none without fit rules.
+    pub fn grade(&self, fit: f64) -> Option<char> {
+        (self.fit_max > 0.0).then(|| {
+            let share = fit / self.fit_max;
+            if share >= 0.75 {
+                'A'
+            } else if share >= 0.5 {
+                'B'
+            } else if share >= 0.25 {
+                'C'
+            } else {
+                'D'
+            }
+        })
+    }
+
+    /// The engagement tier: 1 at two thirds of the engagement scale, 2 at one third, else 3.
+    pub fn tier(&self, engagement: f64) -> u8 {
+        if self.engagement_scale > 0.0 && engagement >= self.engagement_scale * 2.0 / 3.0 {
+            1
+        } else if self.engagement_scale > 0.0 && engagement >= self.engagement_scale / 3.0 {
+            2
+        } else {
+            3
+        }
+    }
+
+    /// Grade and tier, e.g. `A1`.
+    pub fn priority(&self, fit: f64, engagement: f64) -> Option<String> {
+        self.grade(fit)
+            .map(|g| format!("{g}{}", self.tier(engagement)))
+    }
+}
+
 /// One lead's score with its explanation.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeadScore {
@@ -371,25 +406,7 @@ pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Ins
     if let Some(m) = model.min_score {
         score = score.max(m);
     }
-    let grade = (model.fit_max > 0.0).then(|| {
-        let share = fit / model.fit_max;
-        if share >= 0.75 {
-            'A'
-        } else if share >= 0.5 {
-            'B'
-        } else if share >= 0.25 {
-            'C'
-        } else {
-            'D'
-        }
-    });
-    let tier = if model.engagement_scale > 0.0 && engagement >= model.engagement_scale * 2.0 / 3.0 {
-        1
-    } else if model.engagement_scale > 0.0 && engagement >= model.engagement_scale / 3.0 {
-        2
-    } else {
-        3
-    };
+    let grade = model.grade(fit);
     reasons.sort_by(|a, b| {
         b.points
             .abs()
@@ -402,7 +419,7 @@ pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Ins
         fit: round6(fit),
         engagement: round6(engagement),
         grade,
-        priority: grade.map(|g| format!("{g}{tier}")),
+        priority: model.priority(fit, engagement),
         mql: score >= model.mql_threshold,
         reasons,
         undecided,
@@ -423,9 +440,12 @@ impl LeadScore {
 
 /// `scored_leads.csv`: one row per lead, for re-import into a CRM. `qualified` is the first
 /// qualification set's verdict (empty without sets); `qualified_sets` lists every set passed;
-/// `probability` comes from a predictive model when one is applied.
+/// `probability` comes from a predictive model when one is applied. Explanations are computed
+/// row by row, so nothing per lead is held beyond the row being written.
 pub fn scored_leads_csv(
-    scores: &[LeadScore],
+    ws: &Workspace,
+    model: &ScoringModel,
+    as_of: Instant,
     verdicts: &[Vec<crate::qualification::Verdict>],
     routes: &[Option<String>],
     probabilities: Option<&[f64]>,
@@ -445,7 +465,8 @@ pub fn scored_leads_csv(
         "probability",
         "top_reasons",
     ]);
-    for (i, s) in scores.iter().enumerate() {
+    for i in 0..ws.leads.len() {
+        let s = score_lead(model, ws, i as LeadIx, as_of);
         let v = verdicts.get(i).map_or(&[][..], Vec::as_slice);
         let qualified = v.first().map_or(String::new(), |x| x.qualified.to_string());
         let sets: Vec<&str> = v

@@ -14,7 +14,7 @@ use crate::journey::stage_entries;
 use crate::model::{LeadIx, Workspace};
 use crate::outcomes::Outcomes;
 use crate::qualification::Verdict;
-use crate::scoring::{LeadScore, QuickScore, ScoringModel, score_quick};
+use crate::scoring::{QuickScore, ScoringModel, score_quick};
 use crate::stats::{Proportion, Z95, round6, two_proportion_z};
 use crate::time::{Instant, MICROS_PER_DAY};
 
@@ -157,7 +157,7 @@ pub fn scoring_review(
     ws: &Workspace,
     as_of: Instant,
     model: &ScoringModel,
-    scores: &[LeadScore],
+    scores: &[QuickScore],
     verdicts: &[Vec<Verdict>],
     routes: &[Option<String>],
     outcomes: &Outcomes,
@@ -168,11 +168,11 @@ pub fn scoring_review(
     let mut grades = BTreeMap::new();
     let mut priorities = BTreeMap::new();
     for s in scores {
-        if let Some(g) = s.grade {
+        if let Some(g) = model.grade(s.fit) {
             *grades.entry(g.to_string()).or_insert(0) += 1;
         }
-        if let Some(p) = &s.priority {
-            *priorities.entry(p.clone()).or_insert(0) += 1;
+        if let Some(p) = model.priority(s.fit, s.engagement) {
+            *priorities.entry(p).or_insert(0) += 1;
         }
     }
     let handoff = lc
@@ -412,7 +412,10 @@ pub fn scoring_review(
         rules_configured: model.rules.len(),
         mql_threshold: model.mql_threshold,
         leads_scored: scores.len(),
-        mqls: scores.iter().filter(|s| s.mql).count(),
+        mqls: scores
+            .iter()
+            .filter(|s| s.score >= model.mql_threshold)
+            .count(),
         mean_score,
         grades,
         priorities,

@@ -72,7 +72,9 @@ pub fn analyze_dir_with(
     let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
     let probabilities = model.map(|m| m.probabilities(&workspace, as_of));
     let scored_leads_csv = baton_core::scoring::scored_leads_csv(
-        &analysis.scores,
+        &workspace,
+        &analysis.scoring_model,
+        as_of,
         &analysis.verdicts,
         &analysis.routes,
         probabilities.as_deref(),
@@ -110,18 +112,15 @@ pub fn score_dir(
     let routing =
         baton_core::qualification::RoutingModel::compile(&ws).map_err(baton_core::Error::from)?;
     let leads = 0..ws.leads.len() as u32;
-    let scores: Vec<_> = leads
-        .clone()
-        .map(|l| baton_core::scoring::score_lead(&scoring, &ws, l, as_of))
-        .collect();
     let verdicts: Vec<_> = leads
-        .clone()
         .map(|l| qualification.qualify(&ws, l, as_of, &baton_core::qualification::NoPlugins))
         .collect();
     let routes = routing.route_all(&ws, as_of);
     let probabilities: Option<Vec<f64>> = model.map(|m| m.probabilities(&ws, as_of));
     Ok(baton_core::scoring::scored_leads_csv(
-        &scores,
+        &ws,
+        &scoring,
+        as_of,
         &verdicts,
         &routes,
         probabilities.as_deref(),
