@@ -86,14 +86,6 @@ pub struct Gap {
     pub leads: u64,
 }
 
-fn prop(k: u64, n: u64) -> Proportion {
-    let mut p = Proportion::new(k, n);
-    p.rate = round6(p.rate);
-    p.low = round6(p.low);
-    p.high = round6(p.high);
-    p
-}
-
 /// The lead's stage (index) at instant `t`, from its entries.
 fn stage_at(entries: &[crate::model::StageEntry], t: Instant) -> Option<u16> {
     let k = entries.partition_point(|e| e.ts <= t);
@@ -209,8 +201,8 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
                             });
                     Stratum {
                         stage: stage_name(s),
-                        exposed: prop(ek, en),
-                        comparable: prop(ck, cn),
+                        exposed: Proportion::new(ek, en),
+                        comparable: Proportion::new(ck, cn),
                     }
                 })
                 .collect();
@@ -234,7 +226,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
                 shares_by_stage: by_stage[a].clone(),
                 leads_reached: exposed_n,
                 lift: Lift {
-                    exposed: prop(exposed_k, exposed_n),
+                    exposed: Proportion::new(exposed_k, exposed_n),
                     difference: (exposed_n > 0).then(|| round6(diff)),
                     interval: (exposed_n > 0 && !small).then(|| (round6(lo), round6(hi))),
                     verdict,

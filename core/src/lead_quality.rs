@@ -58,12 +58,8 @@ pub struct Rate {
 }
 
 fn rate(k: u64, n: u64) -> Rate {
-    let mut p = Proportion::new(k, n);
-    p.rate = round6(p.rate);
-    p.low = round6(p.low);
-    p.high = round6(p.high);
     Rate {
-        proportion: p,
+        proportion: Proportion::new(k, n),
         flag: None,
         z: None,
     }

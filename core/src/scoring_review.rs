@@ -225,14 +225,10 @@ pub fn scoring_review(
         }
         for (i, (leads, conv)) in k.into_iter().enumerate() {
             if leads > 0 {
-                let mut p = Proportion::new(conv, leads);
-                p.rate = round6(p.rate);
-                p.low = round6(p.low);
-                p.high = round6(p.high);
                 bands.push(ScoreBand {
                     from: start + i as f64 * width,
                     to: start + (i + 1) as f64 * width,
-                    conversion: p,
+                    conversion: Proportion::new(conv, leads),
                 });
             }
         }
@@ -263,21 +259,14 @@ pub fn scoring_review(
             } else {
                 "converts_better"
             });
-            let prop = |k, n| {
-                let mut p = Proportion::new(k, n);
-                p.rate = round6(p.rate);
-                p.low = round6(p.low);
-                p.high = round6(p.high);
-                p
-            };
             let misaligned = matches!(
                 (flag, r.points > 0.0),
                 (Some("converts_worse"), true) | (Some("converts_better"), false)
             );
             RulePerformance {
                 rule: r.name.clone(),
-                fired: prop(fired_conv, fired),
-                not_fired: prop(rest_conv, rest),
+                fired: Proportion::new(fired_conv, fired),
+                not_fired: Proportion::new(rest_conv, rest),
                 z: round6(z),
                 flag,
                 misaligned,

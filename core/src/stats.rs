@@ -51,15 +51,16 @@ pub struct Proportion {
 }
 
 impl Proportion {
-    /// k successes out of n trials.
+    /// k successes out of n trials; rate and bounds rounded to six decimals, as reports show them.
     pub fn new(k: u64, n: u64) -> Self {
         let (low, high) = wilson(k, n);
+        let rate = if n == 0 { 0.0 } else { k as f64 / n as f64 };
         Self {
             k,
             n,
-            rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
-            low,
-            high,
+            rate: round6(rate),
+            low: round6(low),
+            high: round6(high),
         }
     }
 }

@@ -10,7 +10,8 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 
 use super::{
-    ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config,
+    ImportSummary, LeadMapping, Out, Table, export_files, find_export, normalize_time, note_unread,
+    write_config,
 };
 use crate::error::HostError;
 
@@ -133,63 +134,36 @@ pub fn import_with_zone(
     let deals_path = find_export(&files, &["deals", "all-deals"]);
     let assoc_path = find_export(&files, &["associations", "deal-contact", "deal_contact"]);
     let activity_path = find_export(&files, &["activities", "engagements"]);
-    for f in &files {
-        if ![
+    note_unread(
+        &files,
+        &[
             Some(&contacts_path),
             deals_path.as_ref(),
             assoc_path.as_ref(),
             activity_path.as_ref(),
-        ]
-        .contains(&Some(f))
-        {
-            summary.not_imported.push(
-                f.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-            );
-        }
-    }
+        ],
+        &mut summary,
+    );
 
     // Contacts → leads + stages.
     let contacts = Table::read(&contacts_path)?;
     summary
         .read
         .insert(contacts.name.clone(), contacts.rows.len() as u64);
-    let mapped: Vec<(&str, Option<usize>)> = CONTACT_COLUMNS
+    let stage_cols: Vec<(&str, Option<usize>)> = STAGES
         .iter()
-        .map(|(c, aliases)| (*c, contacts.column(aliases)))
+        .map(|(_, stage, internal, label)| (*stage, contacts.column(&[internal, label])))
         .collect();
-    if mapped[0].1.is_none() || mapped[1].1.is_none() {
+    let stage_used: Vec<usize> = stage_cols.iter().filter_map(|s| s.1).collect();
+    let mapping = LeadMapping::new(&contacts, CONTACT_COLUMNS, &stage_used, &mut summary);
+    let id_col = mapping.column("lead_id");
+    if id_col.is_none() || mapping.column("created_at").is_none() {
         return Err(HostError::Input(format!(
             "{}: a HubSpot contacts export needs \"Record ID\" (hs_object_id) and \"Create Date\" (createdate)",
             contacts.name
         )));
     }
-    let stage_cols: Vec<(&str, Option<usize>)> = STAGES
-        .iter()
-        .map(|(_, stage, internal, label)| (*stage, contacts.column(&[internal, label])))
-        .collect();
-    let used: Vec<usize> = mapped
-        .iter()
-        .filter_map(|m| m.1)
-        .chain(stage_cols.iter().filter_map(|s| s.1))
-        .collect();
-    let extra: Vec<usize> = (0..contacts.headers.len())
-        .filter(|i| !used.contains(i))
-        .collect();
-    if !extra.is_empty() {
-        summary.unmapped_columns.insert(
-            format!("{} (kept as lead attributes)", contacts.name),
-            extra.iter().map(|&i| contacts.headers[i].clone()).collect(),
-        );
-    }
-    let mut header: Vec<String> = mapped
-        .iter()
-        .filter(|m| m.1.is_some())
-        .map(|m| m.0.to_string())
-        .collect();
-    header.extend(extra.iter().map(|&i| slug(&contacts.headers[i])));
-    let mut leads = Out::create(out, "leads.csv", &header)?;
+    let mut leads = Out::create(out, "leads.csv", &mapping.header)?;
     let mut stages = Out::create(
         out,
         "stages.csv",
@@ -197,18 +171,8 @@ pub fn import_with_zone(
     )?;
     let time_columns = ["created_at", "owner_assigned_at", "last_contacted"];
     for row in &contacts.rows {
-        let mut fields: Vec<String> = Vec::with_capacity(header.len());
-        for (name, col) in mapped.iter().filter(|m| m.1.is_some()) {
-            let v = Table::get(row, *col);
-            fields.push(if time_columns.contains(name) {
-                normalize_time(v, &tz)
-            } else {
-                v.to_string()
-            });
-        }
-        fields.extend(extra.iter().map(|&i| Table::get(row, Some(i)).to_string()));
-        leads.write(&fields)?;
-        let id = Table::get(row, mapped[0].1);
+        leads.write(mapping.row(row, &time_columns, &tz))?;
+        let id = Table::get(row, id_col);
         for (stage, col) in &stage_cols {
             let v = Table::get(row, *col);
             if !v.is_empty() {

@@ -113,6 +113,96 @@ impl Table {
     }
 }
 
+/// How an export's lead table maps onto `leads.csv`: the canonical columns found (in spec order)
+/// and every other column, kept as an attribute under a snake_case name.
+pub(crate) struct LeadMapping {
+    mapped: Vec<(&'static str, usize)>,
+    extra: Vec<usize>,
+    /// The `leads.csv` header.
+    pub(crate) header: Vec<String>,
+}
+
+impl LeadMapping {
+    /// Maps `table` by `spec` (canonical name ← aliases); `also_used` are columns read elsewhere
+    /// (not kept as attributes). Unmapped columns are listed in the summary.
+    pub(crate) fn new(
+        table: &Table,
+        spec: &[(&'static str, &[&str])],
+        also_used: &[usize],
+        summary: &mut ImportSummary,
+    ) -> Self {
+        let mapped: Vec<(&'static str, usize)> = spec
+            .iter()
+            .filter_map(|(c, aliases)| table.column(aliases).map(|i| (*c, i)))
+            .collect();
+        let extra: Vec<usize> = (0..table.headers.len())
+            .filter(|i| !mapped.iter().any(|m| m.1 == *i) && !also_used.contains(i))
+            .collect();
+        if !extra.is_empty() {
+            summary.unmapped_columns.insert(
+                format!("{} (kept as lead attributes)", table.name),
+                extra.iter().map(|&i| table.headers[i].clone()).collect(),
+            );
+        }
+        let mut header: Vec<String> = mapped.iter().map(|m| m.0.to_string()).collect();
+        header.extend(extra.iter().map(|&i| slug(&table.headers[i])));
+        Self {
+            mapped,
+            extra,
+            header,
+        }
+    }
+
+    /// The column of a canonical name, when the export has it.
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
+        self.mapped.iter().find(|m| m.0 == name).map(|m| m.1)
+    }
+
+    /// One `leads.csv` row; `time_columns` are normalised to RFC 3339 UTC.
+    pub(crate) fn row(
+        &self,
+        row: &csv::StringRecord,
+        time_columns: &[&str],
+        tz: &TimeZone,
+    ) -> Vec<String> {
+        let mut fields: Vec<String> = self
+            .mapped
+            .iter()
+            .map(|(name, col)| {
+                let v = Table::get(row, Some(*col));
+                if time_columns.contains(name) {
+                    normalize_time(v, tz)
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        fields.extend(
+            self.extra
+                .iter()
+                .map(|&i| Table::get(row, Some(i)).to_string()),
+        );
+        fields
+    }
+}
+
+/// Lists the export files no importer step read.
+pub(crate) fn note_unread(
+    files: &[PathBuf],
+    read: &[Option<&PathBuf>],
+    summary: &mut ImportSummary,
+) {
+    for f in files {
+        if !read.contains(&Some(f)) {
+            summary.not_imported.push(
+                f.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+}
+
 /// Finds the export file whose name starts with one of `prefixes` (case-insensitive).
 pub(crate) fn find_export(files: &[PathBuf], prefixes: &[&str]) -> Option<PathBuf> {
     files

@@ -9,7 +9,8 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 
 use super::{
-    ImportSummary, Out, Table, export_files, find_export, normalize_time, slug, write_config,
+    ImportSummary, LeadMapping, Out, Table, export_files, find_export, normalize_time, note_unread,
+    write_config,
 };
 use crate::error::HostError;
 
@@ -90,58 +91,28 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         task_path.as_ref(),
         event_path.as_ref(),
     ];
-    for f in &files {
-        if !known.contains(&Some(f)) {
-            summary.not_imported.push(
-                f.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-            );
-        }
-    }
+    note_unread(&files, &known, &mut summary);
 
     let leads = Table::read(&lead_path)?;
     summary
         .read
         .insert(leads.name.clone(), leads.rows.len() as u64);
-    let mapped: Vec<(&str, Option<usize>)> = LEAD_COLUMNS
-        .iter()
-        .map(|(c, a)| (*c, leads.column(a)))
+    let converted_date = leads.column(&["ConvertedDate", "Converted Date"]);
+    let converted_opp = leads.column(&["ConvertedOpportunityId"]);
+    let converted_contact = leads.column(&["ConvertedContactId"]);
+    let read_elsewhere: Vec<usize> = [converted_date, converted_opp, converted_contact]
+        .into_iter()
+        .flatten()
         .collect();
-    if mapped[0].1.is_none() || mapped[1].1.is_none() {
+    let mapping = LeadMapping::new(&leads, LEAD_COLUMNS, &read_elsewhere, &mut summary);
+    let (id_col, created_col) = (mapping.column("lead_id"), mapping.column("created_at"));
+    if id_col.is_none() || created_col.is_none() {
         return Err(HostError::Input(format!(
             "{}: a Lead export needs Id and CreatedDate columns",
             leads.name
         )));
     }
-    let converted_date = leads.column(&["ConvertedDate", "Converted Date"]);
-    let converted_opp = leads.column(&["ConvertedOpportunityId"]);
-    let converted_contact = leads.column(&["ConvertedContactId"]);
-    let used: Vec<usize> = mapped
-        .iter()
-        .filter_map(|m| m.1)
-        .chain(
-            [converted_date, converted_opp, converted_contact]
-                .into_iter()
-                .flatten(),
-        )
-        .collect();
-    let extra: Vec<usize> = (0..leads.headers.len())
-        .filter(|i| !used.contains(i))
-        .collect();
-    if !extra.is_empty() {
-        summary.unmapped_columns.insert(
-            format!("{} (kept as lead attributes)", leads.name),
-            extra.iter().map(|&i| leads.headers[i].clone()).collect(),
-        );
-    }
-    let mut header: Vec<String> = mapped
-        .iter()
-        .filter(|m| m.1.is_some())
-        .map(|m| m.0.to_string())
-        .collect();
-    header.extend(extra.iter().map(|&i| slug(&leads.headers[i])));
-    let mut out_leads = Out::create(out, "leads.csv", &header)?;
+    let mut out_leads = Out::create(out, "leads.csv", &mapping.header)?;
     let mut opp_lead: BTreeMap<String, String> = BTreeMap::new();
     let mut contact_lead: BTreeMap<String, String> = BTreeMap::new();
     let mut stages = Out::create(
@@ -152,19 +123,9 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     let mut converted_without_history = Vec::new();
     let mut created_of: BTreeMap<String, String> = BTreeMap::new();
     for row in &leads.rows {
-        let id = Table::get(row, mapped[0].1).to_string();
-        let mut fields: Vec<String> = Vec::with_capacity(header.len());
-        for (name, col) in mapped.iter().filter(|m| m.1.is_some()) {
-            let v = Table::get(row, *col);
-            fields.push(if *name == "created_at" {
-                normalize_time(v, &tz)
-            } else {
-                v.to_string()
-            });
-        }
-        fields.extend(extra.iter().map(|&i| Table::get(row, Some(i)).to_string()));
-        out_leads.write(&fields)?;
-        let created_at = normalize_time(Table::get(row, mapped[1].1), &tz);
+        let id = Table::get(row, id_col).to_string();
+        out_leads.write(mapping.row(row, &["created_at"], &tz))?;
+        let created_at = normalize_time(Table::get(row, created_col), &tz);
         stages.write([id.as_str(), &created_at, "lead", "", "salesforce"])?;
         created_of.insert(id.clone(), created_at);
         let opp = Table::get(row, converted_opp);
