@@ -297,6 +297,17 @@ impl Pred {
         }
     }
 
+    /// True when the condition looks at lead attributes or the event's age: its value on an event
+    /// is then not a function of the event's type, channel, team, campaign and asset alone.
+    pub fn depends_on_more_than_event_fields(&self) -> bool {
+        match self {
+            Pred::All(p) | Pred::Any(p) => p.iter().any(Pred::depends_on_more_than_event_fields),
+            Pred::Not(p) => p.depends_on_more_than_event_fields(),
+            Pred::EventText { .. } | Pred::EventTeam { .. } | Pred::Const(_) => false,
+            _ => true,
+        }
+    }
+
     /// True when the condition looks at event fields.
     pub fn uses_events(&self) -> bool {
         match self {

@@ -1,12 +1,14 @@
 //! Rule scoring: fit points once per lead, engagement points per matching event with time decay
 //! and a cap, every point explained; grades and the A1–D3 priority matrix.
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
 use crate::config::RuleKind;
-use crate::model::{LeadIx, Workspace};
+use crate::model::{LeadIx, Team, Workspace};
 use crate::stats::round6;
+use crate::symbols::Sym;
 use crate::time::{Instant, MICROS_PER_DAY};
 
 /// How many triggering events an explanation lists per rule (the largest contributions).
@@ -46,6 +48,18 @@ pub struct ScoringModel {
     pub engagement_scale: f64,
     /// Indices of the engagement rules.
     pub engagement_rules: Vec<usize>,
+    /// Engagement rules whose condition depends on more than the event's own fields.
+    pub general_rules: Vec<usize>,
+    /// For every (type, channel, team, campaign, asset) in the workspace: the bit mask of the other
+    /// engagement rules that match it, computed once.
+    pub signature_rules: FxHashMap<Signature, u64>,
+}
+
+/// The fields of an event that field-only conditions look at.
+pub type Signature = (Sym, Sym, Option<Team>, Option<Sym>, Option<Sym>);
+
+fn signature(e: &crate::model::Event) -> Signature {
+    (e.kind, e.channel, e.team, e.campaign, e.asset)
 }
 
 impl ScoringModel {
@@ -84,13 +98,36 @@ impl ScoringModel {
             } else {
                 cfg.mql_threshold
             };
-        let engagement_rules = rules
+        let engagement_rules: Vec<usize> = rules
             .iter()
             .enumerate()
             .filter(|(_, r)| r.kind == RuleKind::Engagement)
             .map(|(i, _)| i)
             .collect();
+        // Rules beyond 64 (or depending on more than the event's fields) are evaluated per event.
+        let (field_only, general_rules): (Vec<usize>, Vec<usize>) = engagement_rules
+            .iter()
+            .partition(|&&i| i < 64 && !rules[i].pred.depends_on_more_than_event_fields());
+        let mut signature_rules: FxHashMap<Signature, u64> = FxHashMap::default();
+        if !field_only.is_empty() {
+            for e in &ws.events {
+                signature_rules.entry(signature(e)).or_insert_with(|| {
+                    let s = Subject {
+                        ws,
+                        lead: e.lead,
+                        event: Some(e),
+                        as_of: e.ts,
+                    };
+                    field_only
+                        .iter()
+                        .filter(|&&i| rules[i].pred.eval(&s) == Truth::True)
+                        .fold(0u64, |m, &i| m | (1 << i))
+                });
+            }
+        }
         Ok(ScoringModel {
+            general_rules,
+            signature_rules,
             engagement_rules,
             rules,
             mql_threshold: cfg.mql_threshold,
@@ -246,15 +283,25 @@ pub fn score_quick(
                 as_of,
             };
             let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
-            for &i in &model.engagement_rules {
-                let rule = &model.rules[i];
-                if rule.pred.eval(&s) == Truth::True {
-                    matched[i] = true;
-                    totals[i] += match rule.half_life_days {
-                        Some(h) => rule.points * (-age / h).exp2(),
-                        None => rule.points,
-                    };
+            let mut hits = model
+                .signature_rules
+                .get(&signature(e))
+                .copied()
+                .unwrap_or(0);
+            for &i in &model.general_rules {
+                if model.rules[i].pred.eval(&s) == Truth::True {
+                    hits |= 1 << i;
                 }
+            }
+            while hits != 0 {
+                let i = hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                let rule = &model.rules[i];
+                matched[i] = true;
+                totals[i] += match rule.half_life_days {
+                    Some(h) => rule.points * (-age / h).exp2(),
+                    None => rule.points,
+                };
             }
         }
     }
