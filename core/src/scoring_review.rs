@@ -203,7 +203,15 @@ pub fn scoring_review(
         }
     }
     let at_decision: Vec<QuickScore> = (0..n as LeadIx)
-        .map(|l| score_quick(model, ws, l, decision[l as usize]))
+        .map(|l| {
+            // Leads never handed over are scored at as_of: reuse that score.
+            let at = decision[l as usize];
+            if at == as_of {
+                scores[l as usize]
+            } else {
+                score_quick(model, ws, l, at)
+            }
+        })
         .collect();
 
     // Bands of 10 points over the observed range (at most 20 bands).

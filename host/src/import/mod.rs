@@ -17,6 +17,20 @@ use jiff::tz::TimeZone;
 
 use crate::error::HostError;
 
+/// The `stages.csv` columns the importers write.
+pub(crate) const STAGE_COLUMNS: [&str; 5] = ["lead_id", "ts", "stage", "reason", "actor"];
+
+/// The `deals.csv` columns the importers write.
+pub(crate) const DEAL_COLUMNS: [&str; 7] = [
+    "deal_id",
+    "lead_id",
+    "created_at",
+    "status",
+    "closed_at",
+    "amount",
+    "currency",
+];
+
 /// What an import did, printed after it.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ImportSummary {
@@ -244,12 +258,16 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    pub(crate) fn create(dir: &Path, name: &str, header: &[String]) -> Result<Out, HostError> {
+    pub(crate) fn create<H: AsRef<str>>(
+        dir: &Path,
+        name: &str,
+        header: &[H],
+    ) -> Result<Out, HostError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| HostError::io(&path, e))?;
         let mut writer = csv::Writer::from_writer(BufWriter::new(file));
         writer
-            .write_record(header)
+            .write_record(header.iter().map(|h| h.as_ref()))
             .map_err(|e| HostError::io(&path, std::io::Error::other(e.to_string())))?;
         Ok(Out {
             name: name.into(),
