@@ -19,6 +19,7 @@ pub mod lead_quality;
 pub mod messaging;
 pub mod model;
 pub mod outcomes;
+pub mod plugins;
 pub mod predictive;
 pub mod qualification;
 pub mod quality;

@@ -55,6 +55,8 @@ pub trait PluginVerdicts {
 pub struct PluginAnswer {
     /// Pass or fail.
     pub passed: bool,
+    /// The plugin failed under `on_error = "skip"`: the criterion is left out of the set.
+    pub skipped: bool,
     /// Its reasons, shown in the verdict.
     pub reasons: Vec<String>,
     /// Data it said was missing.
@@ -114,14 +116,26 @@ impl QualificationModel {
                     .as_ref()
                     .map(|w| compiler.compile(&label, w, Scope::Lead))
                     .transpose()?;
-                if let Some(p) = &c.plugin
-                    && !ws.framework.config.plugins.iter().any(|x| &x.name == p)
-                {
-                    return Err(RuleError {
-                        rule: label,
-                        field: "plugin".into(),
-                        message: format!("no [[plugins]] entry named {p:?}"),
-                    });
+                if let Some(p) = &c.plugin {
+                    match ws.framework.config.plugins.iter().find(|x| &x.name == p) {
+                        None => {
+                            return Err(RuleError {
+                                rule: label,
+                                field: "plugin".into(),
+                                message: format!("no [[plugins]] entry named {p:?}"),
+                            });
+                        }
+                        Some(x) if x.role != crate::config::PluginRole::Criterion => {
+                            return Err(RuleError {
+                                rule: label,
+                                field: "plugin".into(),
+                                message: format!(
+                                    "plugin {p:?} has role \"score_adjustment\"; a criterion needs role \"criterion\""
+                                ),
+                            });
+                        }
+                        Some(_) => {}
+                    }
                 }
                 criteria.push(CompiledCriterion {
                     name: c.name.clone(),
@@ -168,6 +182,8 @@ impl QualificationModel {
                     plugin_reasons: vec![],
                 };
                 let mut passed_weight = 0.0;
+                let mut total_weight = 0.0;
+                let mut considered = 0;
                 for c in &set.criteria {
                     let outcome = match (&c.pred, &c.plugin) {
                         (Some(p), _) => match p.eval(&subject) {
@@ -176,6 +192,11 @@ impl QualificationModel {
                             Truth::Unknown(col) => Err(ws.attributes[col].name.clone()),
                         },
                         (None, Some(plugin)) => match plugins.verdict(plugin, lead) {
+                            Some(a) if a.skipped => {
+                                v.plugin_reasons
+                                    .extend(a.reasons.iter().map(|r| format!("{}: {r}", c.name)));
+                                continue;
+                            }
                             Some(a) => {
                                 v.plugin_reasons
                                     .extend(a.reasons.iter().map(|r| format!("{}: {r}", c.name)));
@@ -191,6 +212,8 @@ impl QualificationModel {
                         },
                         (None, None) => Ok(false),
                     };
+                    considered += 1;
+                    total_weight += c.weight;
                     match outcome {
                         Ok(true) => {
                             v.passed.push(c.name.clone());
@@ -204,14 +227,13 @@ impl QualificationModel {
                         }),
                     }
                 }
-                let total_weight: f64 = set.criteria.iter().map(|c| c.weight).sum();
                 v.qualified = match set.policy.as_str() {
                     "any" => !v.passed.is_empty(),
                     "at_least" => v.passed.len() >= set.at_least,
                     "weighted" => {
                         total_weight > 0.0 && passed_weight / total_weight >= set.threshold
                     }
-                    _ => v.passed.len() == set.criteria.len(),
+                    _ => v.passed.len() == considered,
                 };
                 v
             })

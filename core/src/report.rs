@@ -14,7 +14,8 @@ use crate::journey::{
 use crate::lead_quality::{LeadQualityReport, lead_quality};
 use crate::model::Workspace;
 use crate::outcomes::Outcomes;
-use crate::qualification::{PluginVerdicts, QualificationModel, RoutingModel, Verdict};
+use crate::plugins::{PluginResults, PluginRunner, PluginSummary};
+use crate::qualification::{NoPlugins, PluginVerdicts, QualificationModel, RoutingModel, Verdict};
 use crate::quality::DataQuality;
 use crate::scoring::{QuickScore, ScoringModel, score_quick};
 use crate::scoring_review::{ScoringReport, scoring_review};
@@ -61,6 +62,9 @@ pub struct Report {
     /// Period-over-period KPI changes against a previous report (`--compare`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// WebAssembly plugins: verdict counts, failures by kind, fuel (absent without plugins).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginSummary>,
 }
 
 /// `report.json` → `comparison`.
@@ -186,6 +190,8 @@ pub struct Analysis {
     pub verdicts: Vec<Vec<Verdict>>,
     /// Every lead's route, by lead index.
     pub routes: Vec<Option<String>>,
+    /// Per lead: plugin score adjustments and whether a failure floored the score (with plugins).
+    pub adjustments: Option<(Vec<f64>, Vec<bool>)>,
 }
 
 /// `report.json` → `workspace`.
@@ -230,21 +236,17 @@ pub struct Summary {
 
 /// Runs the analysis of `workspace` as of `as_of` with default options and no plugins.
 pub fn analyze(workspace: &Workspace, as_of: Instant) -> Result<Report, crate::Error> {
-    Ok(run(
-        workspace,
-        as_of,
-        &AnalysisOptions::default(),
-        &crate::qualification::NoPlugins,
-    )?
-    .report)
+    Ok(run(workspace, as_of, &AnalysisOptions::default(), None)?.report)
 }
 
 /// Runs the analysis and keeps the per-lead rows; rules that do not compile are an error.
+/// With a `runner`, every `[[plugins]]` module runs on every lead first; without one (the
+/// browser), plugin criteria are reported as undecided.
 pub fn run(
     workspace: &Workspace,
     as_of: Instant,
     options: &AnalysisOptions,
-    plugins: &dyn PluginVerdicts,
+    runner: Option<&dyn PluginRunner>,
 ) -> Result<Analysis, crate::Error> {
     let scoring_model = ScoringModel::compile(workspace)?;
     let qualification = QualificationModel::compile(workspace)?;
@@ -266,14 +268,32 @@ pub fn run(
     let feedback = feedback_report(workspace, as_of, &handoff_rows, sla_index, &variants);
     let lead_quality = lead_quality(workspace, &outcomes);
     let leads = 0..workspace.leads.len() as crate::model::LeadIx;
-    let scores: Vec<QuickScore> = leads
+    let plugin_results = match runner {
+        Some(r) if !workspace.framework.config.plugins.is_empty() => Some(
+            crate::plugins::evaluate(workspace, &scoring_model, as_of, r),
+        ),
+        _ => None,
+    };
+    let mut scores: Vec<QuickScore> = leads
         .clone()
         .map(|l| score_quick(&scoring_model, workspace, l, as_of))
         .collect();
+    let mut routes = routing.route_all(workspace, as_of);
+    if let Some(p) = &plugin_results {
+        adjust_scores(workspace, p, &mut scores);
+        for (route, plugin_route) in routes.iter_mut().zip(&p.routes) {
+            if plugin_route.is_some() {
+                route.clone_from(plugin_route);
+            }
+        }
+    }
+    let verdict_source: &dyn PluginVerdicts = match &plugin_results {
+        Some(p) => p,
+        None => &NoPlugins,
+    };
     let verdicts: Vec<Vec<Verdict>> = leads
-        .map(|l| qualification.qualify(workspace, l, as_of, plugins))
+        .map(|l| qualification.qualify(workspace, l, as_of, verdict_source))
         .collect();
-    let routes = routing.route_all(workspace, as_of);
     let scoring = scoring_review(
         workspace,
         as_of,
@@ -320,6 +340,10 @@ pub fn run(
             profit: chassis.profit,
         },
         comparison: None,
+        plugins: plugin_results
+            .as_ref()
+            .map(|p| p.summary.clone())
+            .unwrap_or_default(),
     };
     let mut report = report;
     report.recommendations =
@@ -353,7 +377,25 @@ pub fn run(
         scoring_model,
         verdicts,
         routes,
+        adjustments: plugin_results.map(|p| (p.adjustments, p.floored)),
     })
+}
+
+/// Adds the plugins' score adjustments to the rule scores, within `[min_score, max_score]`; a lead a
+/// `fail_closed` adjustment plugin failed on gets the minimum score.
+fn adjust_scores(ws: &Workspace, plugins: &PluginResults, scores: &mut [QuickScore]) {
+    let cfg = &ws.framework.config.scoring;
+    let lo = cfg.min_score.unwrap_or(f64::NEG_INFINITY);
+    let hi = cfg.max_score.unwrap_or(f64::INFINITY);
+    for (i, s) in scores.iter_mut().enumerate() {
+        if plugins.floored.get(i) == Some(&true) {
+            s.score = cfg.min_score.unwrap_or(0.0).min(s.score);
+        } else if let Some(&a) = plugins.adjustments.get(i)
+            && a != 0.0
+        {
+            s.score = crate::stats::round6((s.score + a).clamp(lo, hi));
+        }
+    }
 }
 
 fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {

@@ -485,10 +485,32 @@ impl LeadScore {
     }
 }
 
+/// What a rep reads next to the verdicts: plugin reasons, then what to ask, per set.
+fn qualification_notes(verdicts: &[crate::qualification::Verdict]) -> String {
+    let mut notes = Vec::new();
+    for v in verdicts {
+        for r in &v.plugin_reasons {
+            notes.push(format!("{}: {r}", v.set));
+        }
+        for m in &v.missing_data {
+            match &m.ask {
+                Some(ask) => notes.push(format!("{}: {} unknown, ask: {ask}", v.set, m.criterion)),
+                None => notes.push(format!(
+                    "{}: {} unknown ({})",
+                    v.set, m.criterion, m.missing
+                )),
+            }
+        }
+    }
+    notes.join(" | ")
+}
+
 /// `scored_leads.csv`: one row per lead, for re-import into a CRM. `qualified` is the first
 /// qualification set's verdict (empty without sets); `qualified_sets` lists every set passed;
-/// `probability` comes from a predictive model when one is applied. Explanations are computed
-/// row by row, so nothing per lead is held beyond the row being written.
+/// `probability` comes from a predictive model when one is applied; `final_scores`, when given,
+/// replace the rule score (plugin score adjustments); `qualification_notes` carries plugin reasons
+/// and what to ask. Explanations are computed row by row, so nothing per lead is held beyond the
+/// row being written.
 pub fn scored_leads_csv(
     ws: &Workspace,
     model: &ScoringModel,
@@ -496,6 +518,7 @@ pub fn scored_leads_csv(
     verdicts: &[Vec<crate::qualification::Verdict>],
     routes: &[Option<String>],
     probabilities: Option<&[f64]>,
+    final_scores: Option<&[f64]>,
 ) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
@@ -511,9 +534,14 @@ pub fn scored_leads_csv(
         "route_to",
         "probability",
         "top_reasons",
+        "qualification_notes",
     ]);
     for i in 0..ws.leads.len() {
-        let s = score_lead(model, ws, i as LeadIx, as_of);
+        let mut s = score_lead(model, ws, i as LeadIx, as_of);
+        if let Some(&f) = final_scores.and_then(|f| f.get(i)) {
+            s.score = f;
+            s.mql = f >= model.mql_threshold;
+        }
         let v = verdicts.get(i).map_or(&[][..], Vec::as_slice);
         let qualified = v.first().map_or(String::new(), |x| x.qualified.to_string());
         let sets: Vec<&str> = v
@@ -537,6 +565,7 @@ pub fn scored_leads_csv(
             routes.get(i).and_then(|r| r.as_deref()).unwrap_or(""),
             &probability,
             &s.top_reasons(3),
+            &qualification_notes(v),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -6,6 +6,7 @@ pub mod generate;
 pub mod html;
 pub mod import;
 pub mod output;
+pub mod plugins;
 pub mod workspace_dir;
 
 use std::path::Path;
@@ -61,13 +62,18 @@ pub fn analyze_dir_with(
 ) -> Result<Analyzed, HostError> {
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
     let as_of = resolve_as_of(&workspace, as_of)?;
+    let host = load_plugins(&workspace, dir)?;
     let began = std::time::Instant::now();
-    let mut analysis = baton_core::report::run(
-        &workspace,
-        as_of,
-        options,
-        &baton_core::qualification::NoPlugins,
-    )?;
+    if let Some(h) = &host {
+        h.set_clock(as_of);
+    }
+    let runner = host
+        .as_ref()
+        .map(|h| h as &dyn baton_core::plugins::PluginRunner);
+    let mut analysis = baton_core::report::run(&workspace, as_of, options, runner)?;
+    if let Some(h) = &host {
+        eprint!("{}", plugin_summary(h, &analysis.report.plugins));
+    }
     analysis.report.scoring.model = model.map(|m| m.report.clone());
     let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
     let probabilities = model.map(|m| m.probabilities(&workspace, as_of));
@@ -78,6 +84,11 @@ pub fn analyze_dir_with(
         &analysis.verdicts,
         &analysis.routes,
         probabilities.as_deref(),
+        analysis
+            .adjustments
+            .is_some()
+            .then(|| analysis.scores.iter().map(|s| s.score).collect::<Vec<_>>())
+            .as_deref(),
     );
     if std::env::var_os("BATON_TIMINGS").is_some() {
         eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
@@ -124,7 +135,85 @@ pub fn score_dir(
         &verdicts,
         &routes,
         probabilities.as_deref(),
+        None,
     ))
+}
+
+/// Loads the workspace's `[[plugins]]` (paths relative to `dir`); `None` when it declares none.
+pub fn load_plugins(
+    workspace: &Workspace,
+    dir: &Path,
+) -> Result<Option<plugins::PluginHost>, HostError> {
+    let declared = &workspace.framework.config.plugins;
+    if declared.is_empty() {
+        return Ok(None);
+    }
+    let host = plugins::PluginHost::new(declared, dir, plugins::HostOptions::default())
+        .map_err(|e| HostError::Input(e.0))?;
+    for p in host.plugins() {
+        if let Some(f) = p.refusal() {
+            eprintln!(
+                "warning: plugin {:?} ({}) is refused, every lead gets its on_error policy ({}): {}",
+                p.config.name,
+                p.path.display(),
+                serde_json::to_value(p.config.on_error)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                f.message
+            );
+        }
+    }
+    Ok(Some(host))
+}
+
+/// The stderr summary of a run's plugins: calls, verdicts, failures by kind with examples, fuel
+/// and time per call.
+pub fn plugin_summary(
+    host: &plugins::PluginHost,
+    summaries: &[baton_core::plugins::PluginSummary],
+) -> String {
+    let mut out = String::new();
+    for (p, s) in host.plugins().iter().zip(summaries) {
+        let (calls, micros) = p.timing();
+        let cache = match p.cache {
+            Some(plugins::cache::CacheOutcome::Hit) => "cached code",
+            Some(plugins::cache::CacheOutcome::Stored) => "compiled, now cached",
+            Some(plugins::cache::CacheOutcome::Compiled) => "compiled",
+            None => "not loaded",
+        };
+        let verdicts = match s.role {
+            baton_core::config::PluginRole::Criterion => format!(
+                "{} qualified, {} not, {} undecided",
+                s.qualified, s.not_qualified, s.undecided
+            ),
+            baton_core::config::PluginRole::ScoreAdjustment => {
+                format!("{:+} points in all", s.adjustment_total)
+            }
+        };
+        out.push_str(&format!(
+            "plugin {}: {} leads, {verdicts}, {} failed; fuel median {} max {}; {micros:.1} µs/call over {calls} calls on {} threads; {cache} in {:.0} ms\n",
+            s.name,
+            s.calls,
+            s.failures,
+            s.fuel_median,
+            s.fuel_max,
+            host.threads(),
+            p.load_time.as_secs_f64() * 1000.0
+        ));
+        for (kind, n) in &s.failures_by_kind {
+            out.push_str(&format!("  {n} × {kind}\n"));
+        }
+        for e in &s.failure_examples {
+            out.push_str(&format!(
+                "  lead {}: {}: {}\n",
+                e.lead,
+                e.kind.as_str(),
+                e.message
+            ));
+        }
+    }
+    out
 }
 
 /// Compares a report's KPIs with those of a previous `report.json`.

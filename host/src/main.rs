@@ -21,6 +21,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write, check and try WebAssembly qualification plugins (see docs/plugins.md).
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Analyse a workspace folder and write report.json and report.md.
     ///
     /// A workspace is a folder with baton.toml (optional: every section has defaults) and
@@ -172,6 +177,162 @@ enum Crm {
     Salesforce,
 }
 
+#[derive(Subcommand)]
+enum PluginAction {
+    /// Scaffold a plugin project that builds as is.
+    #[command(after_help = "Example: baton plugin new territory-fit --lang rust")]
+    New {
+        /// Plugin name (lower-case letters, digits, '-' and '_').
+        name: String,
+        /// The language.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: PluginLang,
+        /// Folder to create the project in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The Rust SDK (plugins/sdk of a Baton checkout); default: this build's.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Validate a module: format, size, imports, exports, ABI version; compile it and describe it.
+    #[command(after_help = "Example: baton plugin check build/territory-fit.wasm")]
+    Check {
+        /// The .wasm (or .wat) file.
+        file: PathBuf,
+    },
+    /// Run a module on a workspace's leads or on one input document; print verdicts, fuel, time.
+    #[command(
+        after_help = "Examples:\n  baton plugin test my.wasm --workspace examples/acme --limit 20\n  baton plugin test my.wasm --input lead.json"
+    )]
+    Test {
+        /// The .wasm (or .wat) file.
+        file: PathBuf,
+        /// A workspace folder whose leads to run it on.
+        #[arg(long, conflicts_with = "input", required_unless_present = "input")]
+        workspace: Option<PathBuf>,
+        /// An ABI v1 input document: a file, `-` for stdin, or JSON text.
+        #[arg(long)]
+        input: Option<String>,
+        /// Only these leads (repeatable).
+        #[arg(long)]
+        lead: Vec<String>,
+        /// How many leads when none are named (0 = all).
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// The plugin's params as JSON (default: its [[plugins]] entry in the workspace, or {}).
+        #[arg(long)]
+        params: Option<String>,
+        /// What the verdict is checked as.
+        #[arg(long, value_enum, default_value = "criterion")]
+        role: PluginRoleArg,
+        /// Analyse as of this time.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PluginLang {
+    /// Rust with the baton-plugin SDK.
+    Rust,
+    /// AssemblyScript (TypeScript syntax).
+    Assemblyscript,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PluginRoleArg {
+    /// Pass/fail.
+    Criterion,
+    /// Points added to the score.
+    ScoreAdjustment,
+}
+
+fn plugin_command(action: PluginAction) -> Result<(), HostError> {
+    use baton::plugins::{commands, scaffold};
+    match action {
+        PluginAction::New {
+            name,
+            lang,
+            dir,
+            sdk,
+        } => {
+            let lang = match lang {
+                PluginLang::Rust => scaffold::Lang::Rust,
+                PluginLang::Assemblyscript => scaffold::Lang::AssemblyScript,
+            };
+            let sdk = sdk.unwrap_or_else(scaffold::sdk_dir);
+            let files = scaffold::scaffold(&name, lang, &dir, &sdk).map_err(HostError::Input)?;
+            for f in &files {
+                println!("wrote {}", f.display());
+            }
+            let root = dir.join(&name);
+            match lang {
+                scaffold::Lang::Rust => println!(
+                    "next: cd {} && cargo build --release && baton plugin check target/wasm32-wasip1/release/{name}.wasm",
+                    root.display()
+                ),
+                scaffold::Lang::AssemblyScript => println!(
+                    "next: cd {} && npm install && npm run build && baton plugin check build/{name}.wasm",
+                    root.display()
+                ),
+            }
+            Ok(())
+        }
+        PluginAction::Check { file } => {
+            print!("{}", commands::check(&file)?);
+            Ok(())
+        }
+        PluginAction::Test {
+            file,
+            workspace,
+            input,
+            lead,
+            limit,
+            params,
+            role,
+            as_of,
+        } => {
+            let params = match params {
+                Some(p) => serde_json::from_str(&p)
+                    .map_err(|e| HostError::Input(format!("--params is not JSON: {e}")))?,
+                None => serde_json::json!({}),
+            };
+            let role = match role {
+                PluginRoleArg::Criterion => baton_core::config::PluginRole::Criterion,
+                PluginRoleArg::ScoreAdjustment => baton_core::config::PluginRole::ScoreAdjustment,
+            };
+            let plugin = commands::adhoc_plugin(&file, role, params);
+            let source = match (&workspace, input) {
+                (Some(dir), _) => commands::TestInput::Workspace {
+                    dir,
+                    leads: &lead,
+                    limit,
+                    as_of: as_of.as_deref(),
+                },
+                (None, Some(text)) => {
+                    let text = if text == "-" {
+                        std::io::read_to_string(std::io::stdin())
+                            .map_err(|e| HostError::Input(format!("stdin: {e}")))?
+                    } else if text.trim_start().starts_with('{') {
+                        text
+                    } else {
+                        std::fs::read_to_string(&text)
+                            .map_err(|e| HostError::io(std::path::Path::new(&text), e))?
+                    };
+                    commands::TestInput::Json(text)
+                }
+                (None, None) => {
+                    return Err(HostError::Input(
+                        "give --workspace DIR or --input JSON".into(),
+                    ));
+                }
+            };
+            print!("{}", commands::test(plugin, source)?);
+            Ok(())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -189,6 +350,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), HostError> {
     match cli.command {
+        Command::Plugin { action } => plugin_command(action),
         Command::Analyze {
             workspace,
             out,

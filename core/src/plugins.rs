@@ -1,0 +1,571 @@
+//! WebAssembly plugins, the engine's side: building each lead's ABI v1 input, validating the
+//! verdicts, applying the failure policy, and summarising it all for the report.
+//!
+//! Running a module is the host's job (the native host implements [`PluginRunner`] with
+//! wasmtime); the browser build has no runner, and plugin criteria are then reported as undecided.
+
+use std::collections::BTreeMap;
+
+use baton_plugin::{Event as InputEvent, Input, Lead as InputLead, Score, StageEntry, Verdict};
+use serde::Serialize;
+
+use crate::config::{OnError, Plugin, PluginRole};
+use crate::model::{AttrValue, LeadIx, Workspace};
+use crate::qualification::{PluginAnswer, PluginVerdicts};
+use crate::scoring::{ScoringModel, score_lead};
+use crate::stats::round6;
+use crate::time::{Instant, MICROS_PER_DAY};
+
+/// Largest input document handed to a plugin by default (128 KB); older events are left out first.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 128 * 1024;
+
+/// Leads per batch handed to the runner (bounds the memory held by inputs and outputs).
+const BATCH: usize = 4096;
+
+/// Failure examples kept per plugin in the report.
+const EXAMPLES: usize = 5;
+
+/// Why a plugin call gave no usable verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// It used up its fuel (instruction budget).
+    FuelExhausted,
+    /// It tried to grow memory beyond its limit.
+    MemoryLimit,
+    /// It ran past its wall-clock deadline.
+    Deadline,
+    /// It trapped (`unreachable`, out-of-bounds access, stack overflow, a Rust panic...).
+    Trap,
+    /// It exited with a non-zero status (an SDK plugin returning `Err`).
+    Exit,
+    /// It wrote more than the output limit.
+    OutputTooLarge,
+    /// Its output is not a valid verdict.
+    InvalidOutput,
+    /// The lead's input exceeds the input limit even without events.
+    InputTooLarge,
+    /// The module does not speak ABI v1 (no marker, another version, or no `_start`).
+    AbiMismatch,
+    /// The module was refused before running (imports outside the allowed WASI subset, too
+    /// large, not a WebAssembly module, or a precompiled artifact).
+    Refused,
+}
+
+impl FailureKind {
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::FuelExhausted => "fuel_exhausted",
+            FailureKind::MemoryLimit => "memory_limit",
+            FailureKind::Deadline => "deadline",
+            FailureKind::Trap => "trap",
+            FailureKind::Exit => "exit",
+            FailureKind::OutputTooLarge => "output_too_large",
+            FailureKind::InvalidOutput => "invalid_output",
+            FailureKind::InputTooLarge => "input_too_large",
+            FailureKind::AbiMismatch => "abi_mismatch",
+            FailureKind::Refused => "refused",
+        }
+    }
+}
+
+/// A failed call: what kind, and the specifics (the plugin's message, its log, a backtrace).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The kind.
+    pub kind: FailureKind,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// What one call gave back, as the host saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    /// The bytes written on stdout, or why there are none worth reading.
+    pub output: Result<Vec<u8>, Failure>,
+    /// Fuel (instructions) the call used.
+    pub fuel_used: u64,
+}
+
+/// Runs plugin modules: implemented by the native host.
+pub trait PluginRunner: Sync {
+    /// Calls plugin `index` (its position in `[[plugins]]`) once per input, each in a fresh
+    /// instance, and answers in input order.
+    fn call_batch(&self, index: usize, inputs: &[Vec<u8>]) -> Vec<CallResult>;
+
+    /// The largest input a call accepts.
+    fn max_input_bytes(&self, _index: usize) -> usize {
+        DEFAULT_MAX_INPUT_BYTES
+    }
+}
+
+/// One lead's outcome for one plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeadOutcome {
+    /// A valid verdict.
+    Verdict(Verdict),
+    /// A failure; the plugin's `on_error` policy decides what it means.
+    Failed(Failure),
+}
+
+/// Every plugin's outcome for every lead, and the report section.
+#[derive(Debug, Clone, Default)]
+pub struct PluginResults {
+    /// Per plugin (config order): per lead.
+    pub outcomes: Vec<(Plugin, Vec<LeadOutcome>)>,
+    /// Per lead: the sum of the score adjustments (after the failure policy).
+    pub adjustments: Vec<f64>,
+    /// Per lead: leads a `fail_closed` score-adjustment plugin failed on get the minimum score.
+    pub floored: Vec<bool>,
+    /// Per lead: the first `route_to` a plugin gave, in config order.
+    pub routes: Vec<Option<String>>,
+    /// The report section.
+    pub summary: Vec<PluginSummary>,
+}
+
+/// One plugin over all leads, for `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginSummary {
+    /// Name in `baton.toml`.
+    pub name: String,
+    /// Module path as configured.
+    pub path: String,
+    /// `criterion` or `score_adjustment`.
+    pub role: PluginRole,
+    /// The failure policy.
+    pub on_error: OnError,
+    /// Calls made (one per lead).
+    pub calls: u64,
+    /// Valid verdicts: qualified (criterion plugins).
+    pub qualified: u64,
+    /// Valid verdicts: not qualified.
+    pub not_qualified: u64,
+    /// Valid verdicts without a decision (missing data).
+    pub undecided: u64,
+    /// Sum of the score adjustments given (score-adjustment plugins).
+    pub adjustment_total: f64,
+    /// Leads it routed.
+    pub routed: u64,
+    /// Failed calls.
+    pub failures: u64,
+    /// Failed calls per kind.
+    pub failures_by_kind: BTreeMap<String, u64>,
+    /// The first failures, by lead id.
+    pub failure_examples: Vec<FailureExample>,
+    /// Median fuel per call.
+    pub fuel_median: u64,
+    /// Largest fuel used by a call.
+    pub fuel_max: u64,
+    /// The most frequent reasons given, with counts (at most 10).
+    pub top_reasons: Vec<ReasonCount>,
+}
+
+/// A failed call named by lead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureExample {
+    /// Lead id.
+    pub lead: String,
+    /// Kind.
+    pub kind: FailureKind,
+    /// What happened.
+    pub message: String,
+}
+
+/// A reason and how many leads it was given for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReasonCount {
+    /// The reason.
+    pub reason: String,
+    /// Leads.
+    pub leads: u64,
+}
+
+/// Builds lead `lead`'s ABI v1 input for `plugin`, leaving out the oldest events when the document
+/// would exceed `max_bytes`; `Err` when even the event-less input is too large.
+pub fn plugin_input(
+    ws: &Workspace,
+    model: &ScoringModel,
+    plugin: &Plugin,
+    lead: LeadIx,
+    as_of: Instant,
+    max_bytes: usize,
+) -> Result<Vec<u8>, Failure> {
+    let l = &ws.leads[lead as usize];
+    let mut attributes = BTreeMap::new();
+    for a in &ws.attributes {
+        let v = match a.values.get(lead) {
+            AttrValue::Missing => continue,
+            AttrValue::Number(n) => serde_json::Number::from_f64(n).map(serde_json::Value::Number),
+            AttrValue::Bool(b) => Some(serde_json::Value::Bool(b)),
+            AttrValue::Text(s) => Some(serde_json::Value::String(ws.text(s).to_string())),
+        };
+        if let Some(v) = v {
+            attributes.insert(a.name.clone(), v);
+        }
+    }
+    let first = ws.stages.partition_point(|s| s.lead < lead);
+    let stages: Vec<StageEntry> = ws.stages[first..]
+        .iter()
+        .take_while(|s| s.lead == lead)
+        .filter(|s| s.ts <= as_of)
+        .map(|s| StageEntry {
+            stage: ws.stage_names[s.stage as usize].clone(),
+            at: s.ts.to_string(),
+        })
+        .collect();
+    let events: Vec<InputEvent> = ws
+        .events_of(lead)
+        .iter()
+        .filter(|e| e.ts <= as_of)
+        .map(|e| InputEvent {
+            at: e.ts.to_string(),
+            age_days: round6((as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64),
+            kind: ws.text(e.kind).to_string(),
+            channel: ws.text(e.channel).to_string(),
+            team: e.team.map(|t| t.as_str().to_string()),
+            campaign: e.campaign.map(|c| ws.text(c).to_string()),
+            asset: e.asset.map(|a| ws.text(a).to_string()),
+        })
+        .collect();
+    let s = score_lead(model, ws, lead, as_of);
+    let score = Score {
+        total: s.score,
+        fit: s.fit,
+        engagement: s.engagement,
+        grade: s.grade.map(String::from),
+        priority: s.priority.clone(),
+        mql: s.mql,
+        mql_threshold: model.mql_threshold,
+        reasons: s
+            .reasons
+            .iter()
+            .map(|r| baton_plugin::ScoreReason {
+                rule: r.rule.clone(),
+                kind: format!("{:?}", r.kind).to_lowercase(),
+                points: r.points,
+                event_count: r.event_count as u64,
+            })
+            .collect(),
+        undecided: s
+            .undecided
+            .iter()
+            .map(|u| baton_plugin::Undecided {
+                rule: u.rule.clone(),
+                missing: u.missing.clone(),
+            })
+            .collect(),
+    };
+    let mut input = Input {
+        describe: false,
+        abi: baton_plugin::ABI_VERSION,
+        plugin: plugin.name.clone(),
+        as_of: as_of.to_string(),
+        params: plugin.params.clone(),
+        lead: InputLead {
+            id: ws.text(l.id).to_string(),
+            created_at: l.created_at.to_string(),
+            stage: stages.last().map(|s| s.stage.clone()),
+            stages,
+            attributes,
+        },
+        events,
+        events_omitted: 0,
+        score,
+    };
+    let encode = |i: &Input| serde_json::to_vec(i).unwrap_or_default();
+    let mut bytes = encode(&input);
+    if bytes.len() <= max_bytes {
+        return Ok(bytes);
+    }
+    // Keep the newest events that fit: find the largest kept tail by halving, then refine.
+    let all = std::mem::take(&mut input.events);
+    let total = all.len();
+    let (mut lo, mut hi) = (0usize, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        input.events = all[total - mid..].to_vec();
+        input.events_omitted = (total - mid) as u64;
+        if encode(&input).len() <= max_bytes {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    input.events = all[total - lo..].to_vec();
+    input.events_omitted = (total - lo) as u64;
+    bytes = encode(&input);
+    if bytes.len() <= max_bytes {
+        Ok(bytes)
+    } else {
+        Err(Failure {
+            kind: FailureKind::InputTooLarge,
+            message: format!(
+                "the lead's input is {} bytes without events, over the {max_bytes}-byte limit",
+                bytes.len()
+            ),
+        })
+    }
+}
+
+/// Reads a plugin's stdout as a verdict and checks it fits the plugin's role.
+pub fn parse_verdict(plugin: &Plugin, output: &[u8], max_score: f64) -> Result<Verdict, Failure> {
+    let invalid = |message: String| Failure {
+        kind: FailureKind::InvalidOutput,
+        message,
+    };
+    let text = std::str::from_utf8(output).map_err(|e| {
+        invalid(format!(
+            "output is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(invalid("the plugin wrote nothing on stdout".into()));
+    }
+    let v: Verdict = serde_json::from_str(text).map_err(|e| {
+        invalid(format!(
+            "output is not a verdict: {e} (output starts {:?})",
+            text.chars().take(80).collect::<String>()
+        ))
+    })?;
+    match plugin.role {
+        PluginRole::Criterion => {
+            if v.qualified.is_none() && v.missing_data.is_empty() {
+                return Err(invalid(
+                    "a criterion plugin must set `qualified` or list `missing_data`".into(),
+                ));
+            }
+        }
+        PluginRole::ScoreAdjustment => match v.score_adjustment {
+            None => {
+                return Err(invalid(
+                    "a score_adjustment plugin must set `score_adjustment`".into(),
+                ));
+            }
+            Some(x) if !x.is_finite() || x.abs() > max_score.abs().max(1.0) * 10.0 => {
+                return Err(invalid(format!(
+                    "score_adjustment {x} is out of range (|adjustment| ≤ {})",
+                    max_score.abs().max(1.0) * 10.0
+                )));
+            }
+            Some(_) => {}
+        },
+    }
+    if let Some(r) = &v.route_to
+        && r.trim().is_empty()
+    {
+        return Err(invalid("route_to is empty".into()));
+    }
+    Ok(v)
+}
+
+/// Runs every configured plugin on every lead and applies the failure policies.
+pub fn evaluate(
+    ws: &Workspace,
+    model: &ScoringModel,
+    as_of: Instant,
+    runner: &dyn PluginRunner,
+) -> PluginResults {
+    let n = ws.leads.len();
+    let mut results = PluginResults {
+        outcomes: Vec::new(),
+        adjustments: vec![0.0; n],
+        floored: vec![false; n],
+        routes: vec![None; n],
+        summary: Vec::new(),
+    };
+    let max_score = model_max_score(ws);
+    for (index, plugin) in ws.framework.config.plugins.iter().enumerate() {
+        let max_input = runner.max_input_bytes(index);
+        let mut outcomes = Vec::with_capacity(n);
+        let mut fuel = Vec::with_capacity(n);
+        let mut start = 0;
+        while start < n {
+            let end = (start + BATCH).min(n);
+            let mut inputs = Vec::with_capacity(end - start);
+            let mut prepared: Vec<Result<usize, Failure>> = Vec::with_capacity(end - start);
+            for lead in start..end {
+                match plugin_input(ws, model, plugin, lead as LeadIx, as_of, max_input) {
+                    Ok(bytes) => {
+                        prepared.push(Ok(inputs.len()));
+                        inputs.push(bytes);
+                    }
+                    Err(f) => prepared.push(Err(f)),
+                }
+            }
+            let calls = runner.call_batch(index, &inputs);
+            for p in prepared {
+                let outcome = match p {
+                    Err(f) => LeadOutcome::Failed(f),
+                    Ok(i) => match calls.get(i) {
+                        Some(c) => {
+                            fuel.push(c.fuel_used);
+                            match &c.output {
+                                Ok(out) => match parse_verdict(plugin, out, max_score) {
+                                    Ok(v) => LeadOutcome::Verdict(v),
+                                    Err(f) => LeadOutcome::Failed(f),
+                                },
+                                Err(f) => LeadOutcome::Failed(f.clone()),
+                            }
+                        }
+                        None => LeadOutcome::Failed(Failure {
+                            kind: FailureKind::Trap,
+                            message: "the host returned no result for this call".into(),
+                        }),
+                    },
+                };
+                outcomes.push(outcome);
+            }
+            start = end;
+        }
+        for (lead, o) in outcomes.iter().enumerate() {
+            match o {
+                LeadOutcome::Verdict(v) => {
+                    if plugin.role == PluginRole::ScoreAdjustment {
+                        results.adjustments[lead] += v.score_adjustment.unwrap_or(0.0);
+                    }
+                    if results.routes[lead].is_none() {
+                        results.routes[lead].clone_from(&v.route_to);
+                    }
+                }
+                LeadOutcome::Failed(_) => {
+                    if plugin.role == PluginRole::ScoreAdjustment
+                        && plugin.on_error == OnError::FailClosed
+                    {
+                        results.floored[lead] = true;
+                    }
+                }
+            }
+        }
+        results
+            .summary
+            .push(summarize(ws, plugin, &outcomes, &mut fuel));
+        results.outcomes.push((plugin.clone(), outcomes));
+    }
+    results
+}
+
+fn model_max_score(ws: &Workspace) -> f64 {
+    ws.framework.config.scoring.max_score.unwrap_or(100.0)
+}
+
+fn summarize(
+    ws: &Workspace,
+    plugin: &Plugin,
+    outcomes: &[LeadOutcome],
+    fuel: &mut [u64],
+) -> PluginSummary {
+    let mut s = PluginSummary {
+        name: plugin.name.clone(),
+        path: plugin.path.clone(),
+        role: plugin.role,
+        on_error: plugin.on_error,
+        calls: outcomes.len() as u64,
+        qualified: 0,
+        not_qualified: 0,
+        undecided: 0,
+        adjustment_total: 0.0,
+        routed: 0,
+        failures: 0,
+        failures_by_kind: BTreeMap::new(),
+        failure_examples: Vec::new(),
+        fuel_median: 0,
+        fuel_max: 0,
+        top_reasons: Vec::new(),
+    };
+    let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+    for (lead, o) in outcomes.iter().enumerate() {
+        match o {
+            LeadOutcome::Verdict(v) => {
+                match v.qualified {
+                    Some(true) => s.qualified += 1,
+                    Some(false) => s.not_qualified += 1,
+                    None if plugin.role == PluginRole::Criterion => s.undecided += 1,
+                    None => {}
+                }
+                s.adjustment_total += v.score_adjustment.unwrap_or(0.0);
+                s.routed += u64::from(v.route_to.is_some());
+                for r in &v.reasons {
+                    *reasons.entry(r.as_str()).or_default() += 1;
+                }
+            }
+            LeadOutcome::Failed(f) => {
+                s.failures += 1;
+                *s.failures_by_kind
+                    .entry(f.kind.as_str().to_string())
+                    .or_default() += 1;
+                if s.failure_examples.len() < EXAMPLES {
+                    s.failure_examples.push(FailureExample {
+                        lead: ws.text(ws.leads[lead].id).to_string(),
+                        kind: f.kind,
+                        message: f.message.clone(),
+                    });
+                }
+            }
+        }
+    }
+    s.adjustment_total = round6(s.adjustment_total);
+    let mut top: Vec<(&str, u64)> = reasons.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    s.top_reasons = top
+        .into_iter()
+        .take(10)
+        .map(|(reason, leads)| ReasonCount {
+            reason: reason.to_string(),
+            leads,
+        })
+        .collect();
+    if !fuel.is_empty() {
+        fuel.sort_unstable();
+        s.fuel_median = fuel[(fuel.len() - 1) / 2];
+        s.fuel_max = fuel[fuel.len() - 1];
+    }
+    s
+}
+
+impl PluginVerdicts for PluginResults {
+    fn verdict(&self, plugin: &str, lead: LeadIx) -> Option<PluginAnswer> {
+        let (p, outcomes) = self.outcomes.iter().find(|(p, _)| p.name == plugin)?;
+        match outcomes.get(lead as usize)? {
+            LeadOutcome::Verdict(v) => Some(PluginAnswer {
+                passed: v.qualified.unwrap_or(false),
+                skipped: false,
+                reasons: v.reasons.clone(),
+                missing_data: if v.qualified.is_some() {
+                    Vec::new()
+                } else {
+                    v.missing_data.clone()
+                },
+            }),
+            LeadOutcome::Failed(f) => {
+                let what = format!(
+                    "plugin {:?} failed ({}): {}",
+                    p.name,
+                    f.kind.as_str(),
+                    f.message
+                );
+                Some(match p.on_error {
+                    OnError::FailClosed => PluginAnswer {
+                        passed: false,
+                        skipped: false,
+                        reasons: vec![format!("{what}; counted as failed (fail_closed)")],
+                        missing_data: vec![],
+                    },
+                    OnError::FailOpen => PluginAnswer {
+                        passed: true,
+                        skipped: false,
+                        reasons: vec![format!("{what}; counted as passed (fail_open)")],
+                        missing_data: vec![],
+                    },
+                    OnError::Skip => PluginAnswer {
+                        passed: false,
+                        skipped: true,
+                        reasons: vec![format!("{what}; left out of the set (skip)")],
+                        missing_data: vec![],
+                    },
+                })
+            }
+        }
+    }
+}
