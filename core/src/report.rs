@@ -173,6 +173,8 @@ pub struct JourneyReport {
 pub struct AnalysisOptions {
     /// Build the touchpoint graph over event `type` (default) or `channel`.
     pub touchpoints_by: TouchpointKey,
+    /// Leave `[[plugins]]` out even when a runner is given (the browser's view of a workspace).
+    pub skip_plugins: bool,
 }
 
 /// A report and the per-lead rows that go into CSV files.
@@ -269,7 +271,7 @@ pub fn run(
     let lead_quality = lead_quality(workspace, &outcomes);
     let leads = 0..workspace.leads.len() as crate::model::LeadIx;
     let plugin_results = match runner {
-        Some(r) if !workspace.framework.config.plugins.is_empty() => Some(
+        Some(r) if !options.skip_plugins && !workspace.framework.config.plugins.is_empty() => Some(
             crate::plugins::evaluate(workspace, &scoring_model, as_of, r),
         ),
         _ => None,

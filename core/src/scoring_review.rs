@@ -144,6 +144,9 @@ pub struct SetSummary {
 pub struct CriterionSummary {
     /// Criterion.
     pub criterion: String,
+    /// The WebAssembly plugin deciding it, if any (its verdicts: `report.plugins`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
     /// Leads passing.
     pub passed: u64,
     /// Leads failing.
@@ -381,6 +384,7 @@ pub fn scoring_review(
                     .iter()
                     .map(|c| CriterionSummary {
                         criterion: c.name.clone(),
+                        plugin: c.plugin.clone(),
                         passed: 0,
                         failed: 0,
                         missing: 0,

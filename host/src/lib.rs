@@ -62,7 +62,11 @@ pub fn analyze_dir_with(
 ) -> Result<Analyzed, HostError> {
     let workspace = workspace_dir::load_workspace(dir, quiet)?;
     let as_of = resolve_as_of(&workspace, as_of)?;
-    let host = load_plugins(&workspace, dir)?;
+    let host = if options.skip_plugins {
+        None
+    } else {
+        load_plugins(&workspace, dir)?
+    };
     let began = std::time::Instant::now();
     if let Some(h) = &host {
         h.set_clock(as_of);

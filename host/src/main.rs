@@ -53,6 +53,9 @@ enum Command {
         /// No progress bars and no summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Do not run [[plugins]]: plugin criteria are reported undecided, as in the browser.
+        #[arg(long)]
+        no_plugins: bool,
     },
     /// Score every lead (rules, qualification, routing, and a predictive model if given) into a CSV.
     #[command(
@@ -359,6 +362,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             model,
             compare,
             quiet,
+            no_plugins,
         } => {
             let model = model.map(|p| baton::load_model(&p)).transpose()?;
             let options = AnalysisOptions {
@@ -366,6 +370,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
                     TouchBy::Type => TouchpointKey::Type,
                     TouchBy::Channel => TouchpointKey::Channel,
                 },
+                skip_plugins: no_plugins,
             };
             let analyzed = baton::analyze_dir_with(
                 &workspace,

@@ -354,8 +354,63 @@ fn scoring_md(md: &mut String, report: &Report) {
                 format!("; data missing for {}", missing.join(", "))
             }
         );
+        for c in &q.criteria {
+            let Some(name) = &c.plugin else { continue };
+            let _ = writeln!(
+                md,
+                "  - {} (plugin `{name}`): {} passed, {} failed, {} undecided.",
+                c.criterion, c.passed, c.failed, c.missing
+            );
+            if let Some(p) = report.plugins.iter().find(|p| &p.name == name) {
+                plugin_md(md, p);
+            }
+        }
+    }
+    for p in report
+        .plugins
+        .iter()
+        .filter(|p| p.role == baton_core::config::PluginRole::ScoreAdjustment)
+    {
+        let _ = writeln!(
+            md,
+            "- Score adjustment (plugin `{}`): {:+} points over {} leads.",
+            p.name, p.adjustment_total, p.calls
+        );
+        plugin_md(md, p);
     }
     let _ = writeln!(md);
+}
+
+/// A plugin's most frequent reasons and its failures, as nested list items.
+fn plugin_md(md: &mut String, p: &baton_core::plugins::PluginSummary) {
+    let reasons: Vec<String> = p
+        .top_reasons
+        .iter()
+        .take(5)
+        .map(|r| format!("\"{}\" ({})", r.reason, r.leads))
+        .collect();
+    if !reasons.is_empty() {
+        let _ = writeln!(md, "    - most given reasons: {}.", reasons.join(", "));
+    }
+    if p.failures > 0 {
+        let kinds: Vec<String> = p
+            .failures_by_kind
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "    - {} calls failed ({}), handled as `{}`; e.g. lead {}: {}",
+            p.failures,
+            kinds.join(", "),
+            serde_json::to_value(p.on_error)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            p.failure_examples.first().map_or("", |e| e.lead.as_str()),
+            p.failure_examples.first().map_or("", |e| e.message.as_str())
+        );
+    }
 }
 
 /// The meeting agenda: KPIs (and what changed), the top five actions with owners, attribution,
