@@ -344,8 +344,13 @@ pub fn parse_verdict(plugin: &Plugin, output: &[u8], max_score: f64) -> Result<V
                 ));
             }
             Some(x) if !x.is_finite() || x.abs() > max_score.abs().max(1.0) * 10.0 => {
+                let shown = if x.is_finite() && x.abs() < 1e9 {
+                    format!("{x}")
+                } else {
+                    format!("{x:e}")
+                };
                 return Err(invalid(format!(
-                    "score_adjustment {x} is out of range (|adjustment| ≤ {})",
+                    "score_adjustment {shown} is out of range (|adjustment| ≤ {})",
                     max_score.abs().max(1.0) * 10.0
                 )));
             }

@@ -408,7 +408,9 @@ fn plugin_md(md: &mut String, p: &baton_core::plugins::PluginSummary) {
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
             p.failure_examples.first().map_or("", |e| e.lead.as_str()),
-            p.failure_examples.first().map_or("", |e| e.message.as_str())
+            p.failure_examples
+                .first()
+                .map_or("", |e| e.message.as_str())
         );
     }
 }

@@ -276,7 +276,18 @@ impl PluginHost {
             check::to_binary(bytes, MAX_MODULE_BYTES)
                 .and_then(|wasm| {
                     let i = check::inspect(&wasm)?;
+                    let initial = i.memory_pages.unwrap_or(0).saturating_mul(65536);
                     info = Some(i);
+                    if initial > limits.memory_bytes as u64 {
+                        return Err(Failure {
+                            kind: FailureKind::MemoryLimit,
+                            message: format!(
+                                "the module's memory starts at {:.1} MiB; its limit is {} MiB (memory_mib)",
+                                initial as f64 / 1048576.0,
+                                limits.memory_bytes / 1048576
+                            ),
+                        });
+                    }
                     Ok(wasm)
                 })
                 .and_then(|wasm| {

@@ -1,0 +1,601 @@
+//! Hostile plugins: each misbehaviour must end in its own clear failure, for the leads it hits,
+//! with the host alive and every other lead (and every other plugin) still answered.
+//!
+//! Modules are written in WAT here and compiled at test time. Most of them behave on every lead
+//! except `BAD3`, whose id they look for in their input: that proves one lead's failure does not
+//! touch the next lead's fresh instance.
+
+use std::path::Path;
+
+use baton_core::plugins::FailureKind;
+use serde_json::Value;
+
+/// Three leads; only `BAD3` triggers the hostile behaviour of per-lead modules.
+const LEADS: &str = "lead_id,created_at,employees\nA1,2026-01-05T10:00:00Z,50\nA2,2026-01-06T10:00:00Z,5000\nBAD3,2026-01-07T10:00:00Z,700\n";
+
+/// Reads stdin to offset 1024 (n bytes at 16), answers with the verdict at offset 200 (18
+/// bytes) unless the input contains "BAD", in which case `$hostile` runs.
+fn per_lead(hostile_body: &str, extra: &str) -> String {
+    module(r#"{"qualified":true}"#, hostile_body, extra)
+}
+
+/// [`per_lead`] answering `ok` on the well-behaved leads.
+fn module(ok: &str, hostile_body: &str, extra: &str) -> String {
+    let ok_len = ok.len();
+    let ok = ok.replace('"', "\\\"");
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 200) "{ok}")
+  (func (export "baton_plugin_abi_v1"))
+  (func $read_all (result i32)
+    (local $n i32)
+    (block $done
+      (loop $more
+        (i32.store (i32.const 0) (i32.add (i32.const 1024) (local.get $n)))
+        (i32.store (i32.const 4) (i32.sub (i32.const 120000) (local.get $n)))
+        (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (br_if $done (i32.eqz (i32.load (i32.const 8))))
+        (local.set $n (i32.add (local.get $n) (i32.load (i32.const 8))))
+        (br $more)))
+    (local.get $n))
+  (func $has_bad (param $n i32) (result i32)
+    (local $i i32)
+    (block $no
+      (loop $scan
+        (br_if $no (i32.ge_u (i32.add (local.get $i) (i32.const 3)) (local.get $n)))
+        (if (i32.and
+              (i32.and
+                (i32.eq (i32.load8_u offset=1024 (local.get $i)) (i32.const 66))
+                (i32.eq (i32.load8_u offset=1025 (local.get $i)) (i32.const 65)))
+              (i32.eq (i32.load8_u offset=1026 (local.get $i)) (i32.const 68)))
+          (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    (i32.const 0))
+  (func $ok
+    (i32.store (i32.const 0) (i32.const 200))
+    (i32.store (i32.const 4) (i32.const {ok_len}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  {extra}
+  (func (export "_start")
+    (if (call $has_bad (call $read_all))
+      (then {hostile_body})
+      (else (call $ok)))))"#
+    )
+}
+
+/// A module that always answers "qualified" (the well-behaved neighbour).
+fn good() -> String {
+    per_lead("(call $ok)", "")
+}
+
+struct Run {
+    report: Value,
+    scored: String,
+}
+
+/// Writes a workspace with the hostile module as plugin `hostile` (criterion "Hostile" in set
+/// "Hostile") and a good plugin `good` (set "Good"), then runs `baton analyze`'s pipeline.
+fn run(module: &[u8], extra_toml: &str, on_error: &str) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_workspace(dir.path(), module, extra_toml, on_error);
+    let analyzed = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("the host survives and the analysis completes");
+    Run {
+        report: serde_json::to_value(&analyzed.report).expect("json"),
+        scored: analyzed.scored_leads_csv,
+    }
+}
+
+fn write_workspace(dir: &Path, module: &[u8], extra_toml: &str, on_error: &str) {
+    std::fs::write(dir.join("leads.csv"), LEADS).expect("leads");
+    std::fs::write(dir.join("hostile.wat"), module).expect("module");
+    std::fs::write(dir.join("good.wat"), good()).expect("good");
+    let toml = format!(
+        r#"[[plugins]]
+name = "hostile"
+path = "hostile.wat"
+on_error = "{on_error}"
+{extra_toml}
+
+[[plugins]]
+name = "good"
+path = "good.wat"
+
+[[qualification.sets]]
+name = "Hostile"
+policy = "all"
+
+[[qualification.sets.criteria]]
+name = "Hostile rule"
+plugin = "hostile"
+
+[[qualification.sets]]
+name = "Good"
+policy = "all"
+
+[[qualification.sets.criteria]]
+name = "Good rule"
+plugin = "good"
+"#
+    );
+    std::fs::write(dir.join("baton.toml"), toml).expect("toml");
+}
+
+fn plugin<'a>(r: &'a Run, name: &str) -> &'a Value {
+    r.report["plugins"]
+        .as_array()
+        .expect("plugins section")
+        .iter()
+        .find(|p| p["name"] == name)
+        .expect("plugin summary")
+}
+
+/// Asserts that `kind` failed exactly `leads` leads of `hostile`, with a message containing
+/// `words`, and that the good plugin answered all three leads.
+fn assert_failed(r: &Run, kind: FailureKind, leads: &[&str], words: &str) {
+    let h = plugin(r, "hostile");
+    assert_eq!(h["calls"], 3, "{h}");
+    assert_eq!(h["failures"], leads.len() as u64, "{h}");
+    assert_eq!(
+        h["failures_by_kind"][kind.as_str()],
+        leads.len() as u64,
+        "{h}"
+    );
+    let examples: Vec<&str> = h["failure_examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|e| e["lead"].as_str().expect("lead"))
+        .collect();
+    assert_eq!(examples, leads);
+    let message = h["failure_examples"][0]["message"]
+        .as_str()
+        .expect("message");
+    assert!(
+        message.contains(words),
+        "{kind:?}: {message:?} lacks {words:?}"
+    );
+    // The neighbour is untouched.
+    let g = plugin(r, "good");
+    assert_eq!(
+        (g["qualified"].as_u64(), g["failures"].as_u64()),
+        (Some(3), Some(0)),
+        "{g}"
+    );
+    // Leads the hostile module behaved on still have its verdict.
+    assert_eq!(h["qualified"], 3 - leads.len() as u64, "{h}");
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    let r = run(
+        per_lead("(loop $forever (br $forever))", "").as_bytes(),
+        "",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::FuelExhausted,
+        &["BAD3"],
+        "used all of its 11000000 fuel",
+    );
+}
+
+#[test]
+fn infinite_loop_with_unlimited_fuel_hits_the_deadline() {
+    let r = run(
+        per_lead("(loop $forever (br $forever))", "").as_bytes(),
+        "fuel = 1000000000000\ntimeout_ms = 20",
+        "fail_closed",
+    );
+    assert_failed(&r, FailureKind::Deadline, &["BAD3"], "20 ms deadline");
+}
+
+#[test]
+fn memory_growth_bomb_stops_at_the_limit() {
+    let body = "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) unreachable";
+    let r = run(
+        per_lead(body, "").as_bytes(),
+        "memory_mib = 4",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::MemoryLimit,
+        &["BAD3"],
+        "its limit is 4 MiB",
+    );
+}
+
+#[test]
+fn a_module_declaring_too_much_memory_fails_every_lead() {
+    let module = good().replace(
+        "(memory (export \"memory\") 2)",
+        "(memory (export \"memory\") 1000)",
+    );
+    let r = run(module.as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::MemoryLimit,
+        &["A1", "A2", "BAD3"],
+        "its limit is 16 MiB",
+    );
+}
+
+#[test]
+fn huge_output_is_cut_off() {
+    // One write of 1 MiB from memory grown for it.
+    let body = "(drop (memory.grow (i32.const 16))) (i32.store (i32.const 0) (i32.const 0)) (i32.store (i32.const 4) (i32.const 1048576)) (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))";
+    let r = run(per_lead(body, "").as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::OutputTooLarge,
+        &["BAD3"],
+        "more than 20480 bytes",
+    );
+}
+
+#[test]
+fn writing_stdout_forever_is_cut_off() {
+    let r = run(
+        per_lead("(loop $w (call $ok) (br $w))", "").as_bytes(),
+        "max_output_bytes = 1000",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::OutputTooLarge,
+        &["BAD3"],
+        "more than 1000 bytes",
+    );
+}
+
+#[test]
+fn reading_stdin_forever_is_named() {
+    let body = "(loop $r (drop (call $read_all)) (br $r))";
+    // A generous deadline, so that the fuel runs out first even in a debug build.
+    let r = run(
+        per_lead(body, "").as_bytes(),
+        "timeout_ms = 60000",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::FuelExhausted,
+        &["BAD3"],
+        "kept reading stdin after the end of its input",
+    );
+}
+
+/// A module that writes `text` (as WAT data) on stdout for the bad lead.
+fn writes(text: &str) -> String {
+    writes_or(r#"{"qualified":true}"#, text)
+}
+
+/// [`writes`], answering `ok` for the other leads.
+fn writes_or(ok: &str, text: &str) -> String {
+    module(
+        ok,
+        &format!(
+            "(i32.store (i32.const 0) (i32.const 300)) (i32.store (i32.const 4) (i32.const {})) (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))",
+            text.len()
+        ),
+        &format!("(data (i32.const 300) \"{}\")", text.replace('"', "\\\"")),
+    )
+}
+
+#[test]
+fn invalid_utf8_output_is_invalid() {
+    let module = per_lead(
+        "(i32.store (i32.const 0) (i32.const 300)) (i32.store (i32.const 4) (i32.const 4)) (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))",
+        r#"(data (i32.const 300) "{\ff\fe}")"#,
+    );
+    let r = run(module.as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "not UTF-8 (invalid byte at offset 1)",
+    );
+}
+
+#[test]
+fn invalid_json_output_is_invalid() {
+    let r = run(writes("{qualified: yes").as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "output is not a verdict",
+    );
+}
+
+#[test]
+fn wrong_types_and_unknown_fields_are_invalid() {
+    let r = run(
+        writes(r#"{"qualified": "yes"}"#).as_bytes(),
+        "",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "expected a boolean",
+    );
+    let r = run(
+        writes(r#"{"qualifed": true}"#).as_bytes(),
+        "",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "unknown field `qualifed`",
+    );
+    let r = run(writes(r#"{"reasons": []}"#).as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "must set `qualified`",
+    );
+}
+
+#[test]
+fn out_of_range_score_adjustment_is_invalid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("leads.csv"), LEADS).expect("leads");
+    std::fs::write(
+        dir.path().join("adjust.wat"),
+        writes_or(
+            r#"{"score_adjustment":5}"#,
+            r#"{"score_adjustment": 1e300}"#,
+        ),
+    )
+    .expect("module");
+    std::fs::write(
+        dir.path().join("baton.toml"),
+        "[scoring]\nmql_threshold = 4\n\n[[plugins]]\nname = \"adjust\"\npath = \"adjust.wat\"\nrole = \"score_adjustment\"\non_error = \"skip\"\n",
+    )
+    .expect("toml");
+    let analyzed = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("analysis completes");
+    let p = &analyzed.report.plugins[0];
+    assert_eq!(p.failures, 1);
+    assert!(
+        p.failure_examples[0]
+            .message
+            .contains("score_adjustment 1e300 is out of range")
+    );
+    // +5 for A1 and A2; BAD3 failed under `skip`: no adjustment.
+    assert_eq!(p.adjustment_total, 10.0);
+    assert_eq!(analyzed.report.scoring.mqls, 2);
+    let scores: Vec<&str> = analyzed
+        .scored_leads_csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("score"))
+        .collect();
+    assert_eq!(scores, ["5", "5", "0"]);
+}
+
+#[test]
+fn out_of_bounds_pointer_is_a_trap_not_a_crash() {
+    let body = "(i32.store (i32.const 0) (i32.const 0x7ffffff0)) (i32.store (i32.const 4) (i32.const 64)) (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))";
+    let r = run(per_lead(body, "").as_bytes(), "", "fail_closed");
+    assert_failed(&r, FailureKind::Trap, &["BAD3"], "out-of-bounds pointer");
+    let body =
+        "(drop (call $fd_write (i32.const 1) (i32.const 0xfffffff0) (i32.const 4) (i32.const 8)))";
+    let r = run(per_lead(body, "").as_bytes(), "", "fail_closed");
+    assert_failed(&r, FailureKind::Trap, &["BAD3"], "fd_write iovec array");
+    let body = "(drop (i32.load (i32.const 0x7ffffff0)))";
+    let r = run(per_lead(body, "").as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["BAD3"],
+        "out of bounds memory access",
+    );
+}
+
+#[test]
+fn unreachable_is_a_trap_with_a_backtrace() {
+    let r = run(per_lead("unreachable", "").as_bytes(), "", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["BAD3"],
+        "`unreachable` instruction executed",
+    );
+    let h = plugin(&r, "hostile");
+    let msg = h["failure_examples"][0]["message"]
+        .as_str()
+        .expect("message");
+    assert!(msg.contains("backtrace:"), "{msg}");
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack() {
+    let r = run(
+        per_lead(
+            "(call $down (i32.const 0))",
+            "(func $down (param i32) (call $down (i32.add (local.get 0) (i32.const 1))))",
+        )
+        .as_bytes(),
+        "fuel = 1000000000",
+        "fail_closed",
+    );
+    assert_failed(&r, FailureKind::Trap, &["BAD3"], "stack overflow");
+}
+
+#[test]
+fn exit_status_and_truncated_log_are_reported() {
+    // 3000 bytes of log (three writes of the 1000 bytes at 4096), then exit 3.
+    let body = "(i32.store (i32.const 0) (i32.const 4096)) (i32.store (i32.const 4) (i32.const 1000)) (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))) (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))) (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))) (call $proc_exit (i32.const 3))";
+    let extra = format!("(data (i32.const 4096) \"{}\")", "x".repeat(1000));
+    let r = run(per_lead(body, &extra).as_bytes(), "", "fail_closed");
+    assert_failed(&r, FailureKind::Exit, &["BAD3"], "exited with status 3");
+    let msg = plugin(&r, "hostile")["failure_examples"][0]["message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert!(msg.contains("(1976 more bytes not kept)"), "{msg}");
+}
+
+#[test]
+fn state_never_leaks_from_one_lead_to_the_next() {
+    // Counts its runs in a global and in memory; qualified only on its first run. A reused
+    // instance would answer false from the second lead on.
+    let module = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $runs (mut i32) (i32.const 0))
+  (data (i32.const 200) "{\"qualified\":true} ")
+  (data (i32.const 300) "{\"qualified\":false}")
+  (func (export "baton_plugin_abi_v1"))
+  (func (export "_start")
+    (global.set $runs (i32.add (global.get $runs) (i32.const 1)))
+    (i32.store (i32.const 100) (i32.add (i32.load (i32.const 100)) (i32.const 1)))
+    (i32.store (i32.const 0)
+      (select (i32.const 200) (i32.const 300)
+        (i32.and (i32.eq (global.get $runs) (i32.const 1)) (i32.eq (i32.load (i32.const 100)) (i32.const 1)))))
+    (i32.store (i32.const 4) (i32.const 19))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+    let r = run(module.as_bytes(), "", "fail_closed");
+    let h = plugin(&r, "hostile");
+    assert_eq!(
+        (h["qualified"].as_u64(), h["failures"].as_u64()),
+        (Some(3), Some(0)),
+        "{h}"
+    );
+}
+
+fn assert_refused(module: &[u8], kind: FailureKind, words: &str) {
+    let r = run(module, "", "fail_closed");
+    assert_failed(&r, kind, &["A1", "A2", "BAD3"], words);
+    // `baton plugin check` names the same problem.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("m.wasm");
+    std::fs::write(&file, module).expect("write");
+    let err = baton::plugins::commands::check(&file).expect_err("refused");
+    assert!(err.to_string().contains(words), "{err}");
+}
+
+#[test]
+fn filesystem_socket_and_unknown_imports_are_refused() {
+    let with_import = |import: &str| {
+        good().replacen(
+            "(memory",
+            &format!("(import {import} (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))\n  (memory"),
+            1,
+        )
+    };
+    assert_refused(
+        with_import(r#""wasi_snapshot_preview1" "path_open""#).as_bytes(),
+        FailureKind::Refused,
+        "imports wasi_snapshot_preview1.path_open (filesystem access)",
+    );
+    assert_refused(
+        with_import(r#""wasi_snapshot_preview1" "sock_send""#).as_bytes(),
+        FailureKind::Refused,
+        "imports wasi_snapshot_preview1.sock_send (network sockets)",
+    );
+    assert_refused(
+        with_import(r#""env" "fetch""#).as_bytes(),
+        FailureKind::Refused,
+        "imports env.fetch, which no plugin may import",
+    );
+}
+
+#[test]
+fn missing_or_wrong_abi_marker_is_refused() {
+    assert_refused(
+        good()
+            .replace("(func (export \"baton_plugin_abi_v1\"))", "")
+            .as_bytes(),
+        FailureKind::AbiMismatch,
+        "no ABI marker: expected an exported function named baton_plugin_abi_v1",
+    );
+    assert_refused(
+        good()
+            .replace("baton_plugin_abi_v1", "baton_plugin_abi_v2")
+            .as_bytes(),
+        FailureKind::AbiMismatch,
+        "speaks plugin ABI v2",
+    );
+    assert_refused(
+        good()
+            .replace("(export \"_start\")", "(export \"run\")")
+            .as_bytes(),
+        FailureKind::AbiMismatch,
+        "no `_start` export",
+    );
+}
+
+#[test]
+fn a_100_mb_module_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_workspace(dir.path(), b"", "", "fail_open");
+    let f = std::fs::File::create(dir.path().join("hostile.wat")).expect("file");
+    f.set_len(100 * 1000 * 1000).expect("sparse 100 MB");
+    let analyzed = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("analysis completes");
+    let h = &analyzed.report.plugins[0];
+    assert_eq!(h.failures_by_kind.get("refused"), Some(&3));
+    assert!(
+        h.failure_examples[0]
+            .message
+            .contains("the module is 100.0 MB; plugins are limited to 33.6 MB")
+    );
+    // fail_open: the hostile criterion passes every lead.
+    assert_eq!(analyzed.report.scoring.qualification[0].qualified, 3);
+}
+
+#[test]
+fn precompiled_artifacts_and_non_modules_are_refused() {
+    let engine = wasmtime::Engine::default();
+    let artifact = engine
+        .precompile_module(good().as_bytes())
+        .expect("precompiles");
+    assert_refused(&artifact, FailureKind::Refused, "precompiled artifact");
+    assert_refused(
+        b"\0asm\x0d\0\x01\0",
+        FailureKind::AbiMismatch,
+        "WebAssembly component",
+    );
+    assert_refused(
+        b"PK\x03\x04zip",
+        FailureKind::Refused,
+        "not a WebAssembly module",
+    );
+}
+
+#[test]
+fn on_error_policies_decide_the_criterion() {
+    let module = per_lead("unreachable", "");
+    let qualified = |on_error: &str| {
+        let r = run(module.as_bytes(), "", on_error);
+        (
+            r.report["scoring"]["qualification"][0]["qualified"].as_u64(),
+            r.report["scoring"]["qualification"][0]["criteria"][0]["failed"].as_u64(),
+            r.scored,
+        )
+    };
+    let (closed, closed_failed, _) = qualified("fail_closed");
+    assert_eq!((closed, closed_failed), (Some(2), Some(1)));
+    let (open, open_failed, _) = qualified("fail_open");
+    assert_eq!((open, open_failed), (Some(3), Some(0)));
+    // skip: the criterion is left out of BAD3's set, which then has no criteria left and passes
+    // under `all`; the note says why.
+    let (skip, skip_failed, scored) = qualified("skip");
+    assert_eq!((skip, skip_failed), (Some(3), Some(0)));
+    let bad = scored.lines().find(|l| l.starts_with("BAD3")).expect("row");
+    assert!(bad.contains("left out of the set (skip)"), "{bad}");
+}
