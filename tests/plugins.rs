@@ -236,3 +236,41 @@ fn a_missing_module_is_a_setup_error_naming_the_file() {
     );
     assert!(err.is_input_error());
 }
+
+/// docs/schemas holds the JSON Schemas of the ABI, generated from the SDK's types; regenerate with
+/// `BATON_BLESS=1 cargo test -p baton-tests --test plugins schemas`.
+#[test]
+fn schemas_in_docs_match_the_sdk_types() {
+    let dir = repo_root().join("docs").join("schemas");
+    let schemas = [
+        (
+            "plugin-input.schema.json",
+            schemars::schema_for!(baton_plugin::Input),
+        ),
+        (
+            "plugin-verdict.schema.json",
+            schemars::schema_for!(baton_plugin::Verdict),
+        ),
+        (
+            "plugin-description.schema.json",
+            schemars::schema_for!(baton_plugin::Description),
+        ),
+    ];
+    for (name, schema) in schemas {
+        let text = serde_json::to_string_pretty(&schema).expect("json") + "\n";
+        let path = dir.join(name);
+        if std::env::var_os("BATON_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).expect("docs/schemas");
+            std::fs::write(&path, &text).expect("write");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            committed, text,
+            "{name} is stale: BATON_BLESS=1 cargo test -p baton-tests --test plugins schemas"
+        );
+    }
+    // The verdict schema refuses unknown fields, as the host does.
+    let verdict: serde_json::Value =
+        serde_json::to_value(schemars::schema_for!(baton_plugin::Verdict)).expect("json");
+    assert_eq!(verdict["additionalProperties"], false);
+}

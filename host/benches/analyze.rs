@@ -24,15 +24,7 @@ fn bench_analyze(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(events));
     group.bench_function("full_report_100k_leads", |b| {
-        b.iter(|| {
-            run(
-                &ws,
-                as_of,
-                &AnalysisOptions::default(),
-                &baton_core::qualification::NoPlugins,
-            )
-            .expect("run")
-        })
+        b.iter(|| run(&ws, as_of, &AnalysisOptions::default(), None).expect("run"))
     });
     group.bench_function("stage_journey", |b| b.iter(|| stage_journey(&ws, as_of)));
     group.bench_function("touchpoint_dfg", |b| {

@@ -458,9 +458,9 @@ fn make_engine(max_memory: usize, threads: usize) -> Result<(Engine, bool), Setu
         .total_memories(slots)
         .total_tables(slots)
         .max_memory_size(max_memory)
-        // Reset the first pages of a slot with memset instead of madvise: a plugin's stack and
+        // Reset the first MiB of a slot with memset instead of madvise: a plugin's stack and
         // heap start there, so the next lead's instance finds them resident (no page faults).
-        .linear_memory_keep_resident(512 * 1024)
+        .linear_memory_keep_resident(1024 * 1024)
         .table_keep_resident(64 * 1024)
         .decommit_batch_size(8);
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
