@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs all of them: formatting, lints (native and wasm32),
-# the Rust test suite, the wasm32 builds, and the native-vs-wasm parity test in Node.
+# the example plugins (Rust and AssemblyScript), the Rust test suite (with the hostile-plugin
+# suite), scaffolded plugin projects built from scratch, the wasm32 builds, and the
+# native-vs-wasm parity test in Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain: wasm32 target, wasm-bindgen CLI at the version the crate pins"
-rustup target add wasm32-unknown-unknown
+step "toolchain: wasm32 targets, wasm-bindgen CLI at the version the crate pins"
+rustup target add wasm32-unknown-unknown wasm32-wasip1
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 WB_VERSION=$(sed -nE 's/^wasm-bindgen = "=([0-9.]+)"/\1/p' Cargo.toml)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
@@ -29,9 +31,27 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
 cargo clippy -p baton-core -p baton-wasm --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p baton-plugin -p enterprise-fit -p meddic-completeness --target wasm32-wasip1 -- -D warnings
 
-step "tests (Rust)"
+step "example plugins: Rust (wasm32-wasip1) and AssemblyScript (npm)"
+bash scripts/build-plugins.sh
+
+step "tests (Rust, with the hostile-plugin suite)"
 cargo test --workspace
+
+step "plugin projects from 'baton plugin new' build as is, pass 'check' and run on acme"
+cargo build -p baton
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+target/debug/baton plugin new demo-rust --lang rust --dir "$scratch"
+(cd "$scratch/demo-rust" && cargo build --release --quiet)
+target/debug/baton plugin check "$scratch/demo-rust/target/wasm32-wasip1/release/demo-rust.wasm"
+target/debug/baton plugin test "$scratch/demo-rust/target/wasm32-wasip1/release/demo-rust.wasm" \
+  --workspace examples/acme --limit 3
+target/debug/baton plugin new demo-as --lang assemblyscript --dir "$scratch"
+(cd "$scratch/demo-as" && npm install --silent --no-audit --no-fund && npm run --silent build)
+target/debug/baton plugin check "$scratch/demo-as/build/demo-as.wasm"
+target/debug/baton plugin test "$scratch/demo-as/build/demo-as.wasm" --workspace examples/acme --limit 3
 
 step "build core and the wasm package for wasm32-unknown-unknown"
 cargo build -p baton-core --target wasm32-unknown-unknown --release

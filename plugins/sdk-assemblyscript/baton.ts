@@ -299,6 +299,11 @@ export class Verdict {
   }
 }
 
+/** A number as the Rust SDK's `{}` prints it: integers without a fraction (5000, not 5000.0). */
+export function num(n: f64): string {
+  return n == Math.floor(n) && Math.abs(n) < 1e15 ? (<i64>n).toString() : n.toString();
+}
+
 /** Writes `message` to the log and exits with status 1. */
 export function fail(message: string): void {
   process.stderr.write(message + "\n");

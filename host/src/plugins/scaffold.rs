@@ -202,7 +202,7 @@ fn as_files(name: &str) -> Vec<(&'static str, String)> {
     );
     let index = format!(
         r#"// {name}: a Baton qualification criterion in AssemblyScript.
-import {{ Input, Verdict, run }} from "./baton";
+import {{ Input, Verdict, num, run }} from "./baton";
 
 // Declares that this module speaks Baton plugin ABI v1.
 export function baton_plugin_abi_v1(): void {{}}
@@ -218,9 +218,9 @@ function evaluate(input: Input): Verdict {{
   if (employees == null || !employees.isNumber) {{
     v.missing("employees");
   }} else if (employees.num >= min) {{
-    v.pass(true).reason(`${{employees.num}} employees ≥ ${{min}}`);
+    v.pass(true).reason(`${{num(employees.num)}} employees ≥ ${{num(min)}}`);
   }} else {{
-    v.pass(false).reason(`${{employees.num}} employees < ${{min}}`);
+    v.pass(false).reason(`${{num(employees.num)}} employees < ${{num(min)}}`);
   }}
   return v;
 }}

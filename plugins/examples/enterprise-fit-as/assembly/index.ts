@@ -1,6 +1,6 @@
 // Enterprise fit, the same rule as plugins/examples/enterprise-fit (Rust): an account big enough,
 // in one of our territories, with a named champion and a budget signal in the last N days.
-import { Input, Verdict, run } from "../../../sdk-assemblyscript/baton";
+import { Input, Verdict, num, run } from "../../../sdk-assemblyscript/baton";
 
 // Declares that this module speaks Baton plugin ABI v1.
 export function baton_plugin_abi_v1(): void {}
@@ -11,11 +11,6 @@ function describe(): string {
     '"params_schema":{"type":"object","properties":{"min_employees":{"type":"number"},' +
     '"territories":{"type":"array","items":{"type":"string"}},"signals":{"type":"array","items":{"type":"string"}},' +
     '"signal_days":{"type":"number"},"route_to":{"type":"string"}}}}';
-}
-
-function fmt(n: f64): string {
-  // Integers print without a fraction, as the Rust example's `{}` does.
-  return n == Math.floor(n) && Math.abs(n) < 1e15 ? (<i64>n).toString() : n.toString();
 }
 
 function evaluate(input: Input): Verdict {
@@ -32,10 +27,10 @@ function evaluate(input: Input): Verdict {
   if (employees == null || !employees.isNumber) {
     v.missing("employees");
   } else if (employees.num >= minEmployees) {
-    v.reason(fmt(employees.num) + " employees ≥ " + fmt(minEmployees));
+    v.reason(num(employees.num) + " employees ≥ " + num(minEmployees));
   } else {
     pass = false;
-    v.reason(fmt(employees.num) + " employees < " + fmt(minEmployees));
+    v.reason(num(employees.num) + " employees < " + num(minEmployees));
   }
 
   if (territories.length > 0) {
@@ -73,12 +68,12 @@ function evaluate(input: Input): Verdict {
   const budget = input.lead.attribute("budget_confirmed");
   if (found >= 0) {
     const e = input.events[found];
-    v.reason("budget signal: " + e.kind + " " + fmt(Math.round(e.ageDays)) + " days ago");
+    v.reason("budget signal: " + e.kind + " " + num(Math.round(e.ageDays)) + " days ago");
   } else if (budget != null && budget.isBool && budget.bool) {
     v.reason("budget confirmed");
   } else {
     pass = false;
-    v.reason("no budget signal in the last " + fmt(signalDays) + " days");
+    v.reason("no budget signal in the last " + num(signalDays) + " days");
   }
 
   if (!pass) v.pass(false);

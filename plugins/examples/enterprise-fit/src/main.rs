@@ -83,13 +83,14 @@ fn evaluate(input: &Input) -> Result<Verdict, String> {
     let signal = input
         .events
         .iter()
-        .filter(|e| e.age_days <= p.signal_days && p.signals.iter().any(|s| s == &e.kind))
-        .last();
+        .rev()
+        .find(|e| e.age_days <= p.signal_days && p.signals.iter().any(|s| s == &e.kind));
     match signal {
         Some(e) => {
             v = v.reason(format!(
-                "budget signal: {} {:.0} days ago",
-                e.kind, e.age_days
+                "budget signal: {} {} days ago",
+                e.kind,
+                e.age_days.round()
             ))
         }
         None if lead.flag("budget_confirmed") == Some(true) => v = v.reason("budget confirmed"),
