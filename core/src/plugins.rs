@@ -118,6 +118,8 @@ pub struct PluginResults {
     pub adjustments: Vec<f64>,
     /// Per lead: leads a `fail_closed` score-adjustment plugin failed on get the minimum score.
     pub floored: Vec<bool>,
+    /// Per lead: what score-adjustment plugins did, e.g. `meddic-completeness +6 (MEDDIC 3/6)`.
+    pub notes: Vec<Vec<String>>,
     /// Per lead: the first `route_to` a plugin gave, in config order.
     pub routes: Vec<Option<String>>,
     /// The report section.
@@ -377,6 +379,7 @@ pub fn evaluate(
         outcomes: Vec::new(),
         adjustments: vec![0.0; n],
         floored: vec![false; n],
+        notes: vec![Vec::new(); n],
         routes: vec![None; n],
         summary: Vec::new(),
     };
@@ -428,17 +431,32 @@ pub fn evaluate(
             match o {
                 LeadOutcome::Verdict(v) => {
                     if plugin.role == PluginRole::ScoreAdjustment {
-                        results.adjustments[lead] += v.score_adjustment.unwrap_or(0.0);
+                        let points = v.score_adjustment.unwrap_or(0.0);
+                        results.adjustments[lead] += points;
+                        let why = if v.reasons.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", v.reasons.join("; "))
+                        };
+                        results.notes[lead].push(format!("{} {points:+}{why}", plugin.name));
                     }
                     if results.routes[lead].is_none() {
                         results.routes[lead].clone_from(&v.route_to);
                     }
                 }
-                LeadOutcome::Failed(_) => {
-                    if plugin.role == PluginRole::ScoreAdjustment
-                        && plugin.on_error == OnError::FailClosed
-                    {
-                        results.floored[lead] = true;
+                LeadOutcome::Failed(f) => {
+                    if plugin.role == PluginRole::ScoreAdjustment {
+                        let effect = if plugin.on_error == OnError::FailClosed {
+                            results.floored[lead] = true;
+                            "score set to the minimum (fail_closed)"
+                        } else {
+                            "no adjustment"
+                        };
+                        results.notes[lead].push(format!(
+                            "{} failed ({}): {effect}",
+                            plugin.name,
+                            f.kind.as_str()
+                        ));
                     }
                 }
             }

@@ -192,8 +192,8 @@ pub struct Analysis {
     pub verdicts: Vec<Vec<Verdict>>,
     /// Every lead's route, by lead index.
     pub routes: Vec<Option<String>>,
-    /// Per lead: plugin score adjustments and whether a failure floored the score (with plugins).
-    pub adjustments: Option<(Vec<f64>, Vec<bool>)>,
+    /// Per lead, when plugins ran: what score-adjustment plugins did (`scores` already include it).
+    pub plugin_notes: Option<Vec<Vec<String>>>,
 }
 
 /// `report.json` → `workspace`.
@@ -379,7 +379,7 @@ pub fn run(
         scoring_model,
         verdicts,
         routes,
-        adjustments: plugin_results.map(|p| (p.adjustments, p.floored)),
+        plugin_notes: plugin_results.map(|p| p.notes),
     })
 }
 

@@ -485,6 +485,16 @@ impl LeadScore {
     }
 }
 
+/// What plugins add to `scored_leads.csv`: the final scores (rule score plus score adjustments)
+/// and, per lead, what each score-adjustment plugin did (appended to `top_reasons`).
+#[derive(Debug, Clone)]
+pub struct PluginColumns<'a> {
+    /// Final score per lead.
+    pub final_scores: Vec<f64>,
+    /// Notes per lead.
+    pub notes: &'a [Vec<String>],
+}
+
 /// What a rep reads next to the verdicts: plugin reasons, then what to ask, per set.
 fn qualification_notes(verdicts: &[crate::qualification::Verdict]) -> String {
     let mut notes = Vec::new();
@@ -507,8 +517,8 @@ fn qualification_notes(verdicts: &[crate::qualification::Verdict]) -> String {
 
 /// `scored_leads.csv`: one row per lead, for re-import into a CRM. `qualified` is the first
 /// qualification set's verdict (empty without sets); `qualified_sets` lists every set passed;
-/// `probability` comes from a predictive model when one is applied; `final_scores`, when given,
-/// replace the rule score (plugin score adjustments); `qualification_notes` carries plugin reasons
+/// `probability` comes from a predictive model when one is applied; `plugins`, when given, replace
+/// the rule score by the adjusted one and append the adjustments to `top_reasons`; `qualification_notes` carries plugin reasons
 /// and what to ask. Explanations are computed row by row, so nothing per lead is held beyond the
 /// row being written.
 pub fn scored_leads_csv(
@@ -518,7 +528,7 @@ pub fn scored_leads_csv(
     verdicts: &[Vec<crate::qualification::Verdict>],
     routes: &[Option<String>],
     probabilities: Option<&[f64]>,
-    final_scores: Option<&[f64]>,
+    plugins: Option<&PluginColumns<'_>>,
 ) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
@@ -538,9 +548,18 @@ pub fn scored_leads_csv(
     ]);
     for i in 0..ws.leads.len() {
         let mut s = score_lead(model, ws, i as LeadIx, as_of);
-        if let Some(&f) = final_scores.and_then(|f| f.get(i)) {
-            s.score = f;
-            s.mql = f >= model.mql_threshold;
+        let mut top_reasons = s.top_reasons(3);
+        if let Some(p) = plugins {
+            if let Some(&f) = p.final_scores.get(i) {
+                s.score = f;
+                s.mql = f >= model.mql_threshold;
+            }
+            for note in p.notes.get(i).into_iter().flatten() {
+                if !top_reasons.is_empty() {
+                    top_reasons.push_str("; ");
+                }
+                top_reasons.push_str(note);
+            }
         }
         let v = verdicts.get(i).map_or(&[][..], Vec::as_slice);
         let qualified = v.first().map_or(String::new(), |x| x.qualified.to_string());
@@ -564,7 +583,7 @@ pub fn scored_leads_csv(
             &sets.join(";"),
             routes.get(i).and_then(|r| r.as_deref()).unwrap_or(""),
             &probability,
-            &s.top_reasons(3),
+            &top_reasons,
             &qualification_notes(v),
         ]);
     }

@@ -89,10 +89,13 @@ pub fn analyze_dir_with(
         &analysis.routes,
         probabilities.as_deref(),
         analysis
-            .adjustments
-            .is_some()
-            .then(|| analysis.scores.iter().map(|s| s.score).collect::<Vec<_>>())
-            .as_deref(),
+            .plugin_notes
+            .as_ref()
+            .map(|notes| baton_core::scoring::PluginColumns {
+                final_scores: analysis.scores.iter().map(|s| s.score).collect(),
+                notes,
+            })
+            .as_ref(),
     );
     if std::env::var_os("BATON_TIMINGS").is_some() {
         eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
