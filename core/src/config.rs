@@ -527,6 +527,18 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    /// A problem with `key` at `line` of `file`.
+    pub fn new(file: &str, key: &str, line: usize, message: String) -> ConfigError {
+        ConfigError {
+            file: file.into(),
+            key: key.into(),
+            line,
+            message,
+        }
+    }
+}
+
 /// A validated configuration together with the resolved time zone.
 #[derive(Debug, Clone)]
 pub struct Framework {

@@ -66,6 +66,14 @@ pub enum Error {
         /// The text given.
         text: String,
     },
+    /// A value handed to the engine by a caller (a page, a host) is not what it expects.
+    #[error("{what}: {message}")]
+    Input {
+        /// What the value was for, e.g. `lead`.
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Error {
@@ -79,6 +87,7 @@ impl Error {
             Error::UnknownFile(_) => "unknown_file",
             Error::BadTime { .. } => "bad_time",
             Error::Rule(_) => "rule",
+            Error::Input { .. } => "input",
         }
     }
 }

@@ -30,7 +30,36 @@ fn js_error(e: &Error) -> JsValue {
     err.into()
 }
 
-/// Baton's engine: give it `baton.toml` text and files, ask for the report.
+/// Parses JSON text produced by the engine into a JS value (maps become plain objects).
+fn parsed(json: Result<String, Error>) -> Result<JsValue, JsValue> {
+    let text = json.map_err(|e| js_error(&e))?;
+    js_sys::JSON::parse(&text)
+}
+
+/// JSON text of a JS value given by the caller.
+fn stringify(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(String::new());
+    }
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .map_err(|_| js_sys::Error::new(&format!("{what}: not serializable to JSON")).into())
+}
+
+/// The engine for a configuration given as TOML text, or as an object with the same structure.
+fn engine_for(config: &JsValue) -> Result<MemoryWorkspace, JsValue> {
+    if let Some(text) = config.as_string() {
+        return MemoryWorkspace::new(&text).map_err(|e| js_error(&e));
+    }
+    if config.is_undefined() || config.is_null() {
+        return MemoryWorkspace::new("").map_err(|e| js_error(&e));
+    }
+    let json = stringify(config, "config")?;
+    MemoryWorkspace::from_config_json(&json).map_err(|e| js_error(&e))
+}
+
+/// Baton's engine: give it `baton.toml` (text or object) and files, ask for the report, a
+/// lead's score and qualification, a draft's message check, content, SLA clocks, attribution.
 #[wasm_bindgen]
 pub struct Baton {
     inner: MemoryWorkspace,
@@ -38,12 +67,107 @@ pub struct Baton {
 
 #[wasm_bindgen]
 impl Baton {
-    /// Creates an engine from `baton.toml` text (empty string: every default).
+    /// Creates an engine from `baton.toml` text or an object of the same shape (empty or
+    /// undefined: every default).
     #[wasm_bindgen(constructor)]
-    pub fn new(config_toml: &str) -> Result<Baton, JsValue> {
-        MemoryWorkspace::new(config_toml)
-            .map(|inner| Baton { inner })
-            .map_err(|e| js_error(&e))
+    pub fn new(config: JsValue) -> Result<Baton, JsValue> {
+        engine_for(&config).map(|inner| Baton { inner })
+    }
+
+    /// Replaces the workspace files with `{name: text or Uint8Array}`.
+    #[wasm_bindgen(js_name = loadWorkspace)]
+    pub fn load_workspace(&mut self, files: &js_sys::Object) -> Result<(), JsValue> {
+        let mut loaded = Vec::new();
+        for entry in js_sys::Object::entries(files).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let name = pair.get(0).as_string().unwrap_or_default();
+            let value = pair.get(1);
+            let bytes = match value.as_string() {
+                Some(text) => text.into_bytes(),
+                None => js_sys::Uint8Array::new(&value).to_vec(),
+            };
+            loaded.push((name, bytes));
+        }
+        self.inner
+            .load_files(loaded.iter().map(|(n, b)| (n.as_str(), b.clone())));
+        Ok(())
+    }
+
+    /// The analysis as an object (`report.json`); `asOf` defaults to the latest timestamp.
+    pub fn analyze(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
+        parsed(self.inner.analyze_json(as_of.as_deref()))
+    }
+
+    /// One lead's score with its explanation: `lead` has the `leads` columns, `events` the
+    /// `events` columns (`lead_id` may be left out).
+    #[wasm_bindgen(js_name = scoreLead)]
+    pub fn score_lead(
+        &self,
+        lead: JsValue,
+        events: JsValue,
+        as_of: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
+        parsed(crate::live::score(
+            self.inner.framework(),
+            &lead,
+            &events,
+            as_of.as_deref(),
+        ))
+    }
+
+    /// Every qualification set's verdict for one lead (passed, failed, what to ask) and its route.
+    pub fn qualify(
+        &self,
+        lead: JsValue,
+        events: JsValue,
+        as_of: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
+        parsed(crate::live::qualify(
+            self.inner.framework(),
+            &lead,
+            &events,
+            as_of.as_deref(),
+        ))
+    }
+
+    /// Checks a draft against the messaging pillars; spans are UTF-16 offsets into `text`.
+    #[wasm_bindgen(js_name = checkMessage)]
+    pub fn check_message(&self, text: &str, audience: Option<String>) -> Result<JsValue, JsValue> {
+        parsed(
+            self.inner
+                .check_message_json(text, audience.as_deref().unwrap_or("")),
+        )
+    }
+
+    /// The next assets to send a lead of the loaded workspace, with reasons.
+    #[wasm_bindgen(js_name = nextBestContent)]
+    pub fn next_best_content(
+        &self,
+        lead_id: &str,
+        as_of: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let ws = self.inner.workspace().map_err(|e| js_error(&e))?;
+        parsed(crate::live::next_best_content(
+            &ws,
+            lead_id,
+            as_of.as_deref(),
+        ))
+    }
+
+    /// A lead's SLA clocks at `now` in business hours (loaded workspace).
+    #[wasm_bindgen(js_name = slaClock)]
+    pub fn sla_clock(&self, lead_id: &str, now: Option<String>) -> Result<JsValue, JsValue> {
+        let ws = self.inner.workspace().map_err(|e| js_error(&e))?;
+        parsed(crate::live::sla_clock(&ws, lead_id, now.as_deref()))
+    }
+
+    /// Multi-touch attribution over given paths: `[{touches: [{channel, team?, days_before_end?}],
+    /// converted, revenue?}]`.
+    pub fn attribution(&self, paths: JsValue) -> Result<JsValue, JsValue> {
+        let paths = stringify(&paths, "paths")?;
+        parsed(crate::live::attribution(self.inner.framework(), &paths))
     }
 
     /// Adds a workspace file (`leads.csv`, `events.ndjson`, ... or an asset text by its path).

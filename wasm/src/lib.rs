@@ -6,8 +6,9 @@
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+pub mod live;
 
-use baton_core::{Error, Framework, TextSource, classify_file};
+use baton_core::{Error, Framework, TextSource, Workspace, classify_file};
 
 /// A workspace assembled in memory: configuration, data files, and the texts assets refer to.
 #[derive(Debug, Clone)]
@@ -27,6 +28,23 @@ impl MemoryWorkspace {
         })
     }
 
+    /// A workspace configured by a JSON object with `baton.toml`'s structure.
+    pub fn from_config_json(json: &str) -> Result<Self, Error> {
+        let config: baton_core::config::Config = serde_json::from_str(json).map_err(|e| {
+            Error::Config(baton_core::config::ConfigError::new(
+                "config",
+                "",
+                e.line(),
+                e.to_string(),
+            ))
+        })?;
+        Ok(Self {
+            framework: Framework::from_config(config)?,
+            data: Vec::new(),
+            texts: Vec::new(),
+        })
+    }
+
     /// Adds a file: a data file by its name (`events.csv`, ...), any other name as an asset text.
     pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
         if classify_file(name).is_some() {
@@ -37,27 +55,49 @@ impl MemoryWorkspace {
         }
     }
 
-    /// Runs the analysis and returns `report.json`'s text; `as_of` defaults to the latest timestamp.
-    pub fn analyze_json(&self, as_of: Option<&str>) -> Result<String, Error> {
-        let workspace = baton_core::load_from_memory(
+    /// Replaces the files with `files` (name → bytes), as `loadWorkspace` does.
+    pub fn load_files<'a>(&mut self, files: impl IntoIterator<Item = (&'a str, Vec<u8>)>) {
+        self.data.clear();
+        self.texts.clear();
+        for (name, bytes) in files {
+            self.add_file(name, bytes);
+        }
+    }
+
+    /// The configuration.
+    pub fn framework(&self) -> &Framework {
+        &self.framework
+    }
+
+    /// Reads the files into a workspace.
+    pub fn workspace(&self) -> Result<Workspace, Error> {
+        baton_core::load_from_memory(
             self.framework.clone(),
             self.data.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
             self,
-        )?;
-        let as_of = match as_of {
-            Some(text) => baton_core::time::TimeParser::new(workspace.framework.tz.clone())
-                .parse(text)
-                .map(|(i, _)| i)
-                .map_err(|_| Error::BadTime {
-                    what: "asOf".into(),
-                    text: text.into(),
-                })?,
-            None => workspace.latest_timestamp().ok_or_else(|| Error::BadTime {
-                what: "asOf (the workspace has no timestamps)".into(),
-                text: String::new(),
-            })?,
-        };
+        )
+    }
+
+    /// Runs the analysis and returns `report.json`'s text; `as_of` defaults to the latest timestamp.
+    pub fn analyze_json(&self, as_of: Option<&str>) -> Result<String, Error> {
+        let workspace = self.workspace()?;
+        let as_of = live::resolve_as_of(&workspace, as_of)?;
         Ok(baton_core::analyze(&workspace, as_of)?.to_json())
+    }
+
+    /// Checks a draft against the messaging pillars (spans in UTF-16 offsets); uses the loaded
+    /// files' assets for approved numbers when there are files.
+    pub fn check_message_json(&self, text: &str, audience: &str) -> Result<String, Error> {
+        let ws = if self.data.is_empty() {
+            live::lead_workspace(
+                &self.framework,
+                r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
+                "",
+            )?
+        } else {
+            self.workspace()?
+        };
+        live::check_message(&ws, text, audience)
     }
 }
 

@@ -1,0 +1,492 @@
+//! What a page asks about one lead or one draft, live: score and qualify a lead given as objects,
+//! check a message, suggest content, read a lead's SLA clocks, attribute given paths. Every
+//! answer is JSON text (the JS layer parses it), built by the same engine functions as the CLI.
+
+use std::collections::BTreeMap;
+
+use baton_core::attribution::{
+    AttributionOptions, MarkovChain, PathRecord, PathSet, TEAMS, Touch, attribute,
+};
+use baton_core::calendar::BusinessClock;
+use baton_core::messaging::{Lexicon, MessageCheck, Span};
+use baton_core::outcomes::Outcomes;
+use baton_core::qualification::{NoPlugins, QualificationModel, RoutingModel};
+use baton_core::scoring::{ScoringModel, score_lead};
+use baton_core::{Error, Framework, Instant, NoTexts, Workspace};
+use serde::{Deserialize, Serialize};
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn bad_input(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Input {
+        what: what.into(),
+        message: e.to_string(),
+    }
+}
+
+/// A one-lead workspace from a lead object and its events (the same columns as the files).
+pub fn lead_workspace(
+    framework: &Framework,
+    lead_json: &str,
+    events_json: &str,
+) -> Result<Workspace, Error> {
+    let lead: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(lead_json).map_err(|e| bad_input("lead", e))?;
+    let id = lead
+        .get("lead_id")
+        .cloned()
+        .ok_or_else(|| bad_input("lead", "the lead needs a lead_id"))?;
+    let events: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(if events_json.trim().is_empty() {
+            "[]"
+        } else {
+            events_json
+        })
+        .map_err(|e| bad_input("events", e))?;
+    let leads = to_json(&lead) + "\n";
+    let mut lines = String::new();
+    for mut e in events {
+        e.entry("lead_id").or_insert_with(|| id.clone());
+        lines.push_str(&to_json(&e));
+        lines.push('\n');
+    }
+    let mut files: Vec<(&str, &[u8])> = vec![("leads.ndjson", leads.as_bytes())];
+    if !lines.is_empty() {
+        files.push(("events.ndjson", lines.as_bytes()));
+    }
+    baton_core::load_from_memory(framework.clone(), files, &NoTexts)
+}
+
+/// Parses `as_of` in the workspace zone, or takes the workspace's latest timestamp.
+pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Error> {
+    match as_of {
+        Some(text) => baton_core::time::TimeParser::new(ws.framework.tz.clone())
+            .parse(text)
+            .map(|(i, _)| i)
+            .map_err(|_| Error::BadTime {
+                what: "asOf".into(),
+                text: text.into(),
+            }),
+        None => ws.latest_timestamp().ok_or_else(|| Error::BadTime {
+            what: "asOf (the data has no timestamps)".into(),
+            text: String::new(),
+        }),
+    }
+}
+
+/// `scoreLead`: the lead's score with its explanation.
+pub fn score(
+    framework: &Framework,
+    lead: &str,
+    events: &str,
+    as_of: Option<&str>,
+) -> Result<String, Error> {
+    let ws = lead_workspace(framework, lead, events)?;
+    let as_of = resolve_as_of(&ws, as_of)?;
+    let model = ScoringModel::compile(&ws)?;
+    Ok(to_json(&score_lead(&model, &ws, 0, as_of)))
+}
+
+/// `qualify`'s answer.
+#[derive(Serialize)]
+struct Qualification {
+    verdicts: Vec<baton_core::qualification::Verdict>,
+    route_to: Option<String>,
+}
+
+/// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
+pub fn qualify(
+    framework: &Framework,
+    lead: &str,
+    events: &str,
+    as_of: Option<&str>,
+) -> Result<String, Error> {
+    let ws = lead_workspace(framework, lead, events)?;
+    let as_of = resolve_as_of(&ws, as_of)?;
+    let q = QualificationModel::compile(&ws)?;
+    let routing = RoutingModel::compile(&ws)?;
+    Ok(to_json(&Qualification {
+        verdicts: q.qualify(&ws, 0, as_of, &NoPlugins),
+        route_to: routing.route_all(&ws, as_of).into_iter().next().flatten(),
+    }))
+}
+
+/// `checkMessage`: pillar coverage, retired or banned claims and conflicting numbers, with spans
+/// as UTF-16 code-unit offsets (what JavaScript strings index by).
+pub fn check_message(ws: &Workspace, text: &str, audience: &str) -> Result<String, Error> {
+    let lexicon = Lexicon::new(ws).ok_or_else(|| {
+        bad_input(
+            "checkMessage",
+            "baton.toml has no [messaging] pillars to check against",
+        )
+    })?;
+    let mut check = lexicon.check(text, audience);
+    to_utf16(text, &mut check);
+    Ok(to_json(&check))
+}
+
+fn to_utf16(text: &str, check: &mut MessageCheck) {
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut at = 0usize;
+    for c in text.chars() {
+        offsets.push(at);
+        at += c.len_utf16();
+    }
+    offsets.push(at);
+    let fix = |s: &mut Span| {
+        s.start = offsets.get(s.start).copied().unwrap_or(at);
+        s.end = offsets.get(s.end).copied().unwrap_or(at);
+    };
+    for p in &mut check.pillars_hit {
+        p.evidence.iter_mut().for_each(fix);
+    }
+    for c in &mut check.claims {
+        fix(&mut c.span);
+    }
+    for c in &mut check.conflicts {
+        fix(&mut c.span);
+    }
+}
+
+/// `nextBestContent`: assets to send this lead next, with the reasons.
+pub fn next_best_content(
+    ws: &Workspace,
+    lead_id: &str,
+    as_of: Option<&str>,
+) -> Result<String, Error> {
+    let as_of = resolve_as_of(ws, as_of)?;
+    let lead = ws.lead_index(lead_id).ok_or_else(|| {
+        bad_input(
+            "nextBestContent",
+            format!("no lead {lead_id:?} in the workspace"),
+        )
+    })?;
+    let outcomes = Outcomes::new(ws, as_of);
+    let report = baton_core::content::content_report(ws, as_of, &outcomes);
+    let lexicon = Lexicon::new(ws);
+    Ok(to_json(&baton_core::content::next_best_content(
+        ws,
+        lead,
+        as_of,
+        &report,
+        lexicon.as_ref(),
+    )))
+}
+
+/// One SLA clock of a lead.
+#[derive(Serialize)]
+struct SlaClock {
+    sla: String,
+    from_stage: String,
+    within_business_hours: f64,
+    started: Option<Instant>,
+    stopped: Option<Instant>,
+    business_hours: Option<f64>,
+    remaining_business_hours: Option<f64>,
+    status: &'static str,
+    open_now: bool,
+}
+
+/// `slaClock`: every SLA clock of a lead at `now`, in business hours on the workspace calendar.
+pub fn sla_clock(ws: &Workspace, lead_id: &str, now: Option<&str>) -> Result<String, Error> {
+    let now = resolve_as_of(ws, now)?;
+    let lead = ws
+        .lead_index(lead_id)
+        .ok_or_else(|| bad_input("slaClock", format!("no lead {lead_id:?} in the workspace")))?;
+    let from = ws.earliest_timestamp().unwrap_or(now).min(now);
+    let to = ws.latest_timestamp().unwrap_or(now).max(now);
+    let clock = BusinessClock::new(&ws.framework, from, to);
+    let outcomes = Outcomes::new(ws, now);
+    let (_, rows) = baton_core::handoff::handoff_analysis(ws, now, &clock, &outcomes);
+    let row = rows.iter().find(|r| r.lead == lead);
+    let clocks: Vec<SlaClock> = ws
+        .framework
+        .config
+        .sla
+        .iter()
+        .enumerate()
+        .map(|(i, (name, sla))| {
+            let c = row.and_then(|r| r.clocks.get(i)).and_then(Option::as_ref);
+            SlaClock {
+                sla: name.clone(),
+                from_stage: sla.from_stage.clone(),
+                within_business_hours: sla.within_business_hours,
+                started: c.map(|c| c.started),
+                stopped: c.and_then(|c| c.stopped),
+                business_hours: c.map(|c| baton_core::stats::round6(c.business_hours)),
+                remaining_business_hours: c.filter(|c| c.stopped.is_none()).map(|c| {
+                    baton_core::stats::round6(sla.within_business_hours - c.business_hours)
+                }),
+                status: c.map_or("not_started", |c| c.outcome.as_str()),
+                open_now: clock.is_open(now),
+            }
+        })
+        .collect();
+    Ok(to_json(&clocks))
+}
+
+/// A path given to `attribution`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathIn {
+    touches: Vec<TouchIn>,
+    converted: bool,
+    #[serde(default)]
+    revenue: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TouchIn {
+    channel: String,
+    #[serde(default)]
+    team: Option<String>,
+    #[serde(default)]
+    days_before_end: f64,
+}
+
+/// One model's credit per channel.
+#[derive(Serialize)]
+struct ModelCredits {
+    conversions: BTreeMap<String, f64>,
+    revenue: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+struct AttributionOut {
+    models: BTreeMap<&'static str, ModelCredits>,
+    removal_effects: BTreeMap<String, f64>,
+    shapley_method: String,
+}
+
+/// `attribution`: the nine models (first/last touch, linear, time decay, U, W, full path,
+/// Markov, Shapley) over the given paths.
+pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Error> {
+    let paths: Vec<PathIn> =
+        serde_json::from_str(paths_json).map_err(|e| bad_input("attribution", e))?;
+    let mut channels: Vec<String> = paths
+        .iter()
+        .flat_map(|p| p.touches.iter().map(|t| t.channel.clone()))
+        .collect();
+    channels.sort();
+    channels.dedup();
+    let set = PathSet {
+        paths: paths
+            .iter()
+            .map(|p| PathRecord {
+                touches: p
+                    .touches
+                    .iter()
+                    .map(|t| Touch {
+                        channel: channels.binary_search(&t.channel).unwrap_or(0) as u32,
+                        team: t
+                            .team
+                            .as_deref()
+                            .and_then(|n| TEAMS.iter().position(|x| *x == n))
+                            .unwrap_or(TEAMS.len() - 1) as u8,
+                        days_before_end: t.days_before_end,
+                    })
+                    .collect(),
+                converted: p.converted,
+                revenue: p.revenue,
+                lead_creation: None,
+                deal_creation: None,
+            })
+            .collect(),
+        channels,
+    };
+    let cfg = &framework.config.attribution;
+    let options = AttributionOptions {
+        half_life_days: cfg.half_life_days,
+        seed: cfg.seed,
+        shapley_samples: cfg.shapley_samples,
+    };
+    let chain = MarkovChain::new(&set);
+    let (models, removal, method) = attribute(&set, &chain, &options);
+    let round = baton_core::stats::round6;
+    let named = |v: &[f64]| -> BTreeMap<String, f64> {
+        set.channels
+            .iter()
+            .zip(v)
+            .map(|(c, x)| (c.clone(), round(*x)))
+            .collect()
+    };
+    Ok(to_json(&AttributionOut {
+        models: models
+            .iter()
+            .map(|(m, c)| {
+                (
+                    *m,
+                    ModelCredits {
+                        conversions: named(&c.conversions),
+                        revenue: named(&c.revenue),
+                    },
+                )
+            })
+            .collect(),
+        removal_effects: named(&removal),
+        shapley_method: method,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryWorkspace;
+    use serde_json::{Value, json};
+
+    fn fixture(name: &str) -> MemoryWorkspace {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(name);
+        let toml = std::fs::read_to_string(dir.join("baton.toml")).unwrap_or_default();
+        let mut ws = MemoryWorkspace::new(&toml).expect("config");
+        for entry in std::fs::read_dir(&dir).expect("fixture") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            if name != "baton.toml" && path.is_file() {
+                ws.add_file(&name, std::fs::read(&path).expect("read"));
+            }
+        }
+        ws
+    }
+
+    fn parse(s: Result<String, Error>) -> Value {
+        serde_json::from_str(&s.expect("answer")).expect("json")
+    }
+
+    const RULES: &str = r#"
+[scoring]
+mql_threshold = 10
+[[scoring.rules]]
+name = "Big company"
+kind = "fit"
+points = 10
+when = { fact = "employees", operator = "gte", value = 1000 }
+[[scoring.rules]]
+name = "Demo"
+kind = "engagement"
+points = 5
+when = { fact = "type", operator = "eq", value = "demo" }
+[[qualification.sets]]
+name = "Size"
+policy = "all"
+[[qualification.sets.criteria]]
+name = "Big"
+ask = "How many employees?"
+when = { fact = "employees", operator = "gte", value = 1000 }
+[routing]
+default = "inbound"
+"#;
+
+    #[test]
+    fn scores_and_qualifies_a_lead_given_as_objects() {
+        let ws = MemoryWorkspace::new(RULES).expect("config");
+        let lead = r#"{"lead_id": "X", "created_at": "2026-01-01T00:00:00Z", "employees": 5000}"#;
+        let events = r#"[{"ts": "2026-01-02T00:00:00Z", "type": "demo", "channel": "video"}]"#;
+        let s = parse(score(
+            ws.framework(),
+            lead,
+            events,
+            Some("2026-01-03T00:00:00Z"),
+        ));
+        // 10 fit + 5 engagement (no decay configured).
+        assert_eq!(
+            (s["score"].as_f64(), s["fit"].as_f64(), s["mql"].as_bool()),
+            (Some(15.0), Some(10.0), Some(true))
+        );
+        assert_eq!(s["reasons"][0]["rule"], "Big company");
+        let q = parse(qualify(ws.framework(), lead, events, None));
+        assert_eq!(q["verdicts"][0]["qualified"], true);
+        assert_eq!(q["route_to"], "inbound");
+        let unknown = r#"{"lead_id": "Y", "created_at": "2026-01-01T00:00:00Z"}"#;
+        let q = parse(qualify(ws.framework(), unknown, "", None));
+        assert_eq!(
+            q["verdicts"][0]["missing_data"][0]["ask"],
+            "How many employees?"
+        );
+        let e = score(ws.framework(), "{}", "", None).expect_err("no id");
+        assert_eq!(e.code(), "input");
+    }
+
+    #[test]
+    fn sla_clocks_match_the_hand_computed_journey_fixture() {
+        let ws = fixture("journey").workspace().expect("loads");
+        let a = parse(sla_clock(&ws, "A", Some("2026-07-10 17:00")));
+        assert_eq!(a[0]["sla"], "acceptance");
+        let first = a
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .find(|c| c["sla"] == "first_touch")
+            .expect("first_touch");
+        // Fri 18:00 → Mon 09:30 across the weekend and the DST change: 0.5 business hours, met.
+        assert_eq!(
+            (first["business_hours"].as_f64(), first["status"].as_str()),
+            (Some(0.5), Some("met"))
+        );
+        let f = parse(sla_clock(&ws, "F", Some("2026-07-10 17:00")));
+        let first = f
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .find(|c| c["sla"] == "first_touch")
+            .expect("first_touch");
+        assert_eq!(
+            (
+                first["business_hours"].as_f64(),
+                first["remaining_business_hours"].as_f64(),
+                first["status"].as_str()
+            ),
+            (Some(2.0), Some(2.0), Some("pending"))
+        );
+    }
+
+    #[test]
+    fn attribution_on_given_paths_matches_hand_computed_credits() {
+        let ws = MemoryWorkspace::new("").expect("defaults");
+        let paths = json!([
+            {"touches": [{"channel": "ads"}, {"channel": "email"}], "converted": true, "revenue": 100},
+            {"touches": [{"channel": "ads"}], "converted": false}
+        ]);
+        let a = parse(attribution(ws.framework(), &paths.to_string()));
+        assert_eq!(
+            a["models"]["first_touch"]["conversions"],
+            json!({"ads": 1.0, "email": 0.0})
+        );
+        assert_eq!(
+            a["models"]["last_touch"]["revenue"],
+            json!({"ads": 0.0, "email": 100.0})
+        );
+        assert_eq!(
+            a["models"]["linear"]["conversions"],
+            json!({"ads": 0.5, "email": 0.5})
+        );
+        // Markov: removing either channel breaks the only converting path.
+        assert_eq!(a["removal_effects"], json!({"ads": 1.0, "email": 1.0}));
+        assert_eq!(
+            a["models"]["shapley"]["conversions"],
+            json!({"ads": 0.5, "email": 0.5})
+        );
+    }
+
+    #[test]
+    fn message_spans_are_utf16_offsets() {
+        let toml = "[messaging]\n[[messaging.pillars]]\nname = \"Speed\"\nphrases = [\"fast onboarding\"]\n";
+        let ws = MemoryWorkspace::new(toml).expect("config");
+        // "🚀 " is two UTF-16 units plus a space: the phrase starts at unit 3 (scalar offset 2).
+        let c = parse(ws.check_message_json("🚀 fast onboarding for teams", ""));
+        let span = &c["pillars_hit"][0]["evidence"][0];
+        assert_eq!(
+            (span["start"].as_u64(), span["end"].as_u64()),
+            (Some(3), Some(18))
+        );
+        assert_eq!(span["text"], "fast onboarding");
+    }
+}
