@@ -63,5 +63,9 @@ step "tests (native vs wasm parity, Node)"
 cargo build -p baton
 node --test tests/parity/
 
+step "npm package: nodejs + web targets, wasm-opt, npm pack; installed into a scratch project"
+bash scripts/build-npm.sh
+node --test tests/npm/
+
 step "tests (browser: report.html in headless Chromium; screenshots in target/screenshots)"
 node --test tests/browser/

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the npm package `baton-engine` into target/npm/baton-engine (nodejs and web targets of
+# wasm-bindgen at the version the crate pins, wasm-opt from npm's binaryen when it works) and
+# packs it into target/npm/baton-engine-VERSION.tgz. Prints the sizes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/npm/baton-engine
+rm -rf "$out" && mkdir -p "$out"
+cargo build --quiet -p baton-wasm --target wasm32-unknown-unknown --profile wasm-size
+wasm=target/wasm32-unknown-unknown/wasm-size/baton_wasm.wasm
+for t in nodejs web; do
+  dir=$([ "$t" = nodejs ] && echo node || echo web)
+  wasm-bindgen --target "$t" --out-dir "$out/$dir" "$wasm"
+done
+# wasm-opt (binaryen from npm) if a working one is available.
+tools=target/npm/tools
+if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
+  mkdir -p "$tools" && (cd "$tools" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund binaryen@132.0.0) || true
+fi
+if "$tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
+  for dir in node web; do
+    "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      "$out/$dir/baton_wasm_bg.wasm" -o "$out/$dir/baton_wasm_bg.wasm"
+  done
+  echo "wasm-opt: $("$tools/node_modules/.bin/wasm-opt" --version)"
+else
+  echo "wasm-opt: not available, package left unoptimised"
+fi
+cp wasm/npm/package.json wasm/npm/README.md "$out/"
+(cd target/npm && npm pack --silent ./baton-engine >/dev/null)
+raw=$(stat -c %s "$out/web/baton_wasm_bg.wasm")
+gz=$(gzip -9 -c "$out/web/baton_wasm_bg.wasm" | wc -c)
+echo "baton-engine: wasm $raw bytes, $gz bytes gzipped; package $(ls target/npm/baton-engine-*.tgz)"

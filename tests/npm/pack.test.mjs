@@ -1,0 +1,79 @@
+// The npm package as a user gets it: `npm pack` output installed into a scratch project, used from
+// CommonJS (nodejs target) and as an ES module (web target, instantiated from bytes), giving the
+// same report.json as `baton analyze` on the same files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = process.env.BATON_BIN ?? join(root, 'target', 'debug', 'baton');
+const tarball = readdirSync(join(root, 'target', 'npm')).find((f) => /^baton-engine-.*\.tgz$/.test(f));
+const acme = join(root, 'examples', 'acme');
+
+function files(dir) {
+  const out = {};
+  for (const name of readdirSync(dir).sort()) {
+    if (name !== 'baton.toml' && statSync(join(dir, name)).isFile()) out[name] = readFileSync(join(dir, name));
+  }
+  return out;
+}
+
+function nativeReport(dir) {
+  const out = mkdtempSync(join(tmpdir(), 'baton-npm-native-'));
+  execFileSync(bin, ['analyze', dir, '--out', out, '--quiet', '--no-plugins'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return readFileSync(join(out, 'report.json'), 'utf8');
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'baton-npm-user-'));
+writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', version: '1.0.0', private: true }));
+execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', join(root, 'target', 'npm', tarball)], {
+  cwd: scratch,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
+test('the packed package installs and declares its types', () => {
+  const pkg = JSON.parse(readFileSync(join(scratch, 'node_modules', 'baton-engine', 'package.json'), 'utf8'));
+  assert.equal(pkg.name, 'baton-engine');
+  const dts = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'node', 'baton_wasm.d.ts'), 'utf8');
+  for (const m of ['loadWorkspace', 'analyze', 'scoreLead', 'qualify', 'checkMessage', 'nextBestContent', 'slaClock', 'attribution']) {
+    assert.match(dts, new RegExp(`\\b${m}\\(`), m);
+  }
+});
+
+test('CommonJS (nodejs target): same report.json as the CLI', () => {
+  const script = `
+    const fs = require('fs');
+    const { Baton } = require('baton-engine');
+    const dir = ${JSON.stringify(acme)};
+    const baton = new Baton(fs.readFileSync(dir + '/baton.toml', 'utf8'));
+    const files = {};
+    for (const n of fs.readdirSync(dir).sort()) if (n !== 'baton.toml' && fs.statSync(dir + '/' + n).isFile()) files[n] = fs.readFileSync(dir + '/' + n);
+    baton.loadWorkspace(files);
+    process.stdout.write(baton.analyzeJson());`;
+  const wasm = execFileSync('node', ['-e', script], { cwd: scratch, maxBuffer: 64 << 20 }).toString();
+  assert.equal(wasm, nativeReport(acme));
+});
+
+test('ES module (web target, initSync from bytes): same numbers as the CLI', async () => {
+  const base = join(scratch, 'node_modules', 'baton-engine', 'web');
+  const mod = await import(pathToFileURL(join(base, 'baton_wasm.js')).href);
+  mod.initSync({ module: readFileSync(join(base, 'baton_wasm_bg.wasm')) });
+  const baton = new mod.Baton(readFileSync(join(acme, 'baton.toml'), 'utf8'));
+  baton.loadWorkspace(files(acme));
+  const report = baton.analyze();
+  const native = JSON.parse(nativeReport(acme));
+  assert.deepEqual(report.scoring.qualification, native.scoring.qualification);
+  assert.equal(report.summary.leads, native.summary.leads);
+  assert.equal(report.kpis.profit, native.kpis.profit);
+  // Live answers on the loaded workspace.
+  const clocks = baton.slaClock('L0000002');
+  assert.equal(clocks.length, Object.keys(native.handoff.slas).length);
+  assert.ok(clocks.every((c) => ['met', 'breached', 'pending', 'not_started'].includes(c.status)));
+  const content = baton.nextBestContent('L0000002');
+  assert.ok(Array.isArray(content));
+  assert.throws(() => baton.slaClock('NOPE'), (e) => e.code === 'input' && /NOPE/.test(e.message));
+});
