@@ -67,5 +67,8 @@ step "npm package: nodejs + web targets, wasm-opt, npm pack; installed into a sc
 bash scripts/build-npm.sh
 node --test tests/npm/
 
-step "tests (browser: report.html in headless Chromium; screenshots in target/screenshots)"
+step "web demos: extension, widget + site, report viewer (target/web-demo)"
+bash scripts/build-web-demo.sh
+
+step "tests (browser: report.html, widget, viewer, side panel, extension in headless Chromium; screenshots in target/screenshots)"
 node --test tests/browser/

@@ -420,7 +420,35 @@ impl<'a> Compiler<'a> {
             return Ok(Pred::Exists { col, value: want });
         }
         let value = value.ok_or_else(|| err("missing value".into()))?;
-        match &self.ws.attributes[col].values {
+        let column = &self.ws.attributes[col].values;
+        // A column with no value at all has no type of its own: it takes the rule's, and every
+        // lead is unknown on it (a one-lead workspace from the browser, an empty export column).
+        let empty = matches!(column, AttrColumn::Text(v) if v.iter().all(Option::is_none));
+        let is_number = |v: &Value| {
+            v.is_number()
+                || v.as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_number) && !a.is_empty())
+        };
+        if empty && is_number(value) {
+            let (op, values, negate) =
+                numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
+            return Ok(Pred::Number {
+                col,
+                op,
+                values,
+                negate,
+            });
+        }
+        if empty && let Value::Bool(b) = value {
+            return match op {
+                "eq" => Ok(Pred::Bool { col, value: *b }),
+                "ne" => Ok(Pred::Bool { col, value: !*b }),
+                _ => Err(err(format!(
+                    "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
+                ))),
+            };
+        }
+        match column {
             AttrColumn::Number(_) => {
                 let (op, values, negate) =
                     numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;

@@ -38,6 +38,17 @@ pub fn lead_workspace(
         .get("lead_id")
         .cloned()
         .ok_or_else(|| bad_input("lead", "the lead needs a lead_id"))?;
+    // Facts the rules read that this lead does not have are unknown (not an error): give the
+    // one-lead workspace those columns, empty.
+    let mut lead = lead;
+    let config = serde_json::to_value(&framework.config).unwrap_or_default();
+    let mut facts = Vec::new();
+    collect_facts(&config, &mut facts);
+    for fact in facts {
+        if !EVENT_FACTS.contains(&fact.as_str()) {
+            lead.entry(fact).or_insert(serde_json::Value::Null);
+        }
+    }
     let events: Vec<serde_json::Map<String, serde_json::Value>> =
         serde_json::from_str(if events_json.trim().is_empty() {
             "[]"
@@ -57,6 +68,42 @@ pub fn lead_workspace(
         files.push(("events.ndjson", lines.as_bytes()));
     }
     baton_core::load_from_memory(framework.clone(), files, &NoTexts)
+}
+
+/// Facts that name an event's own fields, not lead attributes.
+const EVENT_FACTS: &[&str] = &[
+    "type",
+    "channel",
+    "team",
+    "campaign",
+    "asset_id",
+    "asset",
+    "ts",
+    "age_days",
+    "lead_id",
+    "created_at",
+    "stage",
+    "source",
+    "owner",
+];
+
+/// Every `fact = "..."` in the configuration's conditions.
+fn collect_facts(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if k == "fact" {
+                    if let Some(f) = x.as_str() {
+                        out.push(f.to_string());
+                    }
+                } else {
+                    collect_facts(x, out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_facts(x, out)),
+        _ => {}
+    }
 }
 
 /// Parses `as_of` in the workspace zone, or takes the workspace's latest timestamp.
@@ -405,6 +452,7 @@ default = "inbound"
         let q = parse(qualify(ws.framework(), lead, events, None));
         assert_eq!(q["verdicts"][0]["qualified"], true);
         assert_eq!(q["route_to"], "inbound");
+        // A lead without the attribute a criterion reads: undecided, with the question to ask.
         let unknown = r#"{"lead_id": "Y", "created_at": "2026-01-01T00:00:00Z"}"#;
         let q = parse(qualify(ws.framework(), unknown, "", None));
         assert_eq!(

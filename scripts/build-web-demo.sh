@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Assembles target/web-demo: the pages of web-demo/, the baton-engine web package next to each
+# (an MV3 extension must carry its own code), and the sample workspace for the extension and viewer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkg=target/npm/baton-engine/web
+[ -f "$pkg/baton_wasm_bg.wasm" ] || { echo "build the package first: bash scripts/build-npm.sh" >&2; exit 2; }
+out=target/web-demo
+rm -rf "$out" && mkdir -p "$out"
+cp -r web-demo/. "$out/"
+for page in extension widget viewer; do
+  mkdir -p "$out/$page/pkg" && cp "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$out/$page/pkg/"
+done
+for page in extension viewer; do
+  cp web-demo/shared/csv.js "$out/$page/"
+  mkdir -p "$out/$page/sample" && cp examples/acme/*.csv examples/acme/baton.toml "$out/$page/sample/"
+done
+echo "web-demo: $out (serve with: node web-demo/serve.mjs)"
