@@ -14,8 +14,10 @@ for t in nodejs web; do
 done
 # wasm-opt (binaryen from npm) if a working one is available.
 tools=target/npm/tools
-if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
-  mkdir -p "$tools" && (cd "$tools" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund binaryen@132.0.0) || true
+if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] || [ ! -d "$tools/node_modules/json-schema-to-typescript" ]; then
+  mkdir -p "$tools"
+  (cd "$tools" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
+    binaryen@132.0.0 json-schema-to-typescript@16.0.0 typescript@5.9.3 ajv@8.17.1)
 fi
 if "$tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
   for dir in node web; do
@@ -27,6 +29,9 @@ if "$tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
 else
   echo "wasm-opt: not available, package left unoptimised"
 fi
+# TypeScript types generated from the Rust types (JSON Schema → TypeScript).
+cargo run --quiet -p baton-wasm --example schema --features schema > "$out/schema.json"
+node scripts/npm-types.mjs "$out/schema.json" "$tools" "$out"
 cp wasm/npm/package.json wasm/npm/README.md "$out/"
 (cd target/npm && npm pack --silent ./baton-engine >/dev/null)
 raw=$(stat -c %s "$out/web/baton_wasm_bg.wasm")

@@ -92,6 +92,7 @@ pub struct AttributionOptions {
 
 /// `report.json` → `attribution`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AttributionReport {
     /// What counts as a conversion.
     pub conversion: String,

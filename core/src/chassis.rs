@@ -10,6 +10,7 @@ use crate::time::{Instant, MICROS_PER_DAY};
 
 /// `report.json` → `chassis`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChassisReport {
     /// Window start (leads created from here).
     pub window_start: Instant,
@@ -29,6 +30,7 @@ pub struct ChassisReport {
 
 /// One lever with its definition and counts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Lever {
     /// `prospects`, `lead_conversion`, `client_conversion`, `average_spend`, `transaction_frequency`, `margin`.
     pub lever: &'static str,
@@ -44,6 +46,7 @@ pub struct Lever {
 
 /// Profit when one lever (or all) moves by ±10%.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Sensitivity {
     /// The lever (`all` for every lever at once).
     pub lever: String,

@@ -12,6 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 /// The whole `baton.toml`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[workspace]`: name, time zone, currency, data policies.
@@ -44,6 +45,7 @@ pub struct Config {
 
 /// `[workspace]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkspaceSection {
     /// Display name of the workspace.
@@ -69,6 +71,7 @@ impl Default for WorkspaceSection {
 
 /// Policy for events (and stage entries) dated before the lead's `created_at`.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PreCreationPolicy {
     /// Keep them (anonymous touches later tied to the contact) and count them as a warning.
@@ -79,6 +82,7 @@ pub enum PreCreationPolicy {
 
 /// `[lifecycle]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Lifecycle {
     /// The ordered lifecycle stages.
@@ -121,6 +125,7 @@ impl Lifecycle {
 
 /// `[calendar]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Calendar {
     /// Working days: mon, tue, wed, thu, fri, sat, sun.
@@ -145,6 +150,7 @@ impl Default for Calendar {
 
 /// `[sla.<name>]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sla {
     /// The stage whose first entry starts the clock.
@@ -162,6 +168,7 @@ fn default_until() -> String {
 
 /// `[friction]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Friction {
     /// A lead in a sales stage with no activity for this many days is stalled.
@@ -182,6 +189,7 @@ impl Default for Friction {
 
 /// `[lead_quality]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct LeadQuality {
     /// Lead attributes to segment by, besides source, industry, employee band and persona.
@@ -201,6 +209,7 @@ impl Default for LeadQuality {
 
 /// `[scoring]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Scoring {
     /// Score at which a lead becomes marketing-qualified.
@@ -229,6 +238,7 @@ impl Default for Scoring {
 
 /// One `[[scoring.rules]]` entry.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoringRule {
     /// Rule name, shown in explanations.
@@ -249,6 +259,7 @@ pub struct ScoringRule {
 
 /// `[qualification]`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Qualification {
     /// Named criteria sets.
@@ -257,6 +268,7 @@ pub struct Qualification {
 
 /// One `[[qualification.sets]]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CriteriaSet {
     /// Set name (e.g. BANT).
@@ -280,6 +292,7 @@ fn default_policy() -> String {
 
 /// One criterion of a set.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
     /// Criterion name (e.g. Budget).
@@ -304,6 +317,7 @@ fn one() -> f64 {
 
 /// `[routing]`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Routing {
     /// Where leads no rule matches go.
@@ -316,6 +330,7 @@ pub struct Routing {
 
 /// One `[[routing.rules]]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoutingRule {
     /// Rule name.
@@ -332,6 +347,7 @@ pub struct RoutingRule {
 
 /// Kind of scoring rule.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// Points once if the lead matches.
@@ -342,6 +358,7 @@ pub enum RuleKind {
 
 /// A condition: `{fact, operator, value}` or `all` / `any` / `not` combinations.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Condition {
     /// Every sub-condition holds.
@@ -373,6 +390,7 @@ pub enum Condition {
 
 /// `[attribution]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Attribution {
     /// `"won"` (a won deal) or a lifecycle stage name (entering it).
@@ -401,6 +419,7 @@ impl Default for Attribution {
 
 /// `[messaging]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Messaging {
     /// Snowball language of the texts.
@@ -426,6 +445,7 @@ impl Default for Messaging {
 
 /// One `[[messaging.pillars]]` entry.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Pillar {
     /// Pillar name.
@@ -443,6 +463,7 @@ pub struct Pillar {
 
 /// `[chassis]`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Chassis {
     /// Gross margin as a fraction 0..1; when absent, deal margins are used.
@@ -453,6 +474,7 @@ pub struct Chassis {
 
 /// One `[[plugins]]` entry.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Plugin {
     /// Plugin name, referenced by criteria.
@@ -492,6 +514,7 @@ fn default_on_error() -> OnError {
 
 /// Role of a plugin.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PluginRole {
     /// A qualification criterion (pass/fail).
@@ -502,6 +525,7 @@ pub enum PluginRole {
 
 /// Failure policy of a plugin.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnError {
     /// A failing plugin fails the criterion.

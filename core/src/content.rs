@@ -19,6 +19,7 @@ pub const MIN_EXPOSED: u64 = 20;
 
 /// `report.json` → `content`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContentReport {
     /// Every asset and how it is used.
     pub assets: Vec<AssetUsage>,
@@ -30,6 +31,7 @@ pub struct ContentReport {
 
 /// Usage of one asset.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssetUsage {
     /// Asset id.
     pub asset_id: String,
@@ -51,6 +53,7 @@ pub struct AssetUsage {
 
 /// Lift of an asset on winning.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Lift {
     /// Leads who received it, and how many won.
     pub exposed: Proportion,
@@ -66,6 +69,7 @@ pub struct Lift {
 
 /// One stratum of the lift.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Stratum {
     /// The stage the lead was in when it first received the asset.
     pub stage: String,
@@ -77,6 +81,7 @@ pub struct Stratum {
 
 /// A stage × persona pair without content.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Gap {
     /// Funnel stage.
     pub stage: String,
@@ -283,6 +288,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
 
 /// One suggested asset for a lead.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suggestion {
     /// Asset id.
     pub asset_id: String,

@@ -12,6 +12,7 @@ use crate::time::Instant;
 
 /// `journey.feedback`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FeedbackReport {
     /// All feedback at or before `as_of`.
     pub overall: Scores,
@@ -26,6 +27,7 @@ pub struct FeedbackReport {
 
 /// NPS and CSAT of a group.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Scores {
     /// NPS answers.
     pub nps_responses: u64,
@@ -41,6 +43,7 @@ pub struct Scores {
 
 /// Scores of the leads that followed one stage path.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VariantScores {
     /// The stage path.
     pub path: Vec<String>,

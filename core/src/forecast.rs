@@ -15,6 +15,7 @@ pub const PERIOD_DAYS: f64 = 30.0;
 
 /// `report.json` → `forecast`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ForecastReport {
     /// Open deals at `as_of`.
     pub open_deals: u64,

@@ -18,6 +18,7 @@ pub const HISTOGRAM_EDGES: &[f64] = &[0.0, 0.25, 1.0, 2.0, 4.0, 8.0, 16.0, 24.0,
 
 /// `report.json` → `handoff`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HandoffReport {
     /// The handoff stage (last marketing stage).
     pub stage: Option<String>,
@@ -32,6 +33,7 @@ pub struct HandoffReport {
 
 /// One SLA's results.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlaReport {
     /// The stage whose first entry starts the clock.
     pub from_stage: String,
@@ -58,6 +60,7 @@ pub struct SlaReport {
 
 /// Counts for a set of handoffs.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlaCounts {
     /// Clocks started.
     pub handoffs: u64,
@@ -79,6 +82,7 @@ pub struct SlaCounts {
 
 /// A histogram bucket `[from_hours, to_hours)`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bucket {
     /// Lower edge (business hours).
     pub from_hours: f64,
@@ -90,6 +94,7 @@ pub struct Bucket {
 
 /// Handoffs that started in one weekday (and hour).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArrivalCell {
     /// `mon` … `sun`.
     pub weekday: &'static str,
@@ -103,6 +108,7 @@ pub struct ArrivalCell {
 
 /// `handoff.friction`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Friction {
     /// Entries into the handoff stage (a lead handed over twice counts twice).
     pub handoff_entries: u64,
@@ -132,6 +138,7 @@ pub struct Friction {
 
 /// One rejection reason.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RejectionReason {
     /// The stage the lead went to.
     pub stage: String,
@@ -143,6 +150,7 @@ pub struct RejectionReason {
 
 /// Stalled leads.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Stalled {
     /// The threshold in days.
     pub after_days: f64,
@@ -158,6 +166,7 @@ pub struct Stalled {
 
 /// One stalled lead.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StalledLead {
     /// Lead id.
     pub lead_id: String,
@@ -169,6 +178,7 @@ pub struct StalledLead {
 
 /// Out-of-hours arrivals.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutOfHours {
     /// Handoffs (first entries into the handoff stage).
     pub handoffs: u64,
@@ -185,6 +195,7 @@ pub struct OutOfHours {
 /// `handoff.friction_cost`: conversion of handoffs that met the SLA against those that breached it,
 /// and what the breached ones would have yielded at the compliant rate.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FrictionCost {
     /// The SLA it is measured on.
     pub sla: String,
@@ -214,6 +225,7 @@ pub struct FrictionCost {
 
 /// A point estimate with a 95% interval.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Estimate {
     /// Point estimate.
     pub value: f64,
@@ -225,6 +237,7 @@ pub struct Estimate {
 
 /// How one SLA clock ended for one lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Stopped within the limit.

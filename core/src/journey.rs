@@ -16,6 +16,7 @@ pub const TOP_VARIANTS: usize = 10;
 
 /// `journey`: the stage journey, the touchpoint graph and channel coordination.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Journey {
     /// Lifecycle stages.
     pub stages: StageJourney,
@@ -27,6 +28,7 @@ pub struct Journey {
 
 /// `journey.stages`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageJourney {
     /// Leads with at least one stage entry at or before `as_of`.
     pub leads_with_stages: u64,
@@ -44,6 +46,7 @@ pub struct StageJourney {
 
 /// One directly-follows stage transition.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageTransition {
     /// From stage.
     pub from: String,
@@ -61,6 +64,7 @@ pub struct StageTransition {
 
 /// Outcomes of the visits to one stage.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageStats {
     /// Stage name.
     pub stage: String,
@@ -90,6 +94,7 @@ pub struct StageStats {
 
 /// `journey.stages.funnel`: leads reaching each funnel stage (entering it or any later one).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Funnel {
     /// Funnel stages in order.
     pub stages: Vec<String>,
@@ -103,6 +108,7 @@ pub struct Funnel {
 
 /// A whole stage path and how many leads followed it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Variant {
     /// Stages in order.
     pub path: Vec<String>,
@@ -114,6 +120,7 @@ pub struct Variant {
 
 /// What the touchpoint graph is built over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TouchpointKey {
     /// Event `type`.
@@ -125,6 +132,7 @@ pub enum TouchpointKey {
 
 /// `journey.touchpoints`: the directly-follows graph of events per lead (pm4py's `discover_dfg`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TouchpointJourney {
     /// `type` or `channel`.
     pub by: TouchpointKey,
@@ -144,6 +152,7 @@ pub struct TouchpointJourney {
 
 /// One directly-follows touchpoint pair.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TouchTransition {
     /// Earlier activity.
     pub from: String,
@@ -157,6 +166,7 @@ pub struct TouchTransition {
 
 /// `journey.channels`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChannelCoordination {
     /// Events per channel, stage at the time (`(none)` before the first entry) and team.
     pub matrix: Vec<ChannelCell>,
@@ -168,6 +178,7 @@ pub struct ChannelCoordination {
 
 /// One cell of the channel × stage × team matrix.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChannelCell {
     /// Channel.
     pub channel: String,
@@ -181,6 +192,7 @@ pub struct ChannelCell {
 
 /// Touches by the "wrong" team.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Overlap {
     /// Events.
     pub events: u64,

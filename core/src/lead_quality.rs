@@ -21,6 +21,7 @@ const BANDS: &[(f64, &str)] = &[
 
 /// `report.json` → `lead_quality`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LeadQualityReport {
     /// The funnel steps measured, e.g. `mql_to_sql`.
     pub steps: Vec<String>,
@@ -34,6 +35,7 @@ pub struct LeadQualityReport {
 
 /// One segment of one dimension.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Segment {
     /// The attribute value (`(none)` when missing).
     pub value: String,
@@ -45,6 +47,7 @@ pub struct Segment {
 
 /// A conversion rate with its interval and significance flag.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rate {
     /// Converted, of, rate and Wilson interval.
     #[serde(flatten)]

@@ -13,6 +13,7 @@ use crate::text::{Analyzer, Token, is_number};
 
 /// A span of the checked text, in characters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Span {
     /// The text matched.
     pub text: String,
@@ -24,6 +25,7 @@ pub struct Span {
 
 /// A number stated in a text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NumberClaim {
     /// The pillar it is stated for.
     pub pillar: String,
@@ -41,6 +43,7 @@ pub struct NumberClaim {
 
 /// One pillar found in a text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PillarHit {
     /// Pillar.
     pub pillar: String,
@@ -50,6 +53,7 @@ pub struct PillarHit {
 
 /// A retired or banned claim found in a text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClaimHit {
     /// The claim as configured.
     pub claim: String,
@@ -61,6 +65,7 @@ pub struct ClaimHit {
 
 /// Everything found in one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TextFindings {
     /// Pillars covered.
     pub pillars: Vec<PillarHit>,
@@ -72,6 +77,7 @@ pub struct TextFindings {
 
 /// `checkMessage`: a draft checked against the pillars.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageCheck {
     /// The audience given (echoed).
     pub audience: String,
@@ -403,6 +409,7 @@ impl Lexicon {
 
 /// `report.json` → `messaging`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessagingReport {
     /// The language texts were analysed in.
     pub language: String,
@@ -424,6 +431,7 @@ pub struct MessagingReport {
 
 /// One item's findings.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemFindings {
     /// Asset id.
     pub asset_id: String,
@@ -438,6 +446,7 @@ pub struct ItemFindings {
 
 /// A numeric conflict for one pillar.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Conflict {
     /// Pillar.
     pub pillar: String,
@@ -453,6 +462,7 @@ pub struct Conflict {
 
 /// One number found in an item.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FoundNumber {
     /// Value.
     pub value: f64,
@@ -466,6 +476,7 @@ pub struct FoundNumber {
 
 /// Marketing vs sales on one pillar.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PillarConsistency {
     /// Pillar.
     pub pillar: String,

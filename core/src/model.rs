@@ -15,6 +15,7 @@ pub type LeadIx = u32;
 
 /// The team behind a touch or an asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Team {
     /// Marketing.
@@ -99,6 +100,7 @@ pub struct StageEntry {
 
 /// Deal status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DealStatus {
     /// Still open.
@@ -153,6 +155,7 @@ pub struct Asset {
 
 /// Feedback kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackKind {
     /// Net Promoter Score, 0–10.

@@ -27,6 +27,7 @@ const EXAMPLES: usize = 5;
 
 /// Why a plugin call gave no usable verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// It used up its fuel (instruction budget).
@@ -72,6 +73,7 @@ impl FailureKind {
 
 /// A failed call: what kind, and the specifics (the plugin's message, its log, a backtrace).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failure {
     /// The kind.
     pub kind: FailureKind,
@@ -128,6 +130,7 @@ pub struct PluginResults {
 
 /// One plugin over all leads, for `report.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PluginSummary {
     /// Name in `baton.toml`.
     pub name: String,
@@ -165,6 +168,7 @@ pub struct PluginSummary {
 
 /// A failed call named by lead.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailureExample {
     /// Lead id.
     pub lead: String,
@@ -176,6 +180,7 @@ pub struct FailureExample {
 
 /// A reason and how many leads it was given for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReasonCount {
     /// The reason.
     pub reason: String,

@@ -24,6 +24,7 @@ pub const FORMAT: &str = "baton-model/1";
 
 /// What to train.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrainOptions {
     /// `sql` (the qualified stage) or `won`.
     pub target: String,
@@ -51,6 +52,7 @@ impl Default for TrainOptions {
 
 /// One model feature.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Feature {
     /// 1 when the attribute has this value (`(none)` missing, `(other)` any rare value).
@@ -103,6 +105,7 @@ impl Feature {
 
 /// A trained model: everything needed to apply it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Model {
     /// Format tag.
     pub format: String,
@@ -124,6 +127,7 @@ pub struct Model {
 
 /// How training went, and how good the model is on the holdout.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrainReport {
     /// Leads eligible (label window over by `as_of`, not converted before the window's end).
     pub eligible: u64,
@@ -161,6 +165,7 @@ pub struct TrainReport {
 
 /// One reliability bin.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CalibrationBin {
     /// Leads in the bin.
     pub n: u64,

@@ -74,6 +74,7 @@ impl PluginVerdicts for NoPlugins {
 
 /// One set's verdict for one lead.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// The set.
     pub set: String,
@@ -92,6 +93,7 @@ pub struct Verdict {
 
 /// A criterion the data could not decide.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MissingData {
     /// The criterion.
     pub criterion: String,

@@ -10,6 +10,7 @@ pub const EXAMPLES_KEPT: usize = 5;
 
 /// Why a row was rejected or flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Reason {
@@ -53,6 +54,7 @@ pub enum Reason {
 
 /// One (reason, field) tally.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     /// Why.
     pub reason: Reason,
@@ -68,6 +70,7 @@ pub struct Finding {
 
 /// The tally for one input file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileQuality {
     /// The file name as given.
     pub file: String,
@@ -89,6 +92,7 @@ pub struct FileQuality {
 
 /// `report.json` → `data_quality`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DataQuality {
     /// Rows read over all files.
     pub rows: u64,

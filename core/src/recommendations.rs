@@ -15,6 +15,7 @@ use crate::time::Instant;
 
 /// One recommendation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommendation {
     /// What to do, in a line.
     pub title: String,
@@ -34,6 +35,7 @@ pub struct Recommendation {
 
 /// An estimate with a range.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Effect {
     /// Point estimate.
     pub value: f64,

@@ -26,6 +26,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole analysis.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Layout version.
     pub schema_version: u32,
@@ -69,6 +70,7 @@ pub struct Report {
 
 /// `report.json` → `comparison`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Comparison {
     /// The previous report's `as_of`.
     pub previous_as_of: String,
@@ -80,6 +82,7 @@ pub struct Comparison {
 
 /// One KPI then and now.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KpiChange {
     /// KPI (or source) name.
     pub name: String,
@@ -140,6 +143,7 @@ impl Kpis {
 
 /// `report.json` → `kpis`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Kpis {
     /// Median business hours to the first sales touch (`first_touch`, else the first SLA).
     pub speed_to_lead_hours: Option<f64>,
@@ -157,6 +161,7 @@ pub struct Kpis {
 
 /// `report.json` → `journey`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JourneyReport {
     /// Lifecycle stages.
     pub stages: StageJourney,
@@ -198,6 +203,7 @@ pub struct Analysis {
 
 /// `report.json` → `workspace`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkspaceInfo {
     /// Display name.
     pub name: String,
@@ -209,6 +215,7 @@ pub struct WorkspaceInfo {
 
 /// `report.json` → `summary`: counts of what was loaded.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// Leads.
     pub leads: usize,

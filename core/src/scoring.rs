@@ -176,6 +176,7 @@ impl ScoringModel {
 
 /// One lead's score with its explanation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LeadScore {
     /// Lead id.
     pub lead_id: String,
@@ -199,6 +200,7 @@ pub struct LeadScore {
 
 /// A rule that fired.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleHit {
     /// Rule name.
     pub rule: String,
@@ -218,6 +220,7 @@ pub struct RuleHit {
 
 /// One event's contribution to an engagement rule.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventHit {
     /// When.
     pub ts: Instant,
@@ -234,6 +237,7 @@ pub struct EventHit {
 
 /// A fit rule that could not be decided.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Undecided {
     /// Rule name.
     pub rule: String,

@@ -20,6 +20,7 @@ use crate::time::{Instant, MICROS_PER_DAY};
 
 /// `report.json` → `scoring`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoringReport {
     /// Rules configured.
     pub rules_configured: usize,
@@ -56,6 +57,7 @@ pub struct ScoringReport {
 
 /// Conversion of one score band.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoreBand {
     /// Lower edge (inclusive).
     pub from: f64,
@@ -68,6 +70,7 @@ pub struct ScoreBand {
 
 /// How one rule's leads convert.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RulePerformance {
     /// Rule.
     pub rule: String,
@@ -87,6 +90,7 @@ pub struct RulePerformance {
 
 /// The threshold recommendation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ThresholdAdvice {
     /// Leads sales can work per month (configured, or today's handoffs per month).
     pub capacity_per_month: f64,
@@ -104,6 +108,7 @@ pub struct ThresholdAdvice {
 
 /// One threshold's expected yield.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ThresholdPoint {
     /// Threshold.
     pub threshold: f64,
@@ -117,6 +122,7 @@ pub struct ThresholdPoint {
 
 /// One rejection reason and the rules that fired for the rejected leads.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RejectionRules {
     /// The exit stage.
     pub stage: String,
@@ -130,6 +136,7 @@ pub struct RejectionRules {
 
 /// One qualification set over all leads.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetSummary {
     /// The set.
     pub set: String,
@@ -141,6 +148,7 @@ pub struct SetSummary {
 
 /// One criterion over all leads.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CriterionSummary {
     /// Criterion.
     pub criterion: String,

@@ -37,6 +37,7 @@ pub fn median_p90(values: &mut [f64]) -> (Option<f64>, Option<f64>) {
 
 /// A proportion with its Wilson 95% score interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Proportion {
     /// Successes.
     pub k: u64,

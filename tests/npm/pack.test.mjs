@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -76,4 +77,59 @@ test('ES module (web target, initSync from bytes): same numbers as the CLI', asy
   const content = baton.nextBestContent('L0000002');
   assert.ok(Array.isArray(content));
   assert.throws(() => baton.slaClock('NOPE'), (e) => e.code === 'input' && /NOPE/.test(e.message));
+});
+
+const tools = join(root, 'target', 'npm', 'tools');
+
+test('the TypeScript types are generated from the Rust types and type-check a caller', () => {
+  const dts = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'types.d.ts'), 'utf8');
+  assert.match(dts, /Generated from the Rust types/);
+  assert.match(dts, /export interface Report \{/);
+  writeFileSync(join(scratch, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['esnext', 'dom'], skipLibCheck: false },
+    files: ['use.ts'],
+  }));
+  writeFileSync(join(scratch, 'use.ts'), `
+import { Baton, type Report, type LeadScore, type MessageCheck, type SlaClock } from 'baton-engine';
+const baton = new Baton('');
+const report: Report = baton.analyze();
+const leads: number = report.summary.leads;
+const score: LeadScore = baton.scoreLead({ lead_id: 'x', created_at: '2026-01-01T00:00:00Z' }, []);
+const points: number = score.score + score.reasons.length;
+const check: MessageCheck = baton.checkMessage('hello', 'champion');
+const missed: string[] = check.pillars_missed;
+const clocks: SlaClock[] = baton.slaClock('x');
+const sla: string = clocks[0].status;
+// @ts-expect-error: reports have no such section
+report.summary.no_such_field;
+// @ts-expect-error: scores are numbers
+const wrong: string = score.score;
+export { leads, points, missed, sla, wrong };
+`);
+  execFileSync(join(tools, 'node_modules', '.bin', 'tsc'), ['-p', scratch], { stdio: 'inherit' });
+});
+
+test('report.json and every live answer validate against the schema behind the types', () => {
+  const require = createRequire(join(tools, 'package.json'));
+  const Ajv2020 = require('ajv/dist/2020').default;
+  const schema = JSON.parse(readFileSync(join(scratch, 'node_modules', 'baton-engine', 'schema.json'), 'utf8'));
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema(schema, 'api');
+  const valid = (name, value) => {
+    const ok = ajv.validate({ $ref: `api#/$defs/${name}` }, value);
+    assert.ok(ok, `${name}: ${ajv.errorsText(ajv.errors, { separator: '\n' })}`);
+  };
+  valid('Report', JSON.parse(nativeReport(acme)));
+  valid('Report', JSON.parse(nativeReport(join(root, 'tests', 'fixtures', 'dirty'))));
+  const { Baton } = require(join(scratch, 'node_modules', 'baton-engine'));
+  const baton = new Baton(readFileSync(join(acme, 'baton.toml'), 'utf8'));
+  baton.loadWorkspace(files(acme));
+  const lead = { lead_id: 'T1', created_at: '2026-01-01T00:00:00Z', employees: 800, persona: 'champion' };
+  const events = [{ ts: '2026-01-05T10:00:00Z', type: 'pricing_page_view', channel: 'web' }];
+  valid('LeadScore', baton.scoreLead(lead, events));
+  valid('Qualification', baton.qualify(lead, events));
+  valid('MessageCheck', baton.checkMessage('We cut onboarding time by 40% — guaranteed results.', 'champion'));
+  for (const s of baton.nextBestContent('L0000002')) valid('Suggestion', s);
+  for (const c of baton.slaClock('L0000002')) valid('SlaClock', c);
+  valid('Attribution', baton.attribution([{ touches: [{ channel: 'web' }, { channel: 'email' }], converted: true, revenue: 10 }]));
 });

@@ -70,13 +70,19 @@ impl Baton {
     /// Creates an engine from `baton.toml` text or an object of the same shape (empty or
     /// undefined: every default).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<Baton, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | Config | undefined")] config: JsValue,
+    ) -> Result<Baton, JsValue> {
         engine_for(&config).map(|inner| Baton { inner })
     }
 
     /// Replaces the workspace files with `{name: text or Uint8Array}`.
     #[wasm_bindgen(js_name = loadWorkspace)]
-    pub fn load_workspace(&mut self, files: &js_sys::Object) -> Result<(), JsValue> {
+    pub fn load_workspace(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string | Uint8Array>")]
+        files: &js_sys::Object,
+    ) -> Result<(), JsValue> {
         let mut loaded = Vec::new();
         for entry in js_sys::Object::entries(files).iter() {
             let pair = js_sys::Array::from(&entry);
@@ -94,16 +100,18 @@ impl Baton {
     }
 
     /// The analysis as an object (`report.json`); `asOf` defaults to the latest timestamp.
+    #[wasm_bindgen(unchecked_return_type = "Report")]
     pub fn analyze(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
         parsed(self.inner.analyze_json(as_of.as_deref()))
     }
 
     /// One lead's score with its explanation: `lead` has the `leads` columns, `events` the
     /// `events` columns (`lead_id` may be left out).
-    #[wasm_bindgen(js_name = scoreLead)]
+    #[wasm_bindgen(js_name = scoreLead, unchecked_return_type = "LeadScore")]
     pub fn score_lead(
         &self,
-        lead: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] lead: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>[] | undefined")]
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
@@ -117,9 +125,11 @@ impl Baton {
     }
 
     /// Every qualification set's verdict for one lead (passed, failed, what to ask) and its route.
+    #[wasm_bindgen(unchecked_return_type = "Qualification")]
     pub fn qualify(
         &self,
-        lead: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] lead: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>[] | undefined")]
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
@@ -133,7 +143,7 @@ impl Baton {
     }
 
     /// Checks a draft against the messaging pillars; spans are UTF-16 offsets into `text`.
-    #[wasm_bindgen(js_name = checkMessage)]
+    #[wasm_bindgen(js_name = checkMessage, unchecked_return_type = "MessageCheck")]
     pub fn check_message(&self, text: &str, audience: Option<String>) -> Result<JsValue, JsValue> {
         parsed(
             self.inner
@@ -142,7 +152,7 @@ impl Baton {
     }
 
     /// The next assets to send a lead of the loaded workspace, with reasons.
-    #[wasm_bindgen(js_name = nextBestContent)]
+    #[wasm_bindgen(js_name = nextBestContent, unchecked_return_type = "Suggestion[]")]
     pub fn next_best_content(
         &self,
         lead_id: &str,
@@ -157,7 +167,7 @@ impl Baton {
     }
 
     /// A lead's SLA clocks at `now` in business hours (loaded workspace).
-    #[wasm_bindgen(js_name = slaClock)]
+    #[wasm_bindgen(js_name = slaClock, unchecked_return_type = "SlaClock[]")]
     pub fn sla_clock(&self, lead_id: &str, now: Option<String>) -> Result<JsValue, JsValue> {
         let ws = self.inner.workspace().map_err(|e| js_error(&e))?;
         parsed(crate::live::sla_clock(&ws, lead_id, now.as_deref()))
@@ -165,7 +175,11 @@ impl Baton {
 
     /// Multi-touch attribution over given paths: `[{touches: [{channel, team?, days_before_end?}],
     /// converted, revenue?}]`.
-    pub fn attribution(&self, paths: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Attribution")]
+    pub fn attribution(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AttributionPath[]")] paths: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let paths = stringify(&paths, "paths")?;
         parsed(crate::live::attribution(self.inner.framework(), &paths))
     }

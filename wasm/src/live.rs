@@ -138,9 +138,12 @@ pub fn score(
 
 /// `qualify`'s answer.
 #[derive(Serialize)]
-struct Qualification {
-    verdicts: Vec<baton_core::qualification::Verdict>,
-    route_to: Option<String>,
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Qualification {
+    /// Every set's verdict.
+    pub verdicts: Vec<baton_core::qualification::Verdict>,
+    /// The route (first matching routing rule, or the default).
+    pub route_to: Option<String>,
 }
 
 /// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
@@ -224,16 +227,26 @@ pub fn next_best_content(
 
 /// One SLA clock of a lead.
 #[derive(Serialize)]
-struct SlaClock {
-    sla: String,
-    from_stage: String,
-    within_business_hours: f64,
-    started: Option<Instant>,
-    stopped: Option<Instant>,
-    business_hours: Option<f64>,
-    remaining_business_hours: Option<f64>,
-    status: &'static str,
-    open_now: bool,
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SlaClock {
+    /// The SLA's name in `[sla]`.
+    pub sla: String,
+    /// The stage whose entry starts it.
+    pub from_stage: String,
+    /// Its limit.
+    pub within_business_hours: f64,
+    /// When the clock started.
+    pub started: Option<Instant>,
+    /// When it stopped, if it did by `now`.
+    pub stopped: Option<Instant>,
+    /// Business hours elapsed (to the stop, or to `now`).
+    pub business_hours: Option<f64>,
+    /// Business hours left while it runs (negative: overdue).
+    pub remaining_business_hours: Option<f64>,
+    /// `met`, `breached`, `pending` or `not_started`.
+    pub status: &'static str,
+    /// Whether `now` is within business hours.
+    pub open_now: bool,
 }
 
 /// `slaClock`: every SLA clock of a lead at `now`, in business hours on the workspace calendar.
@@ -276,42 +289,60 @@ pub fn sla_clock(ws: &Workspace, lead_id: &str, now: Option<&str>) -> Result<Str
 
 /// A path given to `attribution`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct PathIn {
-    touches: Vec<TouchIn>,
-    converted: bool,
+pub struct AttributionPath {
+    /// Touches in time order.
+    pub touches: Vec<AttributionTouch>,
+    /// Whether the path ends in a conversion.
+    pub converted: bool,
+    /// Revenue of the conversion.
     #[serde(default)]
-    revenue: f64,
+    pub revenue: f64,
 }
 
+/// One touch of a path given to `attribution`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct TouchIn {
-    channel: String,
+pub struct AttributionTouch {
+    /// Channel.
+    pub channel: String,
+    /// `marketing`, `sales` or `cs`.
     #[serde(default)]
-    team: Option<String>,
+    pub team: Option<String>,
+    /// Days from the touch to the end of the path (time-decay model).
     #[serde(default)]
-    days_before_end: f64,
+    pub days_before_end: f64,
 }
 
 /// One model's credit per channel.
 #[derive(Serialize)]
-struct ModelCredits {
-    conversions: BTreeMap<String, f64>,
-    revenue: BTreeMap<String, f64>,
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ModelCredits {
+    /// Conversions credited per channel.
+    pub conversions: BTreeMap<String, f64>,
+    /// Revenue credited per channel.
+    pub revenue: BTreeMap<String, f64>,
 }
 
+/// What `attribution` answers.
 #[derive(Serialize)]
-struct AttributionOut {
-    models: BTreeMap<&'static str, ModelCredits>,
-    removal_effects: BTreeMap<String, f64>,
-    shapley_method: String,
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Attribution {
+    /// Per model (`first_touch`, `last_touch`, `linear`, `time_decay`, `u_shaped`, `w_shaped`,
+    /// `full_path`, `markov`, `shapley`): credits per channel.
+    pub models: BTreeMap<&'static str, ModelCredits>,
+    /// Markov removal effect per channel.
+    pub removal_effects: BTreeMap<String, f64>,
+    /// `exact` or how Shapley values were sampled.
+    pub shapley_method: String,
 }
 
 /// `attribution`: the nine models (first/last touch, linear, time decay, U, W, full path,
 /// Markov, Shapley) over the given paths.
 pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Error> {
-    let paths: Vec<PathIn> =
+    let paths: Vec<AttributionPath> =
         serde_json::from_str(paths_json).map_err(|e| bad_input("attribution", e))?;
     let mut channels: Vec<String> = paths
         .iter()
@@ -360,7 +391,7 @@ pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Er
             .map(|(c, x)| (c.clone(), round(*x)))
             .collect()
     };
-    Ok(to_json(&AttributionOut {
+    Ok(to_json(&Attribution {
         models: models
             .iter()
             .map(|(m, c)| {
