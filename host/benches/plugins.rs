@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use baton::plugins::{HostOptions, PluginHost};
-use baton_core::config::{OnError, Plugin, PluginRole};
+use baton_core::config::{Plugin, PluginRole};
 use baton_core::plugins::{PluginRunner, parse_verdict, plugin_input};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -21,17 +21,9 @@ const NOOP: &str = r#"(module
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
 
 fn plugin(name: &str, path: &Path, params: serde_json::Value) -> Plugin {
-    Plugin {
-        name: name.into(),
-        path: path.display().to_string(),
-        role: PluginRole::Criterion,
-        on_error: OnError::FailClosed,
-        params,
-        fuel: None,
-        memory_mib: None,
-        timeout_ms: None,
-        max_output_bytes: None,
-    }
+    let mut p = baton::plugins::commands::adhoc_plugin(path, PluginRole::Criterion, params);
+    p.name = name.into();
+    p
 }
 
 fn bench_plugins(c: &mut Criterion) {
