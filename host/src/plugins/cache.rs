@@ -90,10 +90,14 @@ pub fn compile(
 
 fn store(dir: &Path, artifact: &Path, note: &Path, bytes: &[u8]) -> std::io::Result<()> {
     create_private_dir(dir)?;
-    let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = artifact.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, artifact)?;
-    std::fs::write(note, sha256_hex(bytes))
+    let note_tmp = note.with_extension(format!("tmp{}-{n}", std::process::id()));
+    std::fs::write(&note_tmp, sha256_hex(bytes))?;
+    std::fs::rename(&note_tmp, note)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
