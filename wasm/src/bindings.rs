@@ -118,6 +118,7 @@ impl Baton {
         let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
         parsed(crate::live::score(
             self.inner.framework(),
+            self.inner.facts(),
             &lead,
             &events,
             as_of.as_deref(),
@@ -136,6 +137,7 @@ impl Baton {
         let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
         parsed(crate::live::qualify(
             self.inner.framework(),
+            self.inner.facts(),
             &lead,
             &events,
             as_of.as_deref(),

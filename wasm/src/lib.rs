@@ -14,6 +14,7 @@ use baton_core::{Error, Framework, TextSource, Workspace, classify_file};
 #[derive(Debug, Clone)]
 pub struct MemoryWorkspace {
     framework: Framework,
+    facts: Vec<String>,
     data: Vec<(String, Vec<u8>)>,
     texts: Vec<(String, String)>,
 }
@@ -21,11 +22,7 @@ pub struct MemoryWorkspace {
 impl MemoryWorkspace {
     /// A workspace with this `baton.toml` text (empty for the defaults).
     pub fn new(config_toml: &str) -> Result<Self, Error> {
-        Ok(Self {
-            framework: Framework::from_toml("baton.toml", config_toml)?,
-            data: Vec::new(),
-            texts: Vec::new(),
-        })
+        Ok(Self::with(Framework::from_toml("baton.toml", config_toml)?))
     }
 
     /// A workspace configured by a JSON object with `baton.toml`'s structure.
@@ -38,11 +35,7 @@ impl MemoryWorkspace {
                 e.to_string(),
             ))
         })?;
-        Ok(Self {
-            framework: Framework::from_config(config)?,
-            data: Vec::new(),
-            texts: Vec::new(),
-        })
+        Ok(Self::with(Framework::from_config(config)?))
     }
 
     /// Adds a file: a data file by its name (`events.csv`, ...), any other name as an asset text.
@@ -64,9 +57,23 @@ impl MemoryWorkspace {
         }
     }
 
+    fn with(framework: Framework) -> Self {
+        Self {
+            facts: live::rule_facts(&framework),
+            framework,
+            data: Vec::new(),
+            texts: Vec::new(),
+        }
+    }
+
     /// The configuration.
     pub fn framework(&self) -> &Framework {
         &self.framework
+    }
+
+    /// The lead attributes its rules read.
+    pub fn facts(&self) -> &[String] {
+        &self.facts
     }
 
     /// Reads the files into a workspace.
@@ -91,6 +98,7 @@ impl MemoryWorkspace {
         let ws = if self.data.is_empty() {
             live::lead_workspace(
                 &self.framework,
+                &self.facts,
                 r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
                 "",
             )?

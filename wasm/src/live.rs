@@ -26,9 +26,23 @@ fn bad_input(what: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// A one-lead workspace from a lead object and its events (the same columns as the files).
+/// The lead attributes the configuration's rules read (computed once per engine).
+pub fn rule_facts(framework: &Framework) -> Vec<String> {
+    let config = serde_json::to_value(&framework.config).unwrap_or_default();
+    let mut facts = Vec::new();
+    collect_facts(&config, &mut facts);
+    facts.retain(|f| !EVENT_FACTS.contains(&f.as_str()));
+    facts.sort();
+    facts.dedup();
+    facts
+}
+
+/// A one-lead workspace from a lead object and its events (the same columns as the files);
+/// `facts` ([`rule_facts`]) the lead does not have become empty columns, so rules on them are
+/// unknown rather than refused.
 pub fn lead_workspace(
     framework: &Framework,
+    facts: &[String],
     lead_json: &str,
     events_json: &str,
 ) -> Result<Workspace, Error> {
@@ -38,16 +52,9 @@ pub fn lead_workspace(
         .get("lead_id")
         .cloned()
         .ok_or_else(|| bad_input("lead", "the lead needs a lead_id"))?;
-    // Facts the rules read that this lead does not have are unknown (not an error): give the
-    // one-lead workspace those columns, empty.
     let mut lead = lead;
-    let config = serde_json::to_value(&framework.config).unwrap_or_default();
-    let mut facts = Vec::new();
-    collect_facts(&config, &mut facts);
     for fact in facts {
-        if !EVENT_FACTS.contains(&fact.as_str()) {
-            lead.entry(fact).or_insert(serde_json::Value::Null);
-        }
+        lead.entry(fact.as_str()).or_insert(serde_json::Value::Null);
     }
     let events: Vec<serde_json::Map<String, serde_json::Value>> =
         serde_json::from_str(if events_json.trim().is_empty() {
@@ -126,11 +133,12 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Err
 /// `scoreLead`: the lead's score with its explanation.
 pub fn score(
     framework: &Framework,
+    facts: &[String],
     lead: &str,
     events: &str,
     as_of: Option<&str>,
 ) -> Result<String, Error> {
-    let ws = lead_workspace(framework, lead, events)?;
+    let ws = lead_workspace(framework, facts, lead, events)?;
     let as_of = resolve_as_of(&ws, as_of)?;
     let model = ScoringModel::compile(&ws)?;
     Ok(to_json(&score_lead(&model, &ws, 0, as_of)))
@@ -149,11 +157,12 @@ pub struct Qualification {
 /// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
 pub fn qualify(
     framework: &Framework,
+    facts: &[String],
     lead: &str,
     events: &str,
     as_of: Option<&str>,
 ) -> Result<String, Error> {
-    let ws = lead_workspace(framework, lead, events)?;
+    let ws = lead_workspace(framework, facts, lead, events)?;
     let as_of = resolve_as_of(&ws, as_of)?;
     let q = QualificationModel::compile(&ws)?;
     let routing = RoutingModel::compile(&ws)?;
@@ -470,6 +479,7 @@ default = "inbound"
         let events = r#"[{"ts": "2026-01-02T00:00:00Z", "type": "demo", "channel": "video"}]"#;
         let s = parse(score(
             ws.framework(),
+            ws.facts(),
             lead,
             events,
             Some("2026-01-03T00:00:00Z"),
@@ -480,17 +490,17 @@ default = "inbound"
             (Some(15.0), Some(10.0), Some(true))
         );
         assert_eq!(s["reasons"][0]["rule"], "Big company");
-        let q = parse(qualify(ws.framework(), lead, events, None));
+        let q = parse(qualify(ws.framework(), ws.facts(), lead, events, None));
         assert_eq!(q["verdicts"][0]["qualified"], true);
         assert_eq!(q["route_to"], "inbound");
         // A lead without the attribute a criterion reads: undecided, with the question to ask.
         let unknown = r#"{"lead_id": "Y", "created_at": "2026-01-01T00:00:00Z"}"#;
-        let q = parse(qualify(ws.framework(), unknown, "", None));
+        let q = parse(qualify(ws.framework(), ws.facts(), unknown, "", None));
         assert_eq!(
             q["verdicts"][0]["missing_data"][0]["ask"],
             "How many employees?"
         );
-        let e = score(ws.framework(), "{}", "", None).expect_err("no id");
+        let e = score(ws.framework(), ws.facts(), "{}", "", None).expect_err("no id");
         assert_eq!(e.code(), "input");
     }
 
