@@ -409,8 +409,7 @@ impl PluginHost {
         }
         store.set_epoch_deadline(limits.timeout_ms.div_ceil(TICK.as_millis() as u64).max(1) + 1);
         store.epoch_deadline_trap();
-        let run = pre
-            .instantiate(&mut store)
+        let run = instantiate(pre, &mut store)
             .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
             .and_then(|start| start.call(&mut store, ()));
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
@@ -436,6 +435,24 @@ impl PluginHost {
     }
 }
 
+/// Instantiates, waiting briefly when every pooled slot is momentarily taken (slots freed by
+/// other threads return through wasmtime's decommit queue).
+fn instantiate(
+    pre: &InstancePre<Ctx>,
+    store: &mut Store<Ctx>,
+) -> wasmtime::Result<wasmtime::Instance> {
+    let mut tries = 0;
+    loop {
+        match pre.instantiate(&mut *store) {
+            Err(e) if tries < 200 && e.to_string().contains("maximum concurrent limit") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            result => return result,
+        }
+    }
+}
+
 fn failure(kind: FailureKind, message: String, fuel_used: u64) -> CallResult {
     CallResult {
         output: Err(Failure { kind, message }),
@@ -453,7 +470,9 @@ fn make_engine(max_memory: usize, threads: usize) -> Result<(Engine, bool), Setu
     };
     let mut pooled = base();
     let mut pool = PoolingAllocationConfig::default();
-    let slots = (threads as u32).saturating_mul(2).clamp(4, 256);
+    // Slots are only address space (a reservation each); a generous pool keeps one thread from
+    // ever waiting for a slot another thread's instance is still returning.
+    let slots = (threads as u32).saturating_mul(4).clamp(16, 256);
     pool.total_core_instances(slots)
         .total_memories(slots)
         .total_tables(slots)
@@ -461,8 +480,7 @@ fn make_engine(max_memory: usize, threads: usize) -> Result<(Engine, bool), Setu
         // Reset the first MiB of a slot with memset instead of madvise: a plugin's stack and
         // heap start there, so the next lead's instance finds them resident (no page faults).
         .linear_memory_keep_resident(1024 * 1024)
-        .table_keep_resident(64 * 1024)
-        .decommit_batch_size(8);
+        .table_keep_resident(64 * 1024);
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if let Ok(engine) = Engine::new(&pooled) {
         return Ok((engine, true));
