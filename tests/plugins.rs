@@ -274,3 +274,32 @@ fn schemas_in_docs_match_the_sdk_types() {
         serde_json::to_value(schemars::schema_for!(baton_plugin::Verdict)).expect("json");
     assert_eq!(verdict["additionalProperties"], false);
 }
+
+/// The host writes inputs through borrowed mirrors of the SDK types: every acme lead's document
+/// must read back into `baton_plugin::Input` and write out the same bytes (same fields, order,
+/// types), with the trimming of old events too.
+#[test]
+fn inputs_are_exactly_the_sdk_input_type() {
+    for dir in [
+        repo_root().join("examples").join("acme"),
+        fixtures().join("plugins"),
+    ] {
+        let ws = workspace(&dir);
+        let as_of = ws.latest_timestamp().expect("data");
+        let model = baton_core::scoring::ScoringModel::compile(&ws).expect("rules");
+        let plugin = &ws.framework.config.plugins[0];
+        for lead in 0..ws.leads.len() as u32 {
+            for limit in [128 * 1024, 1500] {
+                let Ok(bytes) =
+                    baton_core::plugins::plugin_input(&ws, &model, plugin, lead, as_of, limit)
+                else {
+                    continue;
+                };
+                assert!(bytes.len() <= limit);
+                let input: baton_plugin::Input = serde_json::from_slice(&bytes).expect("reads");
+                assert_eq!(serde_json::to_vec(&input).expect("writes"), bytes);
+                assert_eq!(input.lead.id, ws.text(ws.leads[lead as usize].id));
+            }
+        }
+    }
+}

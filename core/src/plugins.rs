@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use baton_plugin::{Event as InputEvent, Input, Lead as InputLead, Score, StageEntry, Verdict};
+use baton_plugin::Verdict;
 use serde::Serialize;
 
 use crate::config::{OnError, Plugin, PluginRole};
@@ -190,6 +190,10 @@ pub struct ReasonCount {
 
 /// Builds lead `lead`'s ABI v1 input for `plugin`, leaving out the oldest events when the document
 /// would exceed `max_bytes`; `Err` when even the event-less input is too large.
+///
+/// The document is written straight from the workspace through borrowed mirrors of the SDK's
+/// [`baton_plugin::Input`] (same fields, same order); a test checks that every document reads back
+/// into `Input` and writes out byte for byte the same.
 pub fn plugin_input(
     ws: &Workspace,
     model: &ScoringModel,
@@ -199,99 +203,102 @@ pub fn plugin_input(
     max_bytes: usize,
 ) -> Result<Vec<u8>, Failure> {
     let l = &ws.leads[lead as usize];
-    let mut attributes = BTreeMap::new();
-    for a in &ws.attributes {
-        let v = match a.values.get(lead) {
-            AttrValue::Missing => continue,
-            AttrValue::Number(n) => serde_json::Number::from_f64(n).map(serde_json::Value::Number),
-            AttrValue::Bool(b) => Some(serde_json::Value::Bool(b)),
-            AttrValue::Text(s) => Some(serde_json::Value::String(ws.text(s).to_string())),
-        };
-        if let Some(v) = v {
-            attributes.insert(a.name.clone(), v);
-        }
-    }
+    let attributes: Vec<(&str, AttrRef<'_>)> = ws
+        .attributes
+        .iter()
+        .filter_map(|a| {
+            let v = match a.values.get(lead) {
+                AttrValue::Missing => return None,
+                AttrValue::Number(n) if !n.is_finite() => return None,
+                AttrValue::Number(n) => AttrRef::Number(n),
+                AttrValue::Bool(b) => AttrRef::Bool(b),
+                AttrValue::Text(s) => AttrRef::Text(ws.text(s)),
+            };
+            Some((a.name.as_str(), v))
+        })
+        .collect();
     let first = ws.stages.partition_point(|s| s.lead < lead);
-    let stages: Vec<StageEntry> = ws.stages[first..]
+    let stages: Vec<StageRef<'_>> = ws.stages[first..]
         .iter()
         .take_while(|s| s.lead == lead)
         .filter(|s| s.ts <= as_of)
-        .map(|s| StageEntry {
-            stage: ws.stage_names[s.stage as usize].clone(),
-            at: s.ts.to_string(),
+        .map(|s| StageRef {
+            stage: &ws.stage_names[s.stage as usize],
+            at: s.ts,
         })
         .collect();
-    let events: Vec<InputEvent> = ws
+    let events: Vec<EventRef<'_>> = ws
         .events_of(lead)
         .iter()
         .filter(|e| e.ts <= as_of)
-        .map(|e| InputEvent {
-            at: e.ts.to_string(),
+        .map(|e| EventRef {
+            at: e.ts,
             age_days: round6((as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64),
-            kind: ws.text(e.kind).to_string(),
-            channel: ws.text(e.channel).to_string(),
-            team: e.team.map(|t| t.as_str().to_string()),
-            campaign: e.campaign.map(|c| ws.text(c).to_string()),
-            asset: e.asset.map(|a| ws.text(a).to_string()),
+            kind: ws.text(e.kind),
+            channel: ws.text(e.channel),
+            team: e.team.map(|t| t.as_str()),
+            campaign: e.campaign.map(|c| ws.text(c)),
+            asset: e.asset.map(|a| ws.text(a)),
         })
         .collect();
     let s = score_lead(model, ws, lead, as_of);
-    let score = Score {
-        total: s.score,
-        fit: s.fit,
-        engagement: s.engagement,
-        grade: s.grade.map(String::from),
-        priority: s.priority.clone(),
-        mql: s.mql,
-        mql_threshold: model.mql_threshold,
-        reasons: s
-            .reasons
-            .iter()
-            .map(|r| baton_plugin::ScoreReason {
-                rule: r.rule.clone(),
-                kind: format!("{:?}", r.kind).to_lowercase(),
-                points: r.points,
-                event_count: r.event_count as u64,
-            })
-            .collect(),
-        undecided: s
-            .undecided
-            .iter()
-            .map(|u| baton_plugin::Undecided {
-                rule: u.rule.clone(),
-                missing: u.missing.clone(),
-            })
-            .collect(),
-    };
-    let mut input = Input {
-        describe: false,
+    let grade = s.grade.map(String::from);
+    let mut input = InputRef {
         abi: baton_plugin::ABI_VERSION,
-        plugin: plugin.name.clone(),
-        as_of: as_of.to_string(),
-        params: plugin.params.clone(),
-        lead: InputLead {
-            id: ws.text(l.id).to_string(),
-            created_at: l.created_at.to_string(),
-            stage: stages.last().map(|s| s.stage.clone()),
-            stages,
-            attributes,
+        plugin: &plugin.name,
+        as_of,
+        params: &plugin.params,
+        lead: LeadRef {
+            id: ws.text(l.id),
+            created_at: l.created_at,
+            stage: stages.last().map(|s| s.stage),
+            stages: &stages,
+            attributes: Attributes(&attributes),
         },
-        events,
+        events: &events,
         events_omitted: 0,
-        score,
+        score: ScoreRef {
+            total: s.score,
+            fit: s.fit,
+            engagement: s.engagement,
+            grade: grade.as_deref(),
+            priority: s.priority.as_deref(),
+            mql: s.mql,
+            mql_threshold: model.mql_threshold,
+            reasons: s
+                .reasons
+                .iter()
+                .map(|r| ReasonRef {
+                    rule: &r.rule,
+                    kind: match r.kind {
+                        crate::config::RuleKind::Fit => "fit",
+                        crate::config::RuleKind::Engagement => "engagement",
+                    },
+                    points: r.points,
+                    event_count: r.event_count as u64,
+                })
+                .collect(),
+            undecided: s
+                .undecided
+                .iter()
+                .map(|u| UndecidedRef {
+                    rule: &u.rule,
+                    missing: &u.missing,
+                })
+                .collect(),
+        },
     };
-    let encode = |i: &Input| serde_json::to_vec(i).unwrap_or_default();
-    let mut bytes = encode(&input);
+    let encode = |i: &InputRef<'_>| serde_json::to_vec(i).unwrap_or_default();
+    let bytes = encode(&input);
     if bytes.len() <= max_bytes {
         return Ok(bytes);
     }
-    // Keep the newest events that fit: find the largest kept tail by halving, then refine.
-    let all = std::mem::take(&mut input.events);
-    let total = all.len();
+    // Keep the newest events that fit: the largest kept tail, by bisection.
+    let total = events.len();
     let (mut lo, mut hi) = (0usize, total);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        input.events = all[total - mid..].to_vec();
+        input.events = &events[total - mid..];
         input.events_omitted = (total - mid) as u64;
         if encode(&input).len() <= max_bytes {
             lo = mid;
@@ -299,9 +306,9 @@ pub fn plugin_input(
             hi = mid - 1;
         }
     }
-    input.events = all[total - lo..].to_vec();
+    input.events = &events[total - lo..];
     input.events_omitted = (total - lo) as u64;
-    bytes = encode(&input);
+    let bytes = encode(&input);
     if bytes.len() <= max_bytes {
         Ok(bytes)
     } else {
@@ -312,6 +319,113 @@ pub fn plugin_input(
                 bytes.len()
             ),
         })
+    }
+}
+
+/// Borrowed mirror of [`baton_plugin::Input`]: same fields, same order.
+#[derive(Serialize)]
+struct InputRef<'a> {
+    abi: u32,
+    plugin: &'a str,
+    as_of: Instant,
+    params: &'a serde_json::Value,
+    lead: LeadRef<'a>,
+    events: &'a [EventRef<'a>],
+    #[serde(skip_serializing_if = "is_zero")]
+    events_omitted: u64,
+    score: ScoreRef<'a>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Borrowed mirror of [`baton_plugin::Lead`].
+#[derive(Serialize)]
+struct LeadRef<'a> {
+    id: &'a str,
+    created_at: Instant,
+    stage: Option<&'a str>,
+    stages: &'a [StageRef<'a>],
+    attributes: Attributes<'a>,
+}
+
+/// Borrowed mirror of [`baton_plugin::StageEntry`].
+#[derive(Serialize)]
+struct StageRef<'a> {
+    stage: &'a str,
+    at: Instant,
+}
+
+/// Borrowed mirror of [`baton_plugin::Event`].
+#[derive(Serialize)]
+struct EventRef<'a> {
+    at: Instant,
+    age_days: f64,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    channel: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    campaign: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    asset: Option<&'a str>,
+}
+
+/// Borrowed mirror of [`baton_plugin::Score`].
+#[derive(Serialize)]
+struct ScoreRef<'a> {
+    total: f64,
+    fit: f64,
+    engagement: f64,
+    grade: Option<&'a str>,
+    priority: Option<&'a str>,
+    mql: bool,
+    mql_threshold: f64,
+    reasons: Vec<ReasonRef<'a>>,
+    undecided: Vec<UndecidedRef<'a>>,
+}
+
+/// Borrowed mirror of [`baton_plugin::ScoreReason`].
+#[derive(Serialize)]
+struct ReasonRef<'a> {
+    rule: &'a str,
+    kind: &'static str,
+    points: f64,
+    event_count: u64,
+}
+
+/// Borrowed mirror of [`baton_plugin::Undecided`].
+#[derive(Serialize)]
+struct UndecidedRef<'a> {
+    rule: &'a str,
+    missing: &'a str,
+}
+
+/// A lead attribute's value as JSON.
+enum AttrRef<'a> {
+    Number(f64),
+    Bool(bool),
+    Text(&'a str),
+}
+
+/// The attributes as a JSON object, in name order (the workspace keeps them sorted by name, as
+/// the SDK's `BTreeMap` does).
+struct Attributes<'a>(&'a [(&'a str, AttrRef<'a>)]);
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            match value {
+                AttrRef::Number(n) => map.serialize_entry(name, n)?,
+                AttrRef::Bool(b) => map.serialize_entry(name, b)?,
+                AttrRef::Text(t) => map.serialize_entry(name, t)?,
+            }
+        }
+        map.end()
     }
 }
 

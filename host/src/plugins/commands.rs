@@ -211,8 +211,8 @@ pub fn test(mut plugin: Plugin, input: TestInput<'_>) -> Result<String, HostErro
             let all = Instant::now();
             for &ix in &ixs {
                 let id = ws.text(ws.leads[ix as usize].id).to_string();
-                let input = plugin_input(&ws, &model, &plugin, ix, as_of, host.max_input(0));
                 let began = Instant::now();
+                let input = plugin_input(&ws, &model, &plugin, ix, as_of, host.max_input(0));
                 let (line, fuel) = match input {
                     Err(f) => {
                         *failures.entry(f.kind.as_str()).or_default() += 1;

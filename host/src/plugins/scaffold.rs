@@ -157,7 +157,7 @@ Then declare it in the workspace's baton.toml and use it as a criterion:
         ("Cargo.toml", cargo),
         (
             ".cargo/config.toml",
-            "[build]\ntarget = \"wasm32-wasip1\"\n\n# A 256 KiB stack (Rust's default is 1 MiB): each lead gets a fresh instance, and a\n# smaller memory is cheaper to reset (docs/plugins.md).\n[target.wasm32-wasip1]\nrustflags = [\"-C\", \"link-arg=-zstack-size=262144\"]\n".into(),
+            "[build]\ntarget = \"wasm32-wasip1\"\n\n# A 128 KiB stack (Rust's default is 1 MiB): each lead gets a fresh instance, and a\n# smaller memory is cheaper to reset (docs/plugins.md).\n[target.wasm32-wasip1]\nrustflags = [\"-C\", \"link-arg=-zstack-size=131072\"]\n".into(),
         ),
         ("src/main.rs", main),
         ("README.md", readme),
