@@ -101,6 +101,8 @@ test('widget: touches are scored live and the handoff fires when the MQL thresho
 test('report viewer: the sample workspace analysed in the page shows the native report numbers', async () => {
   const native = nativeReport(join(root, 'examples', 'acme'));
   const page = await open();
+  await page.goto(`${base}/`);
+  assert.equal(await page.locator('a').count(), 3, 'the demo index links the three demos');
   await page.goto(`${base}/viewer/`);
   await page.waitForSelector('body[data-ready]');
   await page.click('#sample');
