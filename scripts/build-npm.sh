@@ -37,3 +37,11 @@ cp wasm/npm/package.json wasm/npm/README.md "$out/"
 raw=$(stat -c %s "$out/web/baton_wasm_bg.wasm")
 gz=$(gzip -9 -c "$out/web/baton_wasm_bg.wasm" | wc -c)
 echo "baton-engine: wasm $raw bytes, $gz bytes gzipped; package $(ls target/npm/baton-engine-*.tgz)"
+# The browser issue's budget is 400 KB gzipped for the full engine (and 150 KB for a slim widget
+# build, which does not exist yet). It is reported, not enforced, until the size work lands.
+budget=$((400 * 1024))
+if [ "$gz" -gt "$budget" ]; then
+  echo "size budget: OVER — $gz bytes gzipped against 400 KB ($(( (gz - budget) / 1024 )) KB over; see the open browser issue)"
+else
+  echo "size budget: ok — $gz bytes gzipped within 400 KB"
+fi
