@@ -102,7 +102,7 @@ pub fn classify_file(name: &str) -> Option<(FileKind, Format)> {
 
 /// Loads a workspace from in-memory files (name → contents), as the browser build does.
 pub fn load_from_memory<'a>(
-    framework: Framework,
+    framework: impl Into<std::sync::Arc<Framework>>,
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     texts: &dyn TextSource,
 ) -> Result<Workspace, Error> {

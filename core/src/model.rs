@@ -253,7 +253,7 @@ pub struct Attribute {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     /// The validated `baton.toml`.
-    pub framework: Framework,
+    pub framework: std::sync::Arc<Framework>,
     /// Interned ids and names, in lexicographic order.
     pub symbols: Symbols,
     /// Leads, ordered by id.

@@ -8,12 +8,14 @@
 mod bindings;
 pub mod live;
 
+use std::sync::Arc;
+
 use baton_core::{Error, Framework, TextSource, Workspace, classify_file};
 
 /// A workspace assembled in memory: configuration, data files, and the texts assets refer to.
 #[derive(Debug, Clone)]
 pub struct MemoryWorkspace {
-    framework: Framework,
+    framework: Arc<Framework>,
     facts: Vec<String>,
     data: Vec<(String, Vec<u8>)>,
     texts: Vec<(String, String)>,
@@ -60,14 +62,14 @@ impl MemoryWorkspace {
     fn with(framework: Framework) -> Self {
         Self {
             facts: live::rule_facts(&framework),
-            framework,
+            framework: Arc::new(framework),
             data: Vec::new(),
             texts: Vec::new(),
         }
     }
 
-    /// The configuration.
-    pub fn framework(&self) -> &Framework {
+    /// The configuration (shared by every workspace the engine builds).
+    pub fn framework(&self) -> &Arc<Framework> {
         &self.framework
     }
 

@@ -3,6 +3,7 @@
 //! answer is JSON text (the JS layer parses it), built by the same engine functions as the CLI.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use baton_core::attribution::{
     AttributionOptions, MarkovChain, PathRecord, PathSet, TEAMS, Touch, attribute,
@@ -41,7 +42,7 @@ pub fn rule_facts(framework: &Framework) -> Vec<String> {
 /// `facts` ([`rule_facts`]) the lead does not have become empty columns, so rules on them are
 /// unknown rather than refused.
 pub fn lead_workspace(
-    framework: &Framework,
+    framework: &Arc<Framework>,
     facts: &[String],
     lead_json: &str,
     events_json: &str,
@@ -132,7 +133,7 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Err
 
 /// `scoreLead`: the lead's score with its explanation.
 pub fn score(
-    framework: &Framework,
+    framework: &Arc<Framework>,
     facts: &[String],
     lead: &str,
     events: &str,
@@ -156,7 +157,7 @@ pub struct Qualification {
 
 /// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
 pub fn qualify(
-    framework: &Framework,
+    framework: &Arc<Framework>,
     facts: &[String],
     lead: &str,
     events: &str,

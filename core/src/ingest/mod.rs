@@ -164,7 +164,7 @@ impl TextSource for NoTexts {
 
 /// Builds a [`Workspace`] from files handed in one at a time.
 pub struct Loader {
-    framework: Framework,
+    framework: std::sync::Arc<Framework>,
     parser: TimeParser,
     symbols: Symbols,
     tallies: BTreeMap<FileKind, Tally>,
@@ -176,7 +176,8 @@ pub struct Loader {
 
 impl Loader {
     /// A loader for a workspace with this framework.
-    pub fn new(framework: Framework) -> Self {
+    pub fn new(framework: impl Into<std::sync::Arc<Framework>>) -> Self {
+        let framework = framework.into();
         let parser = TimeParser::new(framework.tz.clone());
         Self {
             framework,
