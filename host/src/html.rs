@@ -50,6 +50,7 @@ pub fn render(report: &Report) -> String {
     sla(&mut h, report);
     friction(&mut h, report);
     segments(&mut h, report);
+    qualification(&mut h, report);
     recommendations(&mut h, report);
     messaging(&mut h, report);
     content(&mut h, report);
@@ -438,6 +439,65 @@ fn data_quality(h: &mut String, r: &Report) {
             f.accepted,
             f.rejected
         );
+    }
+    h.push_str("</table>");
+}
+
+/// Qualification sets and their criteria; a plugin criterion names its plugin, its most given
+/// reasons and its failures (`report.plugins`).
+fn qualification(h: &mut String, r: &Report) {
+    let sets = &r.scoring.qualification;
+    if sets.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Qualification</h2><table id=\"qualification\"><tr><th>set / criterion</th><th>qualified / passed</th><th>failed</th><th>data missing</th><th>explanation</th></tr>");
+    for set in sets {
+        let _ = write!(
+            h,
+            "<tr class=\"set\"><td><b>{}</b></td><td>{}</td><td></td><td></td><td></td></tr>",
+            esc(&set.set),
+            set.qualified
+        );
+        for c in &set.criteria {
+            let plugin = c
+                .plugin
+                .as_ref()
+                .and_then(|name| r.plugins.iter().find(|p| &p.name == name));
+            let explanation = match (&c.plugin, plugin) {
+                (Some(name), Some(p)) => {
+                    let reasons: Vec<String> = p
+                        .top_reasons
+                        .iter()
+                        .take(3)
+                        .map(|x| format!("“{}” ({})", esc(&x.reason), x.leads))
+                        .collect();
+                    let failures = if p.failures == 0 {
+                        String::new()
+                    } else {
+                        format!("; {} calls failed", p.failures)
+                    };
+                    format!(
+                        "plugin <code>{}</code>: {}{failures}",
+                        esc(name),
+                        reasons.join(", ")
+                    )
+                }
+                (Some(name), None) => format!(
+                    "plugin <code>{}</code> did not run (plugins run in the native host)",
+                    esc(name)
+                ),
+                _ => String::new(),
+            };
+            let _ = write!(
+                h,
+                "<tr class=\"criterion\" data-plugin=\"{}\"><td>&nbsp;&nbsp;{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"note\">{explanation}</td></tr>",
+                esc(c.plugin.as_deref().unwrap_or("")),
+                esc(&c.criterion),
+                c.passed,
+                c.failed,
+                c.missing
+            );
+        }
     }
     h.push_str("</table>");
 }

@@ -50,6 +50,12 @@ test('report.html shows the charts with the report.json numbers and no console e
     const channels = Object.keys(report.attribution.by_channel.linear).length;
     assert.equal(await page.locator('#chart-attribution rect.bar').count(), models * channels);
     assert.equal(await page.locator('#recommendations tr').count(), report.recommendations.length + 1);
+    // Qualification: one row per set and criterion; the plugin criterion shows its plugin's reasons.
+    const criteria = report.scoring.qualification.reduce((n, s) => n + s.criteria.length, 0);
+    assert.equal(await page.locator('#qualification tr.criterion').count(), criteria);
+    const fit = await page.locator('#qualification tr[data-plugin="enterprise-fit"]').textContent();
+    const plugin = report.plugins.find((p) => p.name === 'enterprise-fit');
+    assert.ok(fit.includes(plugin.top_reasons[0].reason), fit);
     assert.equal(await page.locator('#chart-chassis rect.bar').count(), report.chassis.sensitivity.length);
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
