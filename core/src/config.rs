@@ -536,6 +536,17 @@ pub enum OnError {
     Skip,
 }
 
+impl OnError {
+    /// The snake_case name used in `baton.toml` and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::FailClosed => "fail_closed",
+            OnError::FailOpen => "fail_open",
+            OnError::Skip => "skip",
+        }
+    }
+}
+
 /// A `baton.toml` problem, naming the key and its line.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{file}:{line}: `{key}`: {message}")]

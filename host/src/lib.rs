@@ -163,10 +163,7 @@ pub fn load_plugins(
                 "warning: plugin {:?} ({}) is refused, every lead gets its on_error policy ({}): {}",
                 p.config.name,
                 p.path.display(),
-                serde_json::to_value(p.config.on_error)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                p.config.on_error.as_str(),
                 f.message
             );
         }

@@ -403,10 +403,7 @@ fn plugin_md(md: &mut String, p: &baton_core::plugins::PluginSummary) {
             "    - {} calls failed ({}), handled as `{}`; e.g. lead {}: {}",
             p.failures,
             kinds.join(", "),
-            serde_json::to_value(p.on_error)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            p.on_error.as_str(),
             p.failure_examples.first().map_or("", |e| e.lead.as_str()),
             p.failure_examples
                 .first()

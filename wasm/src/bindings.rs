@@ -162,7 +162,7 @@ impl Baton {
     ) -> Result<JsValue, JsValue> {
         let ws = self.inner.workspace().map_err(|e| js_error(&e))?;
         parsed(crate::live::next_best_content(
-            &ws,
+            ws,
             lead_id,
             as_of.as_deref(),
         ))
@@ -172,7 +172,7 @@ impl Baton {
     #[wasm_bindgen(js_name = slaClock, unchecked_return_type = "SlaClock[]")]
     pub fn sla_clock(&self, lead_id: &str, now: Option<String>) -> Result<JsValue, JsValue> {
         let ws = self.inner.workspace().map_err(|e| js_error(&e))?;
-        parsed(crate::live::sla_clock(&ws, lead_id, now.as_deref()))
+        parsed(crate::live::sla_clock(ws, lead_id, now.as_deref()))
     }
 
     /// Multi-touch attribution over given paths: `[{touches: [{channel, team?, days_before_end?}],

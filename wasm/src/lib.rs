@@ -17,6 +17,8 @@ use baton_core::{Error, Framework, TextSource, Workspace, classify_file};
 pub struct MemoryWorkspace {
     framework: Arc<Framework>,
     facts: Vec<String>,
+    /// The files read into a workspace, once, until the files change.
+    loaded: std::cell::OnceCell<Workspace>,
     data: Vec<(String, Vec<u8>)>,
     texts: Vec<(String, String)>,
 }
@@ -42,6 +44,7 @@ impl MemoryWorkspace {
 
     /// Adds a file: a data file by its name (`events.csv`, ...), any other name as an asset text.
     pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+        self.loaded = std::cell::OnceCell::new();
         if classify_file(name).is_some() {
             self.data.push((name.to_string(), bytes));
         } else {
@@ -52,6 +55,7 @@ impl MemoryWorkspace {
 
     /// Replaces the files with `files` (name → bytes), as `loadWorkspace` does.
     pub fn load_files<'a>(&mut self, files: impl IntoIterator<Item = (&'a str, Vec<u8>)>) {
+        self.loaded = std::cell::OnceCell::new();
         self.data.clear();
         self.texts.clear();
         for (name, bytes) in files {
@@ -63,6 +67,7 @@ impl MemoryWorkspace {
         Self {
             facts: live::rule_facts(&framework),
             framework: Arc::new(framework),
+            loaded: std::cell::OnceCell::new(),
             data: Vec::new(),
             texts: Vec::new(),
         }
@@ -78,36 +83,40 @@ impl MemoryWorkspace {
         &self.facts
     }
 
-    /// Reads the files into a workspace.
-    pub fn workspace(&self) -> Result<Workspace, Error> {
-        baton_core::load_from_memory(
+    /// The files read into a workspace; read once and kept until the files change, so a page's
+    /// `slaClock`, `nextBestContent` and `analyze` calls do not re-read them.
+    pub fn workspace(&self) -> Result<&Workspace, Error> {
+        if let Some(ws) = self.loaded.get() {
+            return Ok(ws);
+        }
+        let ws = baton_core::load_from_memory(
             self.framework.clone(),
             self.data.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
             self,
-        )
+        )?;
+        Ok(self.loaded.get_or_init(|| ws))
     }
 
     /// Runs the analysis and returns `report.json`'s text; `as_of` defaults to the latest timestamp.
     pub fn analyze_json(&self, as_of: Option<&str>) -> Result<String, Error> {
         let workspace = self.workspace()?;
-        let as_of = live::resolve_as_of(&workspace, as_of)?;
-        Ok(baton_core::analyze(&workspace, as_of)?.to_json())
+        let as_of = live::resolve_as_of(workspace, as_of)?;
+        Ok(baton_core::analyze(workspace, as_of)?.to_json())
     }
 
     /// Checks a draft against the messaging pillars (spans in UTF-16 offsets); uses the loaded
     /// files' assets for approved numbers when there are files.
     pub fn check_message_json(&self, text: &str, audience: &str) -> Result<String, Error> {
-        let ws = if self.data.is_empty() {
-            live::lead_workspace(
+        if self.data.is_empty() {
+            let ws = live::lead_workspace(
                 &self.framework,
                 &self.facts,
                 r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
                 "",
-            )?
-        } else {
-            self.workspace()?
-        };
-        live::check_message(&ws, text, audience)
+            )?;
+            return live::check_message(&ws, text, audience);
+        }
+        live::check_message(self.workspace()?, text, audience)
     }
 }
 

@@ -507,8 +507,9 @@ default = "inbound"
 
     #[test]
     fn sla_clocks_match_the_hand_computed_journey_fixture() {
-        let ws = fixture("journey").workspace().expect("loads");
-        let a = parse(sla_clock(&ws, "A", Some("2026-07-10 17:00")));
+        let journey = fixture("journey");
+        let ws = journey.workspace().expect("loads");
+        let a = parse(sla_clock(ws, "A", Some("2026-07-10 17:00")));
         assert_eq!(a[0]["sla"], "acceptance");
         let first = a
             .as_array()
@@ -521,7 +522,7 @@ default = "inbound"
             (first["business_hours"].as_f64(), first["status"].as_str()),
             (Some(0.5), Some("met"))
         );
-        let f = parse(sla_clock(&ws, "F", Some("2026-07-10 17:00")));
+        let f = parse(sla_clock(ws, "F", Some("2026-07-10 17:00")));
         let first = f
             .as_array()
             .expect("clocks")
