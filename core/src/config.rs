@@ -594,21 +594,54 @@ pub struct Framework {
 impl Framework {
     /// Parses and validates `baton.toml` text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Framework, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
+        let syntax = |e: toml::de::Error| {
             let span = e.span();
-            let line = span.as_ref().map_or(0, |s| line_of(text, s.start));
-            let key = span
-                .as_ref()
-                .map(|s| key_path_at(text, s.start))
-                .unwrap_or_default();
             ConfigError {
                 file: file.into(),
-                key,
-                line,
+                key: span
+                    .as_ref()
+                    .map(|s| key_path_at(text, s.start))
+                    .unwrap_or_default(),
+                line: span.as_ref().map_or(0, |s| line_of(text, s.start)),
                 message: e.message().trim().to_string(),
             }
+        };
+        let doc = DeTable::parse(text).map_err(syntax)?;
+        let mut path = Vec::new();
+        let value = toml_to_json(doc.get_ref(), &mut path).map_err(|message| {
+            let key = path.join(".");
+            ConfigError {
+                file: file.into(),
+                line: line_of_key(text, &key),
+                key,
+                message,
+            }
+        })?;
+        let config = config_from_value(value).map_err(|(key, message)| ConfigError {
+            file: file.into(),
+            line: line_of_key(text, &key),
+            key,
+            message,
         })?;
         Self::validate(config, |key| line_of_key(text, key), file)
+    }
+
+    /// Parses and validates a configuration given as JSON text with `baton.toml`'s structure (a
+    /// page's config object); `file` names it in errors, which carry the key path.
+    pub fn from_json(file: &str, text: &str) -> Result<Framework, ConfigError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ConfigError {
+            file: file.into(),
+            key: String::new(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        let config = config_from_value(value).map_err(|(key, message)| ConfigError {
+            file: file.into(),
+            line: 0,
+            key,
+            message,
+        })?;
+        Self::validate(config, |_| 0, file)
     }
 
     /// Validates an already-built configuration (e.g. the defaults, or one from JSON).
@@ -981,6 +1014,84 @@ fn line_of_key(text: &str, path: &str) -> usize {
     line
 }
 
+/// Builds the configuration from a JSON tree: TOML and JSON configurations both go through this
+/// one deserializer (one copy of the code in the browser build). Errors give the dotted key path
+/// (`scoring.rules.3.points`) and serde's message.
+fn config_from_value(value: serde_json::Value) -> Result<Config, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut key: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = e.into_inner().to_string();
+        // serde names an unknown field in its message; the path stops at its table.
+        if let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+            && key.last().map(String::as_str) != Some(field)
+        {
+            key.push(field.to_string());
+        }
+        (key.join("."), message)
+    })
+}
+
+/// A TOML document as a JSON tree (datetimes become their text); `path` is left at the key of a
+/// value JSON cannot hold (an integer beyond 64 bits, `nan` or `inf`).
+fn toml_to_json(table: &DeTable<'_>, path: &mut Vec<String>) -> Result<serde_json::Value, String> {
+    let mut out = serde_json::Map::new();
+    for (key, value) in table.iter() {
+        path.push(key.get_ref().to_string());
+        let v = toml_value_to_json(value.get_ref(), path)?;
+        path.pop();
+        out.insert(key.get_ref().to_string(), v);
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+fn toml_value_to_json(
+    value: &DeValue<'_>,
+    path: &mut Vec<String>,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    Ok(match value {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Integer(i) => {
+            let n = i64::from_str_radix(i.as_str(), i.radix())
+                .map_err(|_| format!("integer {i} is out of range"))?;
+            J::Number(n.into())
+        }
+        DeValue::Float(f) => {
+            let x: f64 = f
+                .as_str()
+                .parse()
+                .map_err(|_| format!("invalid float {f}"))?;
+            J::Number(
+                serde_json::Number::from_f64(x)
+                    .ok_or_else(|| format!("{f} is not a usable number here"))?,
+            )
+        }
+        DeValue::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                out.push(toml_value_to_json(item.get_ref(), path)?);
+                path.pop();
+            }
+            J::Array(out)
+        }
+        DeValue::Table(t) => toml_to_json(t, path)?,
+    })
+}
+
 /// The dotted key path of the deepest key whose entry contains `offset`.
 fn key_path_at(text: &str, offset: usize) -> String {
     let (doc, _) = DeTable::parse_recoverable(text);
@@ -1058,6 +1169,20 @@ mod tests {
         assert_eq!(e.line, 3);
         assert_eq!(e.key, "workspace.currency");
         assert!(e.message.contains("invalid type"), "{}", e.message);
+    }
+
+    #[test]
+    fn nested_errors_name_the_indexed_key() {
+        let text = "[scoring]\n[[scoring.rules]]\nname = \"a\"\nkind = \"fit\"\npoints = 5\nwhen = { fact = \"employees\", operator = \"gte\", value = 10 }\n\n[[scoring.rules]]\nname = \"b\"\nkind = \"fit\"\npoints = \"five\"\nwhen = { fact = \"employees\", operator = \"gte\", value = 10 }\n";
+        let e = Framework::from_toml("baton.toml", text).expect_err("wrong type");
+        assert_eq!((e.key.as_str(), e.line), ("scoring.rules.1.points", 11));
+        // The same configuration as JSON (a page's config object) names the same key.
+        let json = r#"{"scoring":{"rules":[{"name":"b","kind":"fit","points":"five","when":{"fact":"employees","operator":"gte","value":10}}]}}"#;
+        let e = Framework::from_json("config", json).expect_err("wrong type");
+        assert_eq!(e.key, "scoring.rules.0.points");
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+        let e = Framework::from_toml("baton.toml", "[workspace]\nname = 1e999\n").expect_err("inf");
+        assert_eq!((e.key.as_str(), e.line), ("workspace.name", 2));
     }
 
     #[test]

@@ -113,3 +113,22 @@ pub fn load_from_memory<'a>(
     }
     Ok(loader.finish(texts)?)
 }
+
+/// Builds a workspace from files given as parsed JSON objects (`kind`, file name, rows): what a
+/// page hands over for one lead, read exactly as NDJSON files with those rows would be.
+pub fn load_from_objects<'a>(
+    framework: impl Into<std::sync::Arc<Framework>>,
+    files: impl IntoIterator<
+        Item = (
+            FileKind,
+            &'a str,
+            Vec<serde_json::Map<String, serde_json::Value>>,
+        ),
+    >,
+) -> Result<Workspace, Error> {
+    let mut loader = Loader::new(framework);
+    for (kind, name, rows) in files {
+        loader.add_objects(kind, name, rows)?;
+    }
+    Ok(loader.finish(&NoTexts)?)
+}

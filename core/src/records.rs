@@ -63,6 +63,13 @@ pub(crate) enum Records<R: Read> {
         line: u64,
         buf: Vec<u8>,
     },
+    /// JSON objects handed over already parsed (a page's lead and its events): read as NDJSON
+    /// lines would be, numbered from 1.
+    Objects {
+        objects: std::vec::IntoIter<serde_json::Map<String, Value>>,
+        header: Vec<String>,
+        line: u64,
+    },
 }
 
 impl<R: Read> Records<R> {
@@ -101,10 +108,21 @@ impl<R: Read> Records<R> {
         }
     }
 
+    /// Rows from parsed JSON objects; `seed` is the known column list, as for NDJSON.
+    pub(crate) fn objects(objects: Vec<serde_json::Map<String, Value>>, seed: &[&str]) -> Self {
+        Records::Objects {
+            objects: objects.into_iter(),
+            header: seed.iter().map(|s| s.to_string()).collect(),
+            line: 0,
+        }
+    }
+
     /// The column names known so far.
     pub(crate) fn header(&self) -> &[String] {
         match self {
-            Records::Csv { header, .. } | Records::Ndjson { header, .. } => header,
+            Records::Csv { header, .. }
+            | Records::Ndjson { header, .. }
+            | Records::Objects { header, .. } => header,
         }
     }
 
@@ -159,25 +177,45 @@ impl<R: Read> Records<R> {
                         return Ok(Next::Malformed(*line, format!("not a JSON object: {e}")));
                     }
                 };
-                for key in object.keys() {
-                    if !header.iter().any(|h| h == key) {
-                        header.push(key.clone());
-                    }
-                }
-                record.clear();
-                for column in header.iter() {
-                    match object.get(column) {
-                        None | Some(Value::Null) => record.push_field(b""),
-                        Some(Value::String(s)) => record.push_field(s.as_bytes()),
-                        Some(Value::Bool(b)) => {
-                            record.push_field(if *b { b"true" } else { b"false" })
-                        }
-                        Some(Value::Number(n)) => record.push_field(n.to_string().as_bytes()),
-                        Some(other) => record.push_field(other.to_string().as_bytes()),
-                    }
-                }
+                fill_record(&object, header, record);
                 return Ok(Next::Row(*line));
             },
+            Records::Objects {
+                objects,
+                header,
+                line,
+            } => match objects.next() {
+                None => Ok(Next::End),
+                Some(object) => {
+                    *line += 1;
+                    fill_record(&object, header, record);
+                    Ok(Next::Row(*line))
+                }
+            },
+        }
+    }
+}
+
+/// One JSON object as a row: new keys become columns, values become fields as their JSON text
+/// (strings unquoted, null empty).
+fn fill_record(
+    object: &serde_json::Map<String, Value>,
+    header: &mut Vec<String>,
+    record: &mut ByteRecord,
+) {
+    for key in object.keys() {
+        if !header.iter().any(|h| h == key) {
+            header.push(key.clone());
+        }
+    }
+    record.clear();
+    for column in header.iter() {
+        match object.get(column) {
+            None | Some(Value::Null) => record.push_field(b""),
+            Some(Value::String(s)) => record.push_field(s.as_bytes()),
+            Some(Value::Bool(b)) => record.push_field(if *b { b"true" } else { b"false" }),
+            Some(Value::Number(n)) => record.push_field(n.to_string().as_bytes()),
+            Some(other) => record.push_field(other.to_string().as_bytes()),
         }
     }
 }

@@ -31,15 +31,7 @@ impl MemoryWorkspace {
 
     /// A workspace configured by a JSON object with `baton.toml`'s structure.
     pub fn from_config_json(json: &str) -> Result<Self, Error> {
-        let config: baton_core::config::Config = serde_json::from_str(json).map_err(|e| {
-            Error::Config(baton_core::config::ConfigError::new(
-                "config",
-                "",
-                e.line(),
-                e.to_string(),
-            ))
-        })?;
-        Ok(Self::with(Framework::from_config(config)?))
+        Ok(Self::with(Framework::from_json("config", json)?))
     }
 
     /// Adds a file: a data file by its name (`events.csv`, ...), any other name as an asset text.

@@ -13,7 +13,7 @@ use baton_core::messaging::{Lexicon, MessageCheck, Span};
 use baton_core::outcomes::Outcomes;
 use baton_core::qualification::{NoPlugins, QualificationModel, RoutingModel};
 use baton_core::scoring::{ScoringModel, score_lead};
-use baton_core::{Error, Framework, Instant, NoTexts, Workspace};
+use baton_core::{Error, FileKind, Framework, Instant, Workspace};
 use serde::{Deserialize, Serialize};
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -64,18 +64,18 @@ pub fn lead_workspace(
             events_json
         })
         .map_err(|e| bad_input("events", e))?;
-    let leads = to_json(&lead) + "\n";
-    let mut lines = String::new();
-    for mut e in events {
-        e.entry("lead_id").or_insert_with(|| id.clone());
-        lines.push_str(&to_json(&e));
-        lines.push('\n');
+    let events = events
+        .into_iter()
+        .map(|mut e| {
+            e.entry("lead_id").or_insert_with(|| id.clone());
+            e
+        })
+        .collect::<Vec<_>>();
+    let mut files = vec![(FileKind::Leads, "leads.ndjson", vec![lead])];
+    if !events.is_empty() {
+        files.push((FileKind::Events, "events.ndjson", events));
     }
-    let mut files: Vec<(&str, &[u8])> = vec![("leads.ndjson", leads.as_bytes())];
-    if !lines.is_empty() {
-        files.push(("events.ndjson", lines.as_bytes()));
-    }
-    baton_core::load_from_memory(framework.clone(), files, &NoTexts)
+    baton_core::load_from_objects(framework.clone(), files)
 }
 
 /// Facts that name an event's own fields, not lead attributes.

@@ -215,12 +215,47 @@ impl Loader {
                 previous: previous.file.clone(),
             });
         }
+        let records = Records::new(format, input, &kind.all_columns()).map_err(|e| {
+            IngestError::Unreadable {
+                file: file.into(),
+                message: e.0,
+            }
+        })?;
+        self.read(kind, file, format, records)
+    }
+
+    /// Reads rows of `kind` given as parsed JSON objects (a page's lead and its events), exactly
+    /// as the same objects written one per line to an NDJSON file would be read.
+    pub fn add_objects(
+        &mut self,
+        kind: FileKind,
+        file: &str,
+        objects: Vec<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<(), IngestError> {
+        if let Some(previous) = self.tallies.get(&kind) {
+            return Err(IngestError::DuplicateFile {
+                file: file.into(),
+                kind: kind.stem().into(),
+                previous: previous.file.clone(),
+            });
+        }
+        let records: Records<&[u8]> = Records::objects(objects, &kind.all_columns());
+        self.read(kind, file, Format::Ndjson, records)
+    }
+
+    /// Validates the header and reads every row of one file.
+    fn read<R: Read>(
+        &mut self,
+        kind: FileKind,
+        file: &str,
+        format: Format,
+        mut records: Records<R>,
+    ) -> Result<(), IngestError> {
         let unreadable = |message: String| IngestError::Unreadable {
             file: file.into(),
             message,
         };
         let all = kind.all_columns();
-        let mut records = Records::new(format, input, &all).map_err(|e| unreadable(e.0))?;
         let header = records.header().to_vec();
         for column in kind.required_columns() {
             if !header.iter().any(|h| h.eq_ignore_ascii_case(column)) {
