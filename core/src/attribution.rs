@@ -603,7 +603,7 @@ pub fn paths_from_workspace(ws: &Workspace, as_of: Instant) -> (PathSet, MarkovC
     }
     // Channels in name order (symbols are canonical, so sorting symbols sorts names).
     let mut order: Vec<usize> = (0..syms.len()).collect();
-    order.sort_by_key(|&i| syms[i]);
+    crate::order::sort_by_key(&mut order, |&i| syms[i]);
     let mut rank = vec![0; syms.len()];
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r;

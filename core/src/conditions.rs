@@ -379,7 +379,7 @@ impl<'a> Compiler<'a> {
                 }
                 let mut known: Vec<&str> =
                     self.ws.attributes.iter().map(|a| a.name.as_str()).collect();
-                known.sort_unstable();
+                crate::order::sort_unstable(&mut known);
                 let events = if scope == Scope::LeadAndEvent {
                     format!("; event fields: {}", EVENT_FIELDS.join(", "))
                 } else if EVENT_FIELDS.contains(&fact.as_str()) {

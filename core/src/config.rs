@@ -753,7 +753,7 @@ impl Framework {
                 )
             })?);
         }
-        holidays.sort();
+        crate::order::sort(&mut holidays);
         holidays.dedup();
         for (name, sla) in &config.sla {
             let key = format!("sla.{name}.from_stage");

@@ -405,7 +405,7 @@ pub fn next_best_content(
             }
         })
         .collect();
-    out.sort_by(|a, b| {
+    crate::order::sort_by(&mut out, |a, b| {
         b.score
             .total_cmp(&a.score)
             .then_with(|| a.asset_id.cmp(&b.asset_id))

@@ -57,7 +57,7 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
         .iter()
         .filter_map(|d| d.closed_at.map(|c| days(d.created_at, c)))
         .collect();
-    cycles.sort_by(f64::total_cmp);
+    crate::order::sort_by(&mut cycles, f64::total_cmp);
     let median = (!cycles.is_empty()).then(|| crate::stats::quantile_sorted(&cycles, 0.5));
     // Deals open at as_of: status open, or closed after as_of.
     let open: Vec<_> = ws

@@ -544,7 +544,7 @@ pub fn handoff_analysis(
             count,
         })
         .collect();
-    reasons.sort_by(|a, b| {
+    crate::order::sort_by(&mut reasons, |a, b| {
         b.count
             .cmp(&a.count)
             .then_with(|| (&a.stage, &a.reason).cmp(&(&b.stage, &b.reason)))
@@ -554,7 +554,7 @@ pub fn handoff_analysis(
     ooh.share = ratio(ooh.arrived_out_of_hours, ooh.handoffs);
     ooh.wall_hours_waiting_total = round6(ooh_waits.iter().sum());
     ooh.median_wall_hours_waiting = median_p90(&mut ooh_waits).0.map(round6);
-    stalled_list.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::order::sort_by(&mut stalled_list, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     friction.stalled.leads = stalled_list.len() as u64;
     for &(idle, lead, stage) in &stalled_list {
         *friction

@@ -343,7 +343,7 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
     }
 
     let mut transitions: Vec<((u16, u16), Acc)> = transitions.into_iter().collect();
-    transitions.sort_by_key(|(k, _)| *k);
+    crate::order::sort_by_key(&mut transitions, |(k, _)| *k);
     let transitions: Vec<StageTransition> = transitions
         .into_iter()
         .map(|((from, to), mut acc)| {
@@ -398,7 +398,9 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
             )
         })
         .collect();
-    variants.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    crate::order::sort_by(&mut variants, |a, b| {
+        b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+    });
     let variants = variants
         .into_iter()
         .take(TOP_VARIANTS)
@@ -474,7 +476,7 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
             )
         })
         .collect();
-    transitions.sort_by_key(|(k, _)| *k);
+    crate::order::sort_by_key(&mut transitions, |(k, _)| *k);
     TouchpointJourney {
         by: key,
         cases,
@@ -551,7 +553,7 @@ pub fn channel_coordination(ws: &Workspace, as_of: Instant) -> ChannelCoordinati
         sales.leads += u64::from(sales_hit);
     }
     let mut matrix: Vec<(CellKey, u64)> = cells.into_iter().collect();
-    matrix.sort_by_key(|(k, _)| *k);
+    crate::order::sort_by_key(&mut matrix, |(k, _)| *k);
     ChannelCoordination {
         matrix: matrix
             .into_iter()

@@ -18,6 +18,7 @@ pub mod journey;
 pub mod lead_quality;
 pub mod messaging;
 pub mod model;
+pub mod order;
 pub mod outcomes;
 pub mod plugins;
 pub mod predictive;

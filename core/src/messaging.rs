@@ -325,7 +325,7 @@ impl Lexicon {
             })
             .collect();
         let mut claims_out: Vec<ClaimHit> = claims;
-        claims_out.sort_by_key(|c| c.span.start);
+        crate::order::sort_by_key(&mut claims_out, |c| c.span.start);
         let mut nums = Vec::new();
         for (kind, value, unit, a, b) in numbers(&tokens, &chars) {
             let sentence = tokens[a].sentence;

@@ -649,7 +649,7 @@ fn summarize(
     }
     s.adjustment_total = round6(s.adjustment_total);
     let mut top: Vec<(&str, u64)> = reasons.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    crate::order::sort_by(&mut top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     s.top_reasons = top
         .into_iter()
         .take(10)
@@ -659,7 +659,7 @@ fn summarize(
         })
         .collect();
     if !fuel.is_empty() {
-        fuel.sort_unstable();
+        crate::order::sort_unstable(fuel);
         s.fuel_median = fuel[(fuel.len() - 1) / 2];
         s.fuel_max = fuel[fuel.len() - 1];
     }

@@ -575,7 +575,7 @@ pub fn fit_logistic(x: &SparseRows, y: &[f64], d: usize, penalty: &[f64]) -> (f6
 /// Area under the ROC curve (ties count half).
 pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    crate::order::sort_by(&mut idx, |&a, &b| scores[a].total_cmp(&scores[b]));
     let (pos, neg) = labels.iter().fold(
         (0u64, 0u64),
         |(p, n), &l| if l { (p + 1, n) } else { (p, n + 1) },
@@ -624,7 +624,9 @@ impl Model {
                 eligible.push(i as LeadIx);
             }
         }
-        eligible.sort_by_key(|&l| (ws.leads[l as usize].created_at, ws.leads[l as usize].id));
+        crate::order::sort_by_key(&mut eligible, |&l| {
+            (ws.leads[l as usize].created_at, ws.leads[l as usize].id)
+        });
         let label = |l: LeadIx| {
             reached[l as usize].is_some_and(|t| t.0 <= ws.leads[l as usize].created_at.0 + window)
         };
@@ -844,7 +846,7 @@ impl Model {
                     / labels.len() as f64,
             ));
             let mut order: Vec<usize> = (0..probs.len()).collect();
-            order.sort_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+            crate::order::sort_by(&mut order, |&a, &b| probs[a].total_cmp(&probs[b]));
             for chunk in order.chunks(order.len().div_ceil(10).max(1)) {
                 let k = chunk.len() as f64;
                 r.calibration.push(CalibrationBin {
@@ -874,7 +876,9 @@ impl Model {
             .zip(&model.coefficients)
             .map(|(f, &c)| (f.label(), round6(c)))
             .collect();
-        ranked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
+        crate::order::sort_by(&mut ranked, |a, b| {
+            b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0))
+        });
         ranked.truncate(10);
         let r = &mut model.report;
         r.top_features = ranked;
@@ -983,7 +987,9 @@ impl Model {
             })
             .filter(|(_, v)| *v != 0.0)
             .collect();
-        c.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
+        crate::order::sort_by(&mut c, |a, b| {
+            b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0))
+        });
         c
     }
 }

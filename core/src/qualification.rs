@@ -284,7 +284,9 @@ impl RoutingModel {
     /// the leads they receive in order of (created_at, lead id), starting at `seed`.
     pub fn route_all(&self, ws: &Workspace, as_of: Instant) -> Vec<Option<String>> {
         let mut order: Vec<LeadIx> = (0..ws.leads.len() as LeadIx).collect();
-        order.sort_by_key(|&l| (ws.leads[l as usize].created_at, ws.leads[l as usize].id));
+        crate::order::sort_by_key(&mut order, |&l| {
+            (ws.leads[l as usize].created_at, ws.leads[l as usize].id)
+        });
         let mut turns = vec![0u64; self.rules.len()];
         let mut out = vec![None; ws.leads.len()];
         for lead in order {

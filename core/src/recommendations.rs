@@ -265,7 +265,7 @@ pub fn recommendations(f: &Findings<'_>) -> Vec<Recommendation> {
         }
     }
 
-    out.sort_by(|a, b| {
+    crate::order::sort_by(&mut out, |a, b| {
         b.profit_effect
             .value
             .total_cmp(&a.profit_effect.value)

@@ -108,7 +108,7 @@ impl Kpis {
             .keys()
             .chain(previous.pipeline_by_source.keys())
             .collect();
-        sources.sort();
+        crate::order::sort(&mut sources);
         sources.dedup();
         Comparison {
             previous_as_of: previous_as_of.into(),

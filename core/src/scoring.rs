@@ -423,7 +423,9 @@ pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Ins
                 }
                 let given = rule.max_points.map_or(total, |m| total.min(m));
                 engagement += given;
-                hits.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
+                crate::order::sort_by(&mut hits, |a, b| {
+                    b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(&b.1))
+                });
                 let shown = hits
                     .iter()
                     .take(EVENTS_SHOWN)
@@ -458,7 +460,7 @@ pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Ins
         score = score.max(m);
     }
     let grade = model.grade(fit);
-    reasons.sort_by(|a, b| {
+    crate::order::sort_by(&mut reasons, |a, b| {
         b.points
             .abs()
             .total_cmp(&a.points.abs())

@@ -370,7 +370,7 @@ pub fn scoring_review(
             rules,
         })
         .collect();
-    rejections.sort_by(|a, b| {
+    crate::order::sort_by(&mut rejections, |a, b| {
         b.leads
             .cmp(&a.leads)
             .then_with(|| (&a.stage, &a.reason).cmp(&(&b.stage, &b.reason)))

@@ -11,7 +11,7 @@ pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable_by(f64::total_cmp);
+    crate::order::sort_unstable_by(values, f64::total_cmp);
     Some(quantile_sorted(values, q))
 }
 
@@ -28,7 +28,7 @@ pub fn median_p90(values: &mut [f64]) -> (Option<f64>, Option<f64>) {
     if values.is_empty() {
         return (None, None);
     }
-    values.sort_unstable_by(f64::total_cmp);
+    crate::order::sort_unstable_by(values, f64::total_cmp);
     (
         Some(quantile_sorted(values, 0.5)),
         Some(quantile_sorted(values, 0.9)),

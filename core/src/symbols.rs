@@ -65,7 +65,7 @@ impl Symbols {
     /// Renumbers symbols in lexicographic order; returns the map old index -> new symbol.
     pub fn canonicalize(&mut self) -> Remap {
         let mut order: Vec<u32> = (0..self.set.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
+        crate::order::sort_unstable_by(&mut order, |&a, &b| {
             self.text(Sym::from_index(a as usize))
                 .cmp(self.text(Sym::from_index(b as usize)))
         });

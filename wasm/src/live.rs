@@ -33,7 +33,7 @@ pub fn rule_facts(framework: &Framework) -> Vec<String> {
     let mut facts = Vec::new();
     collect_facts(&config, &mut facts);
     facts.retain(|f| !EVENT_FACTS.contains(&f.as_str()));
-    facts.sort();
+    baton_core::order::sort(&mut facts);
     facts.dedup();
     facts
 }
@@ -358,7 +358,7 @@ pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Er
         .iter()
         .flat_map(|p| p.touches.iter().map(|t| t.channel.clone()))
         .collect();
-    channels.sort();
+    baton_core::order::sort(&mut channels);
     channels.dedup();
     let set = PathSet {
         paths: paths

@@ -315,7 +315,7 @@ impl ActivityRows {
                 }
             }
         });
-        self.events.sort_unstable_by_key(event_key);
+        crate::order::sort_unstable_by_key(&mut self.events, event_key);
         let mut event_start = Vec::with_capacity(lead_count + 1);
         let mut k = 0usize;
         for lead in 0..=lead_count as u32 {
@@ -354,7 +354,9 @@ impl ActivityRows {
                 }
             }
         }
-        stages.sort_unstable_by_key(|s| (s.lead, s.ts, s.stage, s.reason, s.actor));
+        crate::order::sort_unstable_by_key(&mut stages, |s| {
+            (s.lead, s.ts, s.stage, s.reason, s.actor, s.line)
+        });
 
         let mut feedback: Vec<Feedback> = Vec::with_capacity(self.feedback.len());
         for (mut f, adj) in self.feedback {
@@ -383,7 +385,7 @@ impl ActivityRows {
                 }
             }
         }
-        feedback.sort_unstable_by(|a, b| {
+        crate::order::sort_unstable_by(&mut feedback, |a, b| {
             (a.lead, a.ts, a.kind)
                 .cmp(&(b.lead, b.ts, b.kind))
                 .then(
@@ -392,6 +394,7 @@ impl ActivityRows {
                         .unwrap_or(std::cmp::Ordering::Equal),
                 )
                 .then_with(|| a.text.cmp(&b.text))
+                .then(a.line.cmp(&b.line))
         });
         (self.events, event_start, stages, feedback)
     }

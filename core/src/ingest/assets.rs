@@ -79,7 +79,7 @@ impl AssetRows {
             a.stage = remap.map_opt(a.stage);
             a.persona = remap.map_opt(a.persona);
         }
-        rows.sort_unstable_by(|(a, pa), (b, pb)| {
+        crate::order::sort_unstable_by(&mut rows, |(a, pa), (b, pb)| {
             (
                 a.id,
                 &a.title,
@@ -100,6 +100,7 @@ impl AssetRows {
                     &b.body,
                     pb,
                 ))
+                .then(a.line.cmp(&b.line))
         });
         let mut assets: Vec<Asset> = Vec::with_capacity(rows.len());
         let mut last: Option<(Sym, u64)> = None;

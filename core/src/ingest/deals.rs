@@ -120,7 +120,7 @@ impl DealRows {
             d.id = remap.map(d.id);
             d.lead = remap.map(Sym::from_index(d.lead as usize)).index() as u32;
         }
-        rows.sort_unstable_by(|(a, _), (b, _)| deal_cmp(a, b));
+        crate::order::sort_unstable_by(&mut rows, |(a, _), (b, _)| deal_cmp(a, b));
         let mut deals: Vec<Deal> = Vec::with_capacity(rows.len());
         let mut last_id: Option<(Sym, u64)> = None;
         for (mut d, [created_adj, closed_adj]) in rows {
@@ -185,4 +185,5 @@ fn deal_cmp(a: &Deal, b: &Deal) -> std::cmp::Ordering {
                 .partial_cmp(&b.margin)
                 .unwrap_or(std::cmp::Ordering::Equal),
         )
+        .then(a.line.cmp(&b.line))
 }

@@ -119,7 +119,9 @@ impl LeadRows {
         }
         // Columns in name order, so tie-breaks and output do not depend on header order.
         let mut column_order: Vec<usize> = (0..self.names.len()).collect();
-        column_order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        crate::order::sort_by(&mut column_order, |&a, &b| {
+            self.names[a].cmp(&self.names[b])
+        });
 
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
         let compare = |&a: &usize, &b: &usize| -> Ordering {
@@ -134,8 +136,9 @@ impl LeadRows {
                         .find(|o| o.is_ne())
                         .unwrap_or(Ordering::Equal)
                 })
+                .then(a.cmp(&b))
         };
-        order.sort_unstable_by(compare);
+        crate::order::sort_unstable_by(&mut order, compare);
 
         let mut leads = Vec::with_capacity(order.len());
         let mut kept_rows: Vec<usize> = Vec::with_capacity(order.len());
