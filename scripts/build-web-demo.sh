@@ -8,9 +8,12 @@ pkg=target/npm/baton-engine/web
 out=target/web-demo
 rm -rf "$out" && mkdir -p "$out"
 cp -r web-demo/. "$out/"
-for page in extension widget viewer; do
+for page in extension viewer; do
   mkdir -p "$out/$page/pkg" && cp "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$out/$page/pkg/"
 done
+# The widget loads the widget build (scoreLead, qualify, checkMessage; UTC only).
+widget=target/npm/baton-engine/widget
+mkdir -p "$out/widget/pkg" && cp "$widget/baton_wasm.js" "$widget/baton_wasm_bg.wasm" "$out/widget/pkg/"
 for page in extension viewer; do
   cp web-demo/shared/csv.js "$out/$page/"
   mkdir -p "$out/$page/sample" && cp examples/acme/*.csv examples/acme/baton.toml "$out/$page/sample/"

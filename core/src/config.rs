@@ -660,13 +660,20 @@ impl Framework {
             line: line(key),
             message,
         };
-        let tz = TimeZone::get(&config.workspace.timezone).map_err(|_| {
+        let tz = time_zone(&config.workspace.timezone).map_err(|_| {
             err(
                 "workspace.timezone",
-                format!(
-                    "unknown IANA time zone {:?} (e.g. \"America/New_York\", \"Europe/Berlin\", \"UTC\")",
-                    config.workspace.timezone
-                ),
+                if cfg!(feature = "tzdb") {
+                    format!(
+                        "unknown IANA time zone {:?} (e.g. \"America/New_York\", \"Europe/Berlin\", \"UTC\")",
+                        config.workspace.timezone
+                    )
+                } else {
+                    format!(
+                        "time zone {:?} needs the time zone database, which this build (the widget build) leaves out: use \"UTC\" or the full engine",
+                        config.workspace.timezone
+                    )
+                },
             )
         })?;
         let cur = &config.workspace.currency;
@@ -1012,6 +1019,15 @@ fn line_of_key(text: &str, path: &str) -> usize {
         }
     }
     line
+}
+
+/// The zone named `name`: UTC without the database (builds without the `tzdb` feature know
+/// only UTC), any IANA zone from the bundled database otherwise.
+fn time_zone(name: &str) -> Result<TimeZone, jiff::Error> {
+    if name.eq_ignore_ascii_case("UTC") || name.eq_ignore_ascii_case("Etc/UTC") {
+        return Ok(TimeZone::UTC);
+    }
+    TimeZone::get(name)
 }
 
 /// Builds the configuration from a JSON tree: TOML and JSON configurations both go through this

@@ -79,6 +79,37 @@ test('ES module (web target, initSync from bytes): same numbers as the CLI', asy
   assert.throws(() => baton.slaClock('NOPE'), (e) => e.code === 'input' && /NOPE/.test(e.message));
 });
 
+test('the widget build (baton-engine/widget) answers scoreLead, qualify and checkMessage like the full engine', async () => {
+  const load = async (dir) => {
+    const base = join(scratch, 'node_modules', 'baton-engine', dir);
+    const mod = await import(pathToFileURL(join(base, 'baton_wasm.js')).href);
+    mod.initSync({ module: readFileSync(join(base, 'baton_wasm_bg.wasm')) });
+    return mod;
+  };
+  const [full, widget] = [await load('web'), await load('widget')];
+  // The widget build knows UTC only: the acme configuration with its zone set to UTC.
+  const toml = readFileSync(join(acme, 'baton.toml'), 'utf8')
+    .split('# WebAssembly plugins')[0]
+    .replace(/^timezone = .*$/m, 'timezone = "UTC"');
+  const [a, b] = [new full.Baton(toml), new widget.Baton(toml)];
+  const lead = { lead_id: 'W1', created_at: '2026-01-01T00:00:00Z', employees: 800, industry: 'software', persona: 'champion' };
+  const events = [
+    { ts: '2026-01-02T10:00:00Z', type: 'pricing_page_view', channel: 'web' },
+    { ts: '2026-01-03T10:00:00Z', type: 'demo_request', channel: 'web' },
+  ];
+  assert.deepEqual(b.scoreLead(lead, events, '2026-02-01T00:00:00Z'), a.scoreLead(lead, events, '2026-02-01T00:00:00Z'));
+  assert.ok(b.scoreLead(lead, events, '2026-02-01T00:00:00Z').score > 0);
+  assert.deepEqual(b.qualify(lead, events, '2026-02-01T00:00:00Z'), a.qualify(lead, events, '2026-02-01T00:00:00Z'));
+  const draft = 'Teams go live in 30 days with 200 native integrations.';
+  assert.deepEqual(b.checkMessage(draft, 'champion'), a.checkMessage(draft, 'champion'));
+  // What it leaves out, and says so.
+  assert.equal(typeof b.analyze, 'undefined');
+  assert.throws(
+    () => new widget.Baton('[workspace]\ntimezone = "America/New_York"\n'),
+    (e) => e.code === 'config' && e.key === 'workspace.timezone' && /widget build/.test(e.message),
+  );
+});
+
 const tools = join(root, 'target', 'npm', 'tools');
 
 test('the TypeScript types are generated from the Rust types and type-check a caller', () => {

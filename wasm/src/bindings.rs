@@ -76,6 +76,7 @@ impl Baton {
         engine_for(&config).map(|inner| Baton { inner })
     }
 
+    #[cfg(feature = "full")]
     /// Replaces the workspace files with `{name: text or Uint8Array}`.
     #[wasm_bindgen(js_name = loadWorkspace)]
     pub fn load_workspace(
@@ -99,6 +100,7 @@ impl Baton {
         Ok(())
     }
 
+    #[cfg(feature = "full")]
     /// The analysis as an object (`report.json`); `asOf` defaults to the latest timestamp.
     #[wasm_bindgen(unchecked_return_type = "Report")]
     pub fn analyze(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
@@ -153,6 +155,7 @@ impl Baton {
         )
     }
 
+    #[cfg(feature = "full")]
     /// The next assets to send a lead of the loaded workspace, with reasons.
     #[wasm_bindgen(js_name = nextBestContent, unchecked_return_type = "Suggestion[]")]
     pub fn next_best_content(
@@ -168,6 +171,7 @@ impl Baton {
         ))
     }
 
+    #[cfg(feature = "full")]
     /// A lead's SLA clocks at `now` in business hours (loaded workspace).
     #[wasm_bindgen(js_name = slaClock, unchecked_return_type = "SlaClock[]")]
     pub fn sla_clock(&self, lead_id: &str, now: Option<String>) -> Result<JsValue, JsValue> {
@@ -175,6 +179,7 @@ impl Baton {
         parsed(crate::live::sla_clock(ws, lead_id, now.as_deref()))
     }
 
+    #[cfg(feature = "full")]
     /// Multi-touch attribution over given paths: `[{touches: [{channel, team?, days_before_end?}],
     /// converted, revenue?}]`.
     #[wasm_bindgen(unchecked_return_type = "Attribution")]
@@ -186,12 +191,14 @@ impl Baton {
         parsed(crate::live::attribution(self.inner.framework(), &paths))
     }
 
+    #[cfg(feature = "full")]
     /// Adds a workspace file (`leads.csv`, `events.ndjson`, ... or an asset text by its path).
     #[wasm_bindgen(js_name = addFile)]
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
         self.inner.add_file(name, bytes.to_vec());
     }
 
+    #[cfg(feature = "full")]
     /// Analyses the files and returns `report.json` as text (identical to the CLI's).
     #[wasm_bindgen(js_name = analyzeJson)]
     pub fn analyze_json(&self, as_of: Option<String>) -> Result<String, JsValue> {
