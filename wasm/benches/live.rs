@@ -1,0 +1,47 @@
+//! The one-lead calls a page makes (`scoreLead`, `qualify`), natively: the same Rust the browser
+//! runs, without the JS boundary (the browser harness measures that; README reports both).
+
+use baton_wasm::{MemoryWorkspace, live};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn bench_live(c: &mut Criterion) {
+    let toml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/acme/baton.toml"
+    ))
+    .expect("acme baton.toml");
+    let toml = toml
+        .split("# WebAssembly plugins")
+        .next()
+        .unwrap_or_default();
+    let engine = MemoryWorkspace::new(toml).expect("acme config");
+    let lead = r#"{"lead_id":"P1","created_at":"2026-01-01T00:00:00Z","employees":800,"industry":"software","persona":"champion"}"#;
+    // The browser harness's lead: 8 events alternating an email open and a pricing-page view.
+    let events = format!(
+        "[{}]",
+        (0..8)
+            .map(|i| format!(
+                r#"{{"ts":"2026-01-0{}T10:00:00Z","type":"{}","channel":"web"}}"#,
+                i + 2,
+                if i % 2 == 1 {
+                    "pricing_page_view"
+                } else {
+                    "email_open"
+                }
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let as_of = Some("2026-02-01T00:00:00Z");
+    let mut group = c.benchmark_group("live");
+    group.bench_function("score_lead_8_events", |b| {
+        b.iter(|| live::score(engine.framework(), engine.facts(), lead, &events, as_of))
+    });
+    group.bench_function("qualify_8_events", |b| {
+        b.iter(|| live::qualify(engine.framework(), engine.facts(), lead, &events, as_of))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_live);
+criterion_main!(benches);
