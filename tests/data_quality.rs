@@ -336,3 +336,79 @@ fn config_errors_name_key_and_line() {
         .expect_err("points must be a number");
     assert_eq!((err.key.as_str(), err.line), ("scoring.rules.0.points", 4));
 }
+
+#[test]
+fn parsed_objects_are_read_exactly_as_ndjson_lines() {
+    // What a page hands `scoreLead`: objects, read through `Loader::add_objects`. The same rows as
+    // NDJSON text must give the same workspace, rejections and warnings included.
+    let leads = concat!(
+        r#"{"lead_id":"L1","created_at":"2026-01-05T09:00:00Z","employees":800,"is_customer":false,"industry":"Software","score":1e3}"#,
+        "\n",
+        r#"{"lead_id":"L2","created_at":"2026-01-06","employees":null,"industry":"retail","tags":["a","b"]}"#,
+        "\n",
+        r#"{"lead_id":"L1","created_at":"2026-01-07T09:00:00Z","employees":12}"#,
+        "\n",
+        r#"{"lead_id":"","created_at":"2026-01-07T09:00:00Z"}"#,
+        "\n",
+        r#"{"lead_id":"L3","created_at":"yesterday"}"#,
+        "\n",
+    );
+    let events = concat!(
+        r#"{"lead_id":"L1","ts":"2026-01-06T10:00:00Z","type":"email_open","channel":"email","team":"marketing"}"#,
+        "\n",
+        r#"{"lead_id":"L1","ts":"2026-01-04T10:00:00Z","type":"web_visit","channel":"web"}"#,
+        "\n",
+        r#"{"lead_id":"L9","ts":"2026-01-06T10:00:00Z","type":"web_visit","channel":"web"}"#,
+        "\n",
+        r#"{"lead_id":"L2","ts":"2026-01-06T11:00:00Z","type":"demo_request","channel":"web","team":"nobody"}"#,
+        "\n",
+        r#"{"lead_id":"L2","type":"demo_request","channel":"web"}"#,
+        "\n",
+    );
+    let objects = |text: &str| -> Vec<serde_json::Map<String, Value>> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("object"))
+            .collect()
+    };
+    let as_of = baton_core::Instant::parse_rfc3339("2026-02-01T00:00:00Z").expect("time");
+    let mut from_text = Loader::new(Framework::default());
+    from_text
+        .add(
+            FileKind::Leads,
+            "leads.ndjson",
+            Format::Ndjson,
+            leads.as_bytes(),
+        )
+        .expect("leads");
+    from_text
+        .add(
+            FileKind::Events,
+            "events.ndjson",
+            Format::Ndjson,
+            events.as_bytes(),
+        )
+        .expect("events");
+    let mut from_objects = Loader::new(Framework::default());
+    from_objects
+        .add_objects(FileKind::Leads, "leads.ndjson", objects(leads))
+        .expect("leads");
+    from_objects
+        .add_objects(FileKind::Events, "events.ndjson", objects(events))
+        .expect("events");
+    let report = |l: Loader| {
+        baton_core::analyze(&l.finish(&NoTexts).expect("workspace"), as_of)
+            .expect("report")
+            .to_json()
+    };
+    let (a, b) = (report(from_text), report(from_objects));
+    assert_eq!(a, b);
+    // And the rows were really read, the bad ones counted.
+    let r: Value = serde_json::from_str(&b).expect("json");
+    assert_eq!(r["data_quality"]["files"]["leads"]["rows"], 5);
+    assert_eq!(r["data_quality"]["files"]["events"]["rows"], 5);
+    assert!(
+        r["data_quality"]["rejected"].as_u64().unwrap_or(0) >= 4,
+        "{}",
+        r["data_quality"]
+    );
+}

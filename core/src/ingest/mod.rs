@@ -208,13 +208,7 @@ impl Loader {
         format: Format,
         input: impl Read,
     ) -> Result<(), IngestError> {
-        if let Some(previous) = self.tallies.get(&kind) {
-            return Err(IngestError::DuplicateFile {
-                file: file.into(),
-                kind: kind.stem().into(),
-                previous: previous.file.clone(),
-            });
-        }
+        self.refuse_second(kind, file)?;
         let records = Records::new(format, input, &kind.all_columns()).map_err(|e| {
             IngestError::Unreadable {
                 file: file.into(),
@@ -232,15 +226,21 @@ impl Loader {
         file: &str,
         objects: Vec<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<(), IngestError> {
-        if let Some(previous) = self.tallies.get(&kind) {
-            return Err(IngestError::DuplicateFile {
+        self.refuse_second(kind, file)?;
+        let records: Records<&[u8]> = Records::objects(objects, &kind.all_columns());
+        self.read(kind, file, Format::Ndjson, records)
+    }
+
+    /// One file per kind: a second one is an error naming both.
+    fn refuse_second(&self, kind: FileKind, file: &str) -> Result<(), IngestError> {
+        match self.tallies.get(&kind) {
+            Some(previous) => Err(IngestError::DuplicateFile {
                 file: file.into(),
                 kind: kind.stem().into(),
                 previous: previous.file.clone(),
-            });
+            }),
+            None => Ok(()),
         }
-        let records: Records<&[u8]> = Records::objects(objects, &kind.all_columns());
-        self.read(kind, file, Format::Ndjson, records)
     }
 
     /// Validates the header and reads every row of one file.
