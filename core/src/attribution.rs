@@ -6,6 +6,7 @@
 //! conversion (inclusive) or, for non-converters, up to `as_of`; consecutive repeats are kept;
 //! `lookback_days` keeps only touches that many days before the path's end.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -670,7 +671,7 @@ pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
             .iter()
             .cloned()
             .zip(v.iter().map(|x| round6(*x)))
-            .collect()
+            .collect_map()
     };
     AttributionReport {
         conversion: cfg.conversion.clone(),
@@ -686,11 +687,11 @@ pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
         by_channel: credits
             .iter()
             .map(|(m, c)| (m.to_string(), named(&c.conversions)))
-            .collect(),
+            .collect_map(),
         revenue_by_channel: credits
             .iter()
             .map(|(m, c)| (m.to_string(), named(&c.revenue)))
-            .collect(),
+            .collect_map(),
         by_team: credits
             .iter()
             .map(|(m, c)| {
@@ -700,10 +701,10 @@ pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
                         .iter()
                         .zip(c.teams)
                         .map(|(t, v)| (t.to_string(), round6(v)))
-                        .collect(),
+                        .collect_map(),
                 )
             })
-            .collect(),
+            .collect_map(),
         removal_effects: named(&re),
     }
 }

@@ -2,6 +2,7 @@
 //! uses, stage × persona gaps, each asset's lift on winning (stratified by the stage reached), and
 //! the next-best content for a lead.
 
+use crate::order::CollectOrdered;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -111,7 +112,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
         .iter()
         .enumerate()
         .map(|(i, a)| (a.id, i))
-        .collect();
+        .collect_map();
     let mut shares = vec![0u64; ws.assets.len()];
     let mut share_leads: Vec<BTreeSet<LeadIx>> = vec![BTreeSet::new(); ws.assets.len()];
     let mut by_stage: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ws.assets.len()];
@@ -269,7 +270,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
                 ws.text(a.persona?).to_lowercase(),
             ))
         })
-        .collect();
+        .collect_set();
     let gaps = persona_stage
         .into_iter()
         .filter(|((p, s), _)| !covered.contains(&(lc.stages[*s].to_lowercase(), p.to_lowercase())))
@@ -335,7 +336,7 @@ pub fn next_best_content(
         .iter()
         .filter(|e| e.ts <= as_of)
         .filter_map(|e| e.asset)
-        .collect();
+        .collect_set();
     let pillars_of = |body: &str| -> BTreeSet<String> {
         lexicon
             .map(|l| {
@@ -343,7 +344,7 @@ pub fn next_best_content(
                     .pillars
                     .into_iter()
                     .map(|p| p.pillar)
-                    .collect()
+                    .collect_set()
             })
             .unwrap_or_default()
     };
@@ -352,7 +353,7 @@ pub fn next_best_content(
         .iter()
         .filter(|a| received.contains(&a.id))
         .flat_map(|a| pillars_of(&a.body))
-        .collect();
+        .collect_set();
     let flagged = |body: &str| lexicon.is_some_and(|l| !l.analyze(body).claims.is_empty());
     let mut out: Vec<Suggestion> = ws
         .assets

@@ -1,5 +1,6 @@
 //! Customer feedback joined to the journey: NPS and CSAT by source, by SLA outcome, by path variant.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -145,11 +146,11 @@ pub fn feedback_report(
         by_source: by_source
             .iter()
             .map(|(k, a)| (k.clone(), a.finish()))
-            .collect(),
+            .collect_map(),
         by_sla_outcome: by_outcome
             .iter()
             .map(|(k, a)| (k.clone(), a.finish()))
-            .collect(),
+            .collect_map(),
         by_variant: variants
             .iter()
             .zip(&by_variant)

@@ -1,6 +1,7 @@
 //! Forecast and value: open deals weighted by the empirical win rate and closing speed, the next
 //! period's expected won revenue with a range, and customer lifetime value by source and segment.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -101,7 +102,7 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
         }
         acc.into_iter()
             .map(|(k, (v, n))| (k, round6(v / n)))
-            .collect()
+            .collect_map()
     };
     ForecastReport {
         open_deals: open.len() as u64,
@@ -114,7 +115,7 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
         pipeline_by_source: pipeline_by_source
             .into_iter()
             .map(|(k, v)| (k, round6(v)))
-            .collect(),
+            .collect_map(),
         clv_by_source: clv("source"),
         clv_by_industry: clv("industry"),
     }

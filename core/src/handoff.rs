@@ -1,6 +1,7 @@
 //! The marketing→sales handoff: SLA clocks in business hours, acceptance and rejection, recycle
 //! loops and ping-pong, stalled leads, out-of-hours arrivals, and what breaches cost.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -623,8 +624,11 @@ pub fn handoff_analysis(
                 by_source: by_source
                     .into_iter()
                     .map(|(k, t)| (k, t.finish()))
-                    .collect(),
-                by_owner: by_owner.into_iter().map(|(k, t)| (k, t.finish())).collect(),
+                    .collect_map(),
+                by_owner: by_owner
+                    .into_iter()
+                    .map(|(k, t)| (k, t.finish()))
+                    .collect_map(),
                 by_weekday,
                 by_arrival,
             },

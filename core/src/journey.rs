@@ -1,6 +1,7 @@
 //! The customer journey: lifecycle stages (transitions, time in stage, funnel, variants), the
 //! touchpoint directly-follows graph, and who touches a lead in which stage.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -459,7 +460,7 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
     let named = |m: FxHashMap<Sym, u64>| -> BTreeMap<String, u64> {
         m.into_iter()
             .map(|(s, n)| (ws.text(s).to_string(), n))
-            .collect()
+            .collect_map()
     };
     let mut transitions: Vec<((Sym, Sym), TouchTransition)> = pairs
         .into_iter()

@@ -1,6 +1,7 @@
 //! Lead quality: conversion along the funnel (handoff, qualified, opportunity, won) by segment,
 //! with Wilson 95% intervals and a flag where a segment differs significantly from the rest.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -188,7 +189,7 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
                         }
                         (name.clone(), r)
                     })
-                    .collect();
+                    .collect_map();
                 Segment {
                     value,
                     leads,
@@ -204,7 +205,7 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
             .iter()
             .enumerate()
             .map(|(s, (name, _, _))| (name.clone(), rate(overall[s].1, overall[s].0)))
-            .collect(),
+            .collect_map(),
         segments,
         min_segment_size: min,
     }

@@ -2,6 +2,7 @@
 //! retired and banned claims still in use, numbers that conflict with the approved ones, how
 //! similarly marketing and sales talk about each pillar, and a live check of a draft.
 
+use crate::order::CollectOrdered;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
@@ -378,7 +379,7 @@ impl Lexicon {
     /// Checks a draft message.
     pub fn check(&self, text: &str, audience: &str) -> MessageCheck {
         let f = self.analyze(text);
-        let hit: BTreeSet<&str> = f.pillars.iter().map(|p| p.pillar.as_str()).collect();
+        let hit: BTreeSet<&str> = f.pillars.iter().map(|p| p.pillar.as_str()).collect_set();
         let pillars_missed: Vec<String> = self
             .pillars
             .iter()
@@ -559,7 +560,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
                 .filter(|(ak, _, au)| *ak == kind && (kind != "count" || *au == unit))
                 .map(|(_, v, _)| *v)
                 .collect();
-            let distinct: BTreeSet<u64> = found.iter().map(|f| f.value.to_bits()).collect();
+            let distinct: BTreeSet<u64> = found.iter().map(|f| f.value.to_bits()).collect_set();
             let bad = if approved.is_empty() {
                 distinct.len() > 1
             } else {
@@ -586,7 +587,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
     let n_docs = docs.len() as f64;
     let mut df: FxHashMap<String, f64> = FxHashMap::default();
     for d in &docs {
-        for s in d.iter().collect::<BTreeSet<_>>() {
+        for s in d.iter().collect_set() {
             *df.entry(s.clone()).or_insert(0.0) += 1.0;
         }
     }
@@ -663,7 +664,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
                 .filter(|f| !c.approved.iter().any(|a| (a - f.value).abs() < 1e-9))
                 .map(|f| f.asset_id.as_str())
         }))
-        .collect();
+        .collect_set();
     let clean = if items.is_empty() {
         1.0
     } else {
@@ -685,6 +686,6 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), round6(v)))
-        .collect(),
+        .collect_map(),
     })
 }

@@ -9,6 +9,48 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Collecting into ordered maps and sets. `BTreeMap`/`BTreeSet::from_iter` sort their input with
+/// a sort instantiated per call site; in wasm32 these insert one by one instead (the same map: a
+/// repeated key keeps its last value either way).
+pub trait CollectOrdered: Iterator + Sized {
+    /// Collects `(key, value)` pairs into a `BTreeMap`.
+    fn collect_map<K: Ord, V>(self) -> BTreeMap<K, V>
+    where
+        Self: Iterator<Item = (K, V)>,
+    {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.collect();
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut map = BTreeMap::new();
+            for (k, v) in self {
+                map.insert(k, v);
+            }
+            map
+        }
+    }
+
+    /// Collects items into a `BTreeSet`.
+    fn collect_set<T: Ord>(self) -> BTreeSet<T>
+    where
+        Self: Iterator<Item = T>,
+    {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.collect();
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut set = BTreeSet::new();
+            for t in self {
+                set.insert(t);
+            }
+            set
+        }
+    }
+}
+
+impl<I: Iterator> CollectOrdered for I {}
 
 /// Sorts `v` stably by `cmp`.
 pub fn sort_by<T>(v: &mut [T], cmp: impl FnMut(&T, &T) -> Ordering) {

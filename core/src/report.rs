@@ -1,5 +1,6 @@
 //! `report.json`: one versioned document holding every section of the analysis.
 
+use crate::order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -428,7 +429,7 @@ fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
             let name = workspace.symbols.text(crate::symbols::Sym::from_index(i));
             (name.to_string(), n)
         })
-        .collect();
+        .collect_map();
     let mut deals_by_status = BTreeMap::new();
     for d in &workspace.deals {
         let status = serde_json::to_value(d.status)
