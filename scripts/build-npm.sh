@@ -51,6 +51,6 @@ check() { # name file budget_kb ceiling_kb
     return 1
   fi
 }
-check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 580
-check "baton-engine/widget" "$out/widget/baton_wasm_bg.wasm" 150 360
+check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 575
+check "baton-engine/widget" "$out/widget/baton_wasm_bg.wasm" 150 355
 echo "package: $(ls target/npm/baton-engine-*.tgz)"

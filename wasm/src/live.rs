@@ -9,6 +9,7 @@ use baton_core::attribution::{
     AttributionOptions, MarkovChain, PathRecord, PathSet, TEAMS, Touch, attribute,
 };
 use baton_core::calendar::BusinessClock;
+use baton_core::config::Condition;
 use baton_core::messaging::{Lexicon, MessageCheck, Span};
 use baton_core::outcomes::Outcomes;
 use baton_core::qualification::{NoPlugins, QualificationModel, RoutingModel};
@@ -29,9 +30,24 @@ fn bad_input(what: &str, e: impl std::fmt::Display) -> Error {
 
 /// The lead attributes the configuration's rules read (computed once per engine).
 pub fn rule_facts(framework: &Framework) -> Vec<String> {
-    let config = serde_json::to_value(&framework.config).unwrap_or_default();
+    let config = &framework.config;
+    let conditions = config
+        .scoring
+        .rules
+        .iter()
+        .map(|r| &r.when)
+        .chain(
+            config
+                .qualification
+                .sets
+                .iter()
+                .flat_map(|s| s.criteria.iter().filter_map(|c| c.when.as_ref())),
+        )
+        .chain(config.routing.rules.iter().map(|r| &r.when));
     let mut facts = Vec::new();
-    collect_facts(&config, &mut facts);
+    for condition in conditions {
+        collect_facts(condition, &mut facts);
+    }
     facts.retain(|f| !EVENT_FACTS.contains(&f.as_str()));
     baton_core::order::sort(&mut facts);
     facts.dedup();
@@ -95,22 +111,14 @@ const EVENT_FACTS: &[&str] = &[
     "owner",
 ];
 
-/// Every `fact = "..."` in the configuration's conditions.
-fn collect_facts(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                if k == "fact" {
-                    if let Some(f) = x.as_str() {
-                        out.push(f.to_string());
-                    }
-                } else {
-                    collect_facts(x, out);
-                }
-            }
+/// Every fact a condition names.
+fn collect_facts(condition: &Condition, out: &mut Vec<String>) {
+    match condition {
+        Condition::All { all: parts } | Condition::Any { any: parts } => {
+            parts.iter().for_each(|c| collect_facts(c, out));
         }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_facts(x, out)),
-        _ => {}
+        Condition::Not { not } => collect_facts(not, out),
+        Condition::Fact { fact, .. } => out.push(fact.clone()),
     }
 }
 
@@ -424,6 +432,30 @@ mod tests {
     use super::*;
     use crate::MemoryWorkspace;
     use serde_json::{Value, json};
+
+    #[test]
+    fn rule_facts_are_the_lead_attributes_the_conditions_name() {
+        let toml = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/acme/baton.toml"
+        ))
+        .expect("acme config");
+        let engine = MemoryWorkspace::new(toml.split("# WebAssembly plugins").next().unwrap_or(""))
+            .expect("valid");
+        // Scoring, qualification criteria and routing rules, nested all/any/not included; event
+        // fields (type, channel) left out.
+        assert_eq!(
+            engine.facts(),
+            [
+                "budget_confirmed",
+                "champion_named",
+                "country",
+                "employees",
+                "industry",
+                "persona"
+            ]
+        );
+    }
 
     fn fixture(name: &str) -> MemoryWorkspace {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
