@@ -111,6 +111,17 @@ pub enum DealStatus {
     Lost,
 }
 
+impl DealStatus {
+    /// The status as written in `deals.csv` and report.json (`open`, `won`, `lost`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DealStatus::Open => "open",
+            DealStatus::Won => "won",
+            DealStatus::Lost => "lost",
+        }
+    }
+}
+
 /// A deal (opportunity).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deal {
@@ -332,5 +343,20 @@ impl Workspace {
         let events = self.events.iter().map(|e| e.ts);
         let stages = self.stages.iter().map(|s| s.ts);
         leads.chain(events).chain(stages).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deal_status_text_is_its_serialized_name() {
+        for s in [DealStatus::Open, DealStatus::Won, DealStatus::Lost] {
+            assert_eq!(
+                serde_json::to_value(s).expect("serializes"),
+                serde_json::Value::from(s.as_str())
+            );
+        }
     }
 }

@@ -432,11 +432,9 @@ fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
         .collect_map();
     let mut deals_by_status = BTreeMap::new();
     for d in &workspace.deals {
-        let status = serde_json::to_value(d.status)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        *deals_by_status.entry(status).or_insert(0) += 1;
+        *deals_by_status
+            .entry(d.status.as_str().to_string())
+            .or_insert(0) += 1;
     }
     (
         WorkspaceInfo {
