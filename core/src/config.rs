@@ -1202,6 +1202,15 @@ mod tests {
     }
 
     #[test]
+    fn toml_numbers_in_every_notation() {
+        let text = "[scoring]\nmql_threshold = 1_000\nmax_score = 0x7D0\nmin_score = -1_0.5e0\n";
+        let f = Framework::from_toml("baton.toml", text).expect("numbers");
+        assert_eq!(f.config.scoring.mql_threshold, 1000.0);
+        assert_eq!(f.config.scoring.max_score, Some(2000.0));
+        assert_eq!(f.config.scoring.min_score, Some(-10.5));
+    }
+
+    #[test]
     fn semantic_errors_name_key_and_line() {
         let text = "[workspace]\ntimezone = \"Mars/Olympus\"\n";
         let e = Framework::from_toml("baton.toml", text).expect_err("bad tz");
