@@ -606,23 +606,17 @@ impl Framework {
                 message: e.message().trim().to_string(),
             }
         };
-        let doc = DeTable::parse(text).map_err(syntax)?;
-        let mut path = Vec::new();
-        let value = toml_to_json(doc.get_ref(), &mut path).map_err(|message| {
-            let key = path.join(".");
-            ConfigError {
-                file: file.into(),
-                line: line_of_key(text, &key),
-                key,
-                message,
-            }
-        })?;
-        let config = config_from_value(value).map_err(|(key, message)| ConfigError {
+        let keyed = |(key, message): (String, String)| ConfigError {
             file: file.into(),
             line: line_of_key(text, &key),
             key,
             message,
-        })?;
+        };
+        let doc = DeTable::parse(text).map_err(syntax)?;
+        let mut path = Vec::new();
+        let value = toml_to_json(doc.get_ref(), &mut path)
+            .map_err(|message| keyed((path.join("."), message)))?;
+        let config = config_from_value(value).map_err(keyed)?;
         Self::validate(config, |key| line_of_key(text, key), file)
     }
 
@@ -1021,10 +1015,10 @@ fn line_of_key(text: &str, path: &str) -> usize {
     line
 }
 
-/// The zone named `name`: UTC without the database (builds without the `tzdb` feature know
-/// only UTC), any IANA zone from the bundled database otherwise.
+/// The zone named `name`. jiff's databases answer `UTC` (any case) with `TimeZone::UTC`; a build
+/// without the `tzdb` feature has no database, so that one answer is given here, the same.
 fn time_zone(name: &str) -> Result<TimeZone, jiff::Error> {
-    if name.eq_ignore_ascii_case("UTC") || name.eq_ignore_ascii_case("Etc/UTC") {
+    if name.eq_ignore_ascii_case("UTC") {
         return Ok(TimeZone::UTC);
     }
     TimeZone::get(name)
