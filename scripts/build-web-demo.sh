@@ -9,7 +9,9 @@ out=target/web-demo
 rm -rf "$out" && mkdir -p "$out"
 cp -r web-demo/. "$out/"
 for page in extension viewer; do
+  # The engine, its zones helper and the time-zone rules it fetches (an MV3 extension carries its own).
   mkdir -p "$out/$page/pkg" && cp "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$out/$page/pkg/"
+  cp target/npm/baton-engine/zones.mjs "$out/$page/pkg/" && cp -r target/npm/baton-engine/tz "$out/$page/pkg/"
 done
 # The widget loads the widget build (scoreLead, qualify, checkMessage; UTC only).
 widget=target/npm/baton-engine/widget

@@ -59,6 +59,8 @@ cargo build -p baton-core --target wasm32-unknown-unknown --release
 cargo build -p baton-wasm --target wasm32-unknown-unknown --profile wasm-size
 wasm-bindgen --target nodejs --out-dir target/wasm-pkg/node \
   target/wasm32-unknown-unknown/wasm-size/baton_wasm.wasm
+# The wasm build has no time-zone database: the parity test hands it the bundled zones' TZif files.
+cargo run --quiet -p baton-wasm --example tzdata -- target/wasm-pkg/tz
 
 step "tests (native vs wasm parity, Node)"
 cargo build -p baton

@@ -594,6 +594,16 @@ pub struct Framework {
 impl Framework {
     /// Parses and validates `baton.toml` text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Framework, ConfigError> {
+        Self::from_toml_with_zone(file, text, None)
+    }
+
+    /// As [`Framework::from_toml`], with the workspace zone's rules given as TZif bytes (what a
+    /// build without the time-zone database needs for any zone but UTC).
+    pub fn from_toml_with_zone(
+        file: &str,
+        text: &str,
+        tzif: Option<&[u8]>,
+    ) -> Result<Framework, ConfigError> {
         let syntax = |e: toml::de::Error| {
             let span = e.span();
             ConfigError {
@@ -617,12 +627,21 @@ impl Framework {
         let value = toml_to_json(doc.get_ref(), &mut path)
             .map_err(|message| keyed((path.join("."), message)))?;
         let config = config_from_value(value).map_err(keyed)?;
-        Self::validate(config, |key| line_of_key(text, key), file)
+        Self::validate(config, |key| line_of_key(text, key), file, tzif)
     }
 
     /// Parses and validates a configuration given as JSON text with `baton.toml`'s structure (a
     /// page's config object); `file` names it in errors, which carry the key path.
     pub fn from_json(file: &str, text: &str) -> Result<Framework, ConfigError> {
+        Self::from_json_with_zone(file, text, None)
+    }
+
+    /// As [`Framework::from_json`], with the workspace zone's rules given as TZif bytes.
+    pub fn from_json_with_zone(
+        file: &str,
+        text: &str,
+        tzif: Option<&[u8]>,
+    ) -> Result<Framework, ConfigError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ConfigError {
             file: file.into(),
             key: String::new(),
@@ -635,18 +654,19 @@ impl Framework {
             key,
             message,
         })?;
-        Self::validate(config, |_| 0, file)
+        Self::validate(config, |_| 0, file, tzif)
     }
 
     /// Validates an already-built configuration (e.g. the defaults, or one from JSON).
     pub fn from_config(config: Config) -> Result<Framework, ConfigError> {
-        Self::validate(config, |_| 0, "baton.toml")
+        Self::validate(config, |_| 0, "baton.toml", None)
     }
 
     fn validate(
         config: Config,
         line: impl Fn(&str) -> usize,
         file: &str,
+        tzif: Option<&[u8]>,
     ) -> Result<Framework, ConfigError> {
         let err = |key: &str, message: String| ConfigError {
             file: file.into(),
@@ -654,22 +674,8 @@ impl Framework {
             line: line(key),
             message,
         };
-        let tz = time_zone(&config.workspace.timezone).map_err(|_| {
-            err(
-                "workspace.timezone",
-                if cfg!(feature = "tzdb") {
-                    format!(
-                        "unknown IANA time zone {:?} (e.g. \"America/New_York\", \"Europe/Berlin\", \"UTC\")",
-                        config.workspace.timezone
-                    )
-                } else {
-                    format!(
-                        "time zone {:?} needs the time zone database, which this build (the widget build) leaves out: use \"UTC\" or the full engine",
-                        config.workspace.timezone
-                    )
-                },
-            )
-        })?;
+        let tz = time_zone(&config.workspace.timezone, tzif)
+            .map_err(|message| err("workspace.timezone", message))?;
         let cur = &config.workspace.currency;
         if cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(err(
@@ -1015,13 +1021,52 @@ fn line_of_key(text: &str, path: &str) -> usize {
     line
 }
 
-/// The zone named `name`. jiff's databases answer `UTC` (any case) with `TimeZone::UTC`; a build
-/// without the `tzdb` feature has no database, so that one answer is given here, the same.
-fn time_zone(name: &str) -> Result<TimeZone, jiff::Error> {
+/// The zone named `name`: from its TZif bytes when given, else from the bundled database. jiff's
+/// databases answer `UTC` (any case) with `TimeZone::UTC`; a build without the `tzdb` feature
+/// has no database, so that one answer is given here, the same.
+fn time_zone(name: &str, tzif: Option<&[u8]>) -> Result<TimeZone, String> {
+    if let Some(bytes) = tzif {
+        #[cfg(feature = "zones")]
+        return TimeZone::tzif(name, bytes)
+            .map_err(|e| format!("the TZif data given for {name:?} is not valid: {e}"));
+        #[cfg(not(feature = "zones"))]
+        return Err(format!(
+            "this build (the widget build) knows UTC only: {name:?} ({} bytes of TZif data given) needs the full engine",
+            bytes.len()
+        ));
+    }
     if name.eq_ignore_ascii_case("UTC") {
         return Ok(TimeZone::UTC);
     }
-    TimeZone::get(name)
+    TimeZone::get(name).map_err(|_| {
+        if cfg!(feature = "tzdb") {
+            format!(
+                "unknown IANA time zone {name:?} (e.g. \"America/New_York\", \"Europe/Berlin\", \"UTC\")"
+            )
+        } else if !cfg!(feature = "zones") {
+            format!(
+                "time zone {name:?} needs the time zone database, which this build (the widget build) leaves out: use \"UTC\" or the full engine"
+            )
+        } else {
+            format!(
+                "time zone {name:?} needs its rules: this build has no time-zone database, so pass the zone's TZif bytes (the npm package ships them as tz/{name})"
+            )
+        }
+    })
+}
+
+/// The time zone a `baton.toml` text names in `[workspace] timezone`, if it names one other than
+/// UTC (what a build without the database must be given TZif bytes for); `None` for invalid TOML.
+pub fn zone_to_load(text: &str) -> Option<String> {
+    let doc = DeTable::parse(text).ok()?;
+    let workspace = doc.get_ref().get("workspace")?;
+    let DeValue::Table(t) = workspace.get_ref() else {
+        return None;
+    };
+    match t.get("timezone")?.get_ref() {
+        DeValue::String(zone) if !zone.eq_ignore_ascii_case("UTC") => Some(zone.to_string()),
+        _ => None,
+    }
 }
 
 /// Builds the configuration from a JSON tree: TOML and JSON configurations both go through this

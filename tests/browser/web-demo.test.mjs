@@ -138,14 +138,16 @@ test('browser performance: analyze 100k events, scoreLead, checkMessage on 300 w
   await page.waitForSelector('body[data-ready]');
   const result = await page.evaluate(async ({ files, toml }) => {
     const { Baton } = await import('./pkg/baton_wasm.js');
+    const { fetchTimeZone } = await import('./pkg/zones.mjs');
     const config = files['baton.toml'] ?? '';
     delete files['baton.toml'];
-    const engine = new Baton(config);
+    const zoneOf = async (toml) => { const z = Baton.timeZoneOf(toml); return z && (await fetchTimeZone(z)); };
+    const engine = new Baton(config, await zoneOf(config));
     engine.loadWorkspace(files);
     let t = performance.now();
     const report = engine.analyze();
     const analyzeMs = performance.now() - t;
-    const scorer = new Baton(toml);
+    const scorer = new Baton(toml, await zoneOf(toml));
     const lead = { lead_id: 'P1', created_at: '2026-01-01T00:00:00Z', employees: 800, industry: 'software', persona: 'champion' };
     const events = Array.from({ length: 8 }, (_, i) => ({ ts: `2026-01-0${i + 2}T10:00:00Z`, type: i % 2 ? 'pricing_page_view' : 'email_open', channel: 'web' }));
     for (let i = 0; i < 200; i++) scorer.scoreLead(lead, events, '2026-02-01T00:00:00Z');

@@ -63,7 +63,11 @@ test('ES module (web target, initSync from bytes): same numbers as the CLI', asy
   const base = join(scratch, 'node_modules', 'baton-engine', 'web');
   const mod = await import(pathToFileURL(join(base, 'baton_wasm.js')).href);
   mod.initSync({ module: readFileSync(join(base, 'baton_wasm_bg.wasm')) });
-  const baton = new mod.Baton(readFileSync(join(acme, 'baton.toml'), 'utf8'));
+  // The web build has no time-zone database: the zone's TZif file comes from the package's tz/.
+  const toml = readFileSync(join(acme, 'baton.toml'), 'utf8');
+  assert.equal(mod.Baton.timeZoneOf(toml), 'America/New_York');
+  const tzif = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'tz', 'America', 'New_York'));
+  const baton = new mod.Baton(toml, tzif);
   baton.loadWorkspace(files(acme));
   const report = baton.analyze();
   const native = JSON.parse(nativeReport(acme));
@@ -108,6 +112,26 @@ test('the widget build (baton-engine/widget) answers scoreLead, qualify and chec
     () => new widget.Baton('[workspace]\ntimezone = "America/New_York"\n'),
     (e) => e.code === 'config' && e.key === 'workspace.timezone' && /widget build/.test(e.message),
   );
+  const tzif = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'tz', 'America', 'New_York'));
+  assert.throws(
+    () => new widget.Baton('[workspace]\ntimezone = "America/New_York"\n', tzif),
+    (e) => e.code === 'config' && /knows UTC only/.test(e.message),
+  );
+});
+
+test('the package ships the bundled time-zone database as TZif files; the Node entry finds them', () => {
+  const pkg = join(scratch, 'node_modules', 'baton-engine');
+  const { timeZoneData, Baton } = createRequire(join(scratch, 'package.json'))('baton-engine');
+  // Every zone file is TZif (magic "TZif") and the main Node entry reads it by IANA name.
+  const ny = timeZoneData('America/New_York');
+  assert.equal(Buffer.from(ny.subarray(0, 4)).toString('latin1'), 'TZif');
+  assert.equal(timeZoneData('../package.json'), undefined);
+  assert.equal(timeZoneData('Mars/Olympus'), undefined);
+  // No zone given: the Node entry loads it; an unknown one is a config error naming it.
+  assert.doesNotThrow(() => new Baton('[workspace]\ntimezone = "Europe/Berlin"\n'));
+  assert.throws(() => new Baton('[workspace]\ntimezone = "Mars/Olympus"\n'), (e) => e.code === 'config' && /Mars\/Olympus/.test(e.message));
+  const zones = execFileSync('find', [join(pkg, 'tz'), '-type', 'f']).toString().trim().split('\n');
+  assert.ok(zones.length > 400, `${zones.length} zones`);
 });
 
 const tools = join(root, 'target', 'npm', 'tools');

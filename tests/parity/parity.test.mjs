@@ -13,11 +13,18 @@ const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = process.env.BATON_WASM_PKG ?? join(root, 'target', 'wasm-pkg', 'node');
 const bin = process.env.BATON_BIN ?? join(root, 'target', 'debug', 'baton');
+const tz = process.env.BATON_TZ_DIR ?? join(root, 'target', 'wasm-pkg', 'tz');
 const { Baton } = require(join(pkg, 'baton_wasm.js'));
+
+/** The engine for a configuration, given its zone's TZif file (the wasm build has no database). */
+function engineFor(toml) {
+  const zone = Baton.timeZoneOf(toml);
+  return new Baton(toml, zone === undefined ? undefined : readFileSync(join(tz, ...zone.split('/'))));
+}
 
 function wasmReport(dir, asOf) {
   const tomlPath = join(dir, 'baton.toml');
-  const engine = new Baton(existsSync(tomlPath) ? readFileSync(tomlPath, 'utf8') : '');
+  const engine = engineFor(existsSync(tomlPath) ? readFileSync(tomlPath, 'utf8') : '');
   for (const name of readdirSync(dir).sort()) {
     if (name === 'baton.toml' || !statSync(join(dir, name)).isFile()) continue;
     engine.addFile(name, readFileSync(join(dir, name)));
@@ -75,4 +82,26 @@ test('errors are JS Errors with a code and the place', () => {
     assert.equal(e.column, 'lead_id');
     return true;
   });
+});
+
+test('time zones come in as TZif data: the zone named, a clear error without it, UTC needs none', () => {
+  const toml = '[workspace]\ntimezone = "Europe/Berlin"\n';
+  assert.equal(Baton.timeZoneOf(toml), 'Europe/Berlin');
+  assert.equal(Baton.timeZoneOf({ workspace: { timezone: 'Asia/Tokyo' } }), 'Asia/Tokyo');
+  assert.equal(Baton.timeZoneOf('[workspace]\ntimezone = "utc"\n'), undefined);
+  assert.equal(Baton.timeZoneOf(''), undefined);
+  assert.throws(() => new Baton(toml), (e) => {
+    assert.equal(e.code, 'config');
+    assert.equal(e.key, 'workspace.timezone');
+    assert.equal(e.line, 2);
+    assert.match(e.message, /"Europe\/Berlin" needs its rules.*tz\/Europe\/Berlin/);
+    return true;
+  });
+  assert.throws(() => new Baton(toml, new Uint8Array([1, 2, 3])), (e) => e.code === 'config' && /TZif data given for "Europe\/Berlin" is not valid/.test(e.message));
+  // A naive local time read in the zone: 2026-03-29 is the EU spring-forward day (CET → CEST at
+  // 02:00), so 01:30 is +01:00 and 03:30 is +02:00: one hour apart in UTC.
+  const engine = engineFor(toml);
+  engine.addFile('leads.csv', new TextEncoder().encode('lead_id,created_at\nL1,2026-03-29 01:30\nL2,2026-03-29 03:30\n'));
+  const report = JSON.parse(engine.analyzeJson());
+  assert.equal(report.as_of, '2026-03-29T01:30:00Z');
 });

@@ -46,16 +46,32 @@ fn stringify(value: &JsValue, what: &str) -> Result<String, JsValue> {
         .map_err(|_| js_sys::Error::new(&format!("{what}: not serializable to JSON")).into())
 }
 
-/// The engine for a configuration given as TOML text, or as an object with the same structure.
-fn engine_for(config: &JsValue) -> Result<MemoryWorkspace, JsValue> {
+/// The engine for a configuration given as TOML text, or as an object with the same structure;
+/// `tzif` holds the rules of its time zone (these builds carry no time-zone database).
+fn engine_for(config: &JsValue, tzif: Option<&[u8]>) -> Result<MemoryWorkspace, JsValue> {
     if let Some(text) = config.as_string() {
-        return MemoryWorkspace::new(&text).map_err(|e| js_error(&e));
+        return MemoryWorkspace::with_zone(&text, tzif).map_err(|e| js_error(&e));
     }
     if config.is_undefined() || config.is_null() {
         return MemoryWorkspace::new("").map_err(|e| js_error(&e));
     }
     let json = stringify(config, "config")?;
-    MemoryWorkspace::from_config_json(&json).map_err(|e| js_error(&e))
+    MemoryWorkspace::from_config_json(&json, tzif).map_err(|e| js_error(&e))
+}
+
+/// The zone a configuration names that needs TZif bytes (any but UTC), if any.
+fn zone_to_load(config: &JsValue) -> Option<String> {
+    if let Some(text) = config.as_string() {
+        return baton_core::config::zone_to_load(&text);
+    }
+    if !config.is_object() {
+        return None;
+    }
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).ok();
+    let zone = get(config, "workspace")
+        .and_then(|w| get(&w, "timezone"))?
+        .as_string()?;
+    (!zone.eq_ignore_ascii_case("UTC")).then_some(zone)
 }
 
 /// Baton's engine: give it `baton.toml` (text or object) and files, ask for the report, a
@@ -68,12 +84,22 @@ pub struct Baton {
 #[wasm_bindgen]
 impl Baton {
     /// Creates an engine from `baton.toml` text or an object of the same shape (empty or
-    /// undefined: every default).
+    /// undefined: every default). `timeZone` is the TZif file of its `[workspace] timezone`
+    /// (the package ships them under `tz/`), needed for any zone but UTC.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string | Config | undefined")] config: JsValue,
+        #[wasm_bindgen(js_name = timeZone)] time_zone: Option<Vec<u8>>,
     ) -> Result<Baton, JsValue> {
-        engine_for(&config).map(|inner| Baton { inner })
+        engine_for(&config, time_zone.as_deref()).map(|inner| Baton { inner })
+    }
+
+    /// The IANA zone a configuration names that needs TZif bytes (any but UTC), or undefined.
+    #[wasm_bindgen(js_name = timeZoneOf)]
+    pub fn time_zone_of(
+        #[wasm_bindgen(unchecked_param_type = "string | Config | undefined")] config: JsValue,
+    ) -> Option<String> {
+        zone_to_load(&config)
     }
 
     #[cfg(feature = "full")]

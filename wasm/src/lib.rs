@@ -26,12 +26,24 @@ pub struct MemoryWorkspace {
 impl MemoryWorkspace {
     /// A workspace with this `baton.toml` text (empty for the defaults).
     pub fn new(config_toml: &str) -> Result<Self, Error> {
-        Ok(Self::with(Framework::from_toml("baton.toml", config_toml)?))
+        Self::with_zone(config_toml, None)
+    }
+
+    /// As [`MemoryWorkspace::new`], with the workspace zone's TZif bytes (the wasm builds carry
+    /// no time-zone database).
+    pub fn with_zone(config_toml: &str, tzif: Option<&[u8]>) -> Result<Self, Error> {
+        Ok(Self::with(Framework::from_toml_with_zone(
+            "baton.toml",
+            config_toml,
+            tzif,
+        )?))
     }
 
     /// A workspace configured by a JSON object with `baton.toml`'s structure.
-    pub fn from_config_json(json: &str) -> Result<Self, Error> {
-        Ok(Self::with(Framework::from_json("config", json)?))
+    pub fn from_config_json(json: &str, tzif: Option<&[u8]>) -> Result<Self, Error> {
+        Ok(Self::with(Framework::from_json_with_zone(
+            "config", json, tzif,
+        )?))
     }
 
     /// Adds a file: a data file by its name (`events.csv`, ...), any other name as an asset text.

@@ -1,6 +1,7 @@
 // The CRM side panel: everything about one contact, computed locally by Baton's engine from the
 // workspace bundled with the extension (in a CRM integration the contact comes from the page).
 import init, { Baton } from './pkg/baton_wasm.js';
+import { fetchTimeZone } from './pkg/zones.mjs';
 import { parseCsv, typed } from './csv.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,7 +20,9 @@ async function start() {
   const [toml, ...texts] = await Promise.all(
     ['baton.toml', ...FILES].map((f) => fetch(`sample/${f}`).then((r) => r.text())),
   );
-  baton = new Baton(toml);
+  // The engine has no time-zone database: the workspace zone's rules come from pkg/tz/.
+  const zone = Baton.timeZoneOf(toml);
+  baton = new Baton(toml, zone && (await fetchTimeZone(zone)));
   const files = Object.fromEntries(FILES.map((f, i) => [f, texts[i]]));
   baton.loadWorkspace(files);
   asOf = baton.analyze().as_of;

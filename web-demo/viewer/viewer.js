@@ -1,6 +1,7 @@
 // The report viewer: files dropped or chosen are analysed by Baton's engine in this page, and the
 // report's key numbers and charts are drawn (SVG) from the same report.json the CLI writes.
 import init, { Baton } from './pkg/baton_wasm.js';
+import { fetchTimeZone } from './pkg/zones.mjs';
 
 const $ = (id) => document.getElementById(id);
 const ready = init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', import.meta.url) });
@@ -14,7 +15,9 @@ async function analyse(files) {
   $('status').className = '';
   try {
     const toml = files['baton.toml'] ? new TextDecoder().decode(files['baton.toml']) : '';
-    const baton = new Baton(toml);
+    // The engine has no time-zone database: the workspace zone's rules come from pkg/tz/.
+    const zone = Baton.timeZoneOf(toml);
+    const baton = new Baton(toml, zone && (await fetchTimeZone(zone)));
     const data = Object.fromEntries(Object.entries(files).filter(([n]) => n !== 'baton.toml'));
     baton.loadWorkspace(data);
     const began = performance.now();
