@@ -20,10 +20,10 @@ for t in nodejs web; do
 done
 # wasm-opt (binaryen from npm) if a working one is available.
 tools=target/npm/tools
-if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] || [ ! -d "$tools/node_modules/json-schema-to-typescript" ]; then
+if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] || [ ! -d "$tools/node_modules/smol-toml" ]; then
   mkdir -p "$tools"
   (cd "$tools" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
-    binaryen@132.0.0 json-schema-to-typescript@16.0.0 typescript@5.9.3 ajv@8.17.1)
+    binaryen@132.0.0 json-schema-to-typescript@16.0.0 typescript@5.9.3 ajv@8.17.1 smol-toml@1.6.1)
 fi
 if "$tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
   for dir in node web widget; do

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "toml")]
 use toml::de::{DeTable, DeValue};
 
 /// The whole `baton.toml`.
@@ -592,11 +593,13 @@ pub struct Framework {
 }
 
 impl Framework {
+    #[cfg(feature = "toml")]
     /// Parses and validates `baton.toml` text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Framework, ConfigError> {
         Self::from_toml_with_zone(file, text, None)
     }
 
+    #[cfg(feature = "toml")]
     /// As [`Framework::from_toml`], with the workspace zone's rules given as TZif bytes (what a
     /// build without the time-zone database needs for any zone but UTC).
     pub fn from_toml_with_zone(
@@ -976,6 +979,7 @@ impl Default for Framework {
     }
 }
 
+#[cfg(feature = "toml")]
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -985,6 +989,7 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+#[cfg(feature = "toml")]
 /// The line where a dotted key path is written, or 0 when the file does not write it.
 fn line_of_key(text: &str, path: &str) -> usize {
     let Ok(doc) = DeTable::parse(text) else {
@@ -1055,6 +1060,7 @@ fn time_zone(name: &str, tzif: Option<&[u8]>) -> Result<TimeZone, String> {
     })
 }
 
+#[cfg(feature = "toml")]
 /// The time zone a `baton.toml` text names in `[workspace] timezone`, if it names one other than
 /// UTC (what a build without the database must be given TZif bytes for); `None` for invalid TOML.
 pub fn zone_to_load(text: &str) -> Option<String> {
@@ -1097,6 +1103,7 @@ fn config_from_value(value: serde_json::Value) -> Result<Config, (String, String
     })
 }
 
+#[cfg(feature = "toml")]
 /// A TOML document as a JSON tree (datetimes become their text); `path` is left at the key of a
 /// value JSON cannot hold (an integer beyond 64 bits, `nan` or `inf`).
 fn toml_to_json(table: &DeTable<'_>, path: &mut Vec<String>) -> Result<serde_json::Value, String> {
@@ -1110,6 +1117,7 @@ fn toml_to_json(table: &DeTable<'_>, path: &mut Vec<String>) -> Result<serde_jso
     Ok(serde_json::Value::Object(out))
 }
 
+#[cfg(feature = "toml")]
 fn toml_value_to_json(
     value: &DeValue<'_>,
     path: &mut Vec<String>,
@@ -1147,6 +1155,7 @@ fn toml_value_to_json(
     })
 }
 
+#[cfg(feature = "toml")]
 /// The dotted key path of the deepest key whose entry contains `offset`.
 fn key_path_at(text: &str, offset: usize) -> String {
     let (doc, _) = DeTable::parse_recoverable(text);
@@ -1155,6 +1164,7 @@ fn key_path_at(text: &str, offset: usize) -> String {
     path.join(".")
 }
 
+#[cfg(feature = "toml")]
 /// Pushes onto `path` the keys leading to the entry at `offset`; true when found.
 fn descend(table: &DeTable<'_>, offset: usize, path: &mut Vec<String>) -> bool {
     for (key, value) in table.iter() {

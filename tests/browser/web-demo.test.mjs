@@ -65,7 +65,7 @@ test('widget: touches are scored live and the handoff fires when the MQL thresho
     await page.goto(`${base}${path}`);
     await page.waitForFunction(() => window.batonWidget?.ready && window.batonWidget.score);
   };
-  // widget.toml: page_view 5, pricing_page_view 20, webinar_register 15; threshold 40.
+  // widget.json: page_view 5, pricing_page_view 20, webinar_register 15; threshold 40.
   await visit('/site/index.html');
   perf.widget_start_ms = await page.evaluate(() => window.batonWidget.startMs);
   assert.equal(await score(), 5);

@@ -95,7 +95,14 @@ test('the widget build (baton-engine/widget) answers scoreLead, qualify and chec
   const toml = readFileSync(join(acme, 'baton.toml'), 'utf8')
     .split('# WebAssembly plugins')[0]
     .replace(/^timezone = .*$/m, 'timezone = "UTC"');
-  const [a, b] = [new full.Baton(toml), new widget.Baton(toml)];
+  // ...and as an object for the widget build, which reads no TOML: the same text parsed by an
+  // independent TOML parser (smol-toml).
+  const { parse } = createRequire(join(root, 'target', 'npm', 'tools', 'package.json'))('smol-toml');
+  const config = parse(toml);
+  const lead0 = { lead_id: 'W0', created_at: '2026-01-01T00:00:00Z', employees: 800 };
+  const [a, b] = [new full.Baton(toml), new widget.Baton(config)];
+  assert.deepEqual(new widget.Baton(JSON.stringify(config)).scoreLead(lead0, [], '2026-02-01T00:00:00Z'), a.scoreLead(lead0, [], '2026-02-01T00:00:00Z'));
+  assert.throws(() => new widget.Baton(toml), (e) => e.code === 'config' && /not TOML/.test(e.message));
   const lead = { lead_id: 'W1', created_at: '2026-01-01T00:00:00Z', employees: 800, industry: 'software', persona: 'champion' };
   const events = [
     { ts: '2026-01-02T10:00:00Z', type: 'pricing_page_view', channel: 'web' },
@@ -109,12 +116,12 @@ test('the widget build (baton-engine/widget) answers scoreLead, qualify and chec
   // What it leaves out, and says so.
   assert.equal(typeof b.analyze, 'undefined');
   assert.throws(
-    () => new widget.Baton('[workspace]\ntimezone = "America/New_York"\n'),
+    () => new widget.Baton({ workspace: { timezone: 'America/New_York' } }),
     (e) => e.code === 'config' && e.key === 'workspace.timezone' && /widget build/.test(e.message),
   );
   const tzif = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'tz', 'America', 'New_York'));
   assert.throws(
-    () => new widget.Baton('[workspace]\ntimezone = "America/New_York"\n', tzif),
+    () => new widget.Baton({ workspace: { timezone: 'America/New_York' } }, tzif),
     (e) => e.code === 'config' && /knows UTC only/.test(e.message),
   );
 });

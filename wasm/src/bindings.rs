@@ -49,11 +49,27 @@ fn stringify(value: &JsValue, what: &str) -> Result<String, JsValue> {
 /// The engine for a configuration given as TOML text, or as an object with the same structure;
 /// `tzif` holds the rules of its time zone (these builds carry no time-zone database).
 fn engine_for(config: &JsValue, tzif: Option<&[u8]>) -> Result<MemoryWorkspace, JsValue> {
+    #[cfg(feature = "full")]
     if let Some(text) = config.as_string() {
         return MemoryWorkspace::with_zone(&text, tzif).map_err(|e| js_error(&e));
     }
+    // The widget build reads no TOML: its configuration is an object, or that object's JSON text.
+    #[cfg(not(feature = "full"))]
+    if let Some(text) = config.as_string() {
+        if !text.trim_start().starts_with('{') {
+            return Err(js_error(&baton_core::Error::Config(
+                baton_core::ConfigError::new(
+                    "config",
+                    "",
+                    0,
+                    "the widget build reads its configuration as an object (or its JSON text), not TOML: give it the object, or use the full engine".into(),
+                ),
+            )));
+        }
+        return MemoryWorkspace::from_config_json(&text, tzif).map_err(|e| js_error(&e));
+    }
     if config.is_undefined() || config.is_null() {
-        return MemoryWorkspace::new("").map_err(|e| js_error(&e));
+        return Ok(MemoryWorkspace::defaults());
     }
     let json = stringify(config, "config")?;
     MemoryWorkspace::from_config_json(&json, tzif).map_err(|e| js_error(&e))
@@ -61,6 +77,7 @@ fn engine_for(config: &JsValue, tzif: Option<&[u8]>) -> Result<MemoryWorkspace, 
 
 /// The zone a configuration names that needs TZif bytes (any but UTC), if any.
 fn zone_to_load(config: &JsValue) -> Option<String> {
+    #[cfg(feature = "full")]
     if let Some(text) = config.as_string() {
         return baton_core::config::zone_to_load(&text);
     }

@@ -24,13 +24,20 @@ pub struct MemoryWorkspace {
 }
 
 impl MemoryWorkspace {
+    /// A workspace with every default.
+    pub fn defaults() -> Self {
+        Self::with(Framework::default())
+    }
+
     /// A workspace with this `baton.toml` text (empty for the defaults).
+    #[cfg(feature = "full")]
     pub fn new(config_toml: &str) -> Result<Self, Error> {
         Self::with_zone(config_toml, None)
     }
 
     /// As [`MemoryWorkspace::new`], with the workspace zone's TZif bytes (the wasm builds carry
     /// no time-zone database).
+    #[cfg(feature = "full")]
     pub fn with_zone(config_toml: &str, tzif: Option<&[u8]>) -> Result<Self, Error> {
         Ok(Self::with(Framework::from_toml_with_zone(
             "baton.toml",

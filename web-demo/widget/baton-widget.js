@@ -1,5 +1,5 @@
 // Baton's marketing-site widget. One tag:
-//   <script type="module" src="/widget/baton-widget.js" data-baton-config="/widget/widget.toml"
+//   <script type="module" src="/widget/baton-widget.js" data-baton-config="/widget/widget.json"
 //           data-baton-webhook="/hooks/handoff"></script>
 // It records the visitor's touches in this browser (localStorage), scores them live with Baton's
 // engine, and when the score reaches the MQL threshold shows "talk to sales" and emits a handoff:
@@ -93,15 +93,16 @@ function showPanel(detail) {
 }
 
 async function start() {
-  const configUrl = new URL(tag?.dataset.batonConfig ?? 'widget.toml', location.href);
-  const [toml] = await Promise.all([
+  // The configuration is baton.toml's structure as JSON (the widget build reads no TOML).
+  const configUrl = new URL(tag?.dataset.batonConfig ?? 'widget.json', location.href);
+  const [config] = await Promise.all([
     fetch(configUrl).then((r) => {
       if (!r.ok) throw new Error(`baton widget: ${configUrl} answered ${r.status}`);
-      return r.text();
+      return r.json();
     }),
     init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', here) }),
   ]);
-  baton = new Baton(toml);
+  baton = new Baton(config);
   widget.startMs = performance.now() - started;
   widget.ready = true;
   document.addEventListener('click', (e) => {
