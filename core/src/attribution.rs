@@ -7,7 +7,7 @@
 //! `lookback_days` keeps only touches that many days before the path's end.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -112,13 +112,13 @@ pub struct AttributionReport {
     /// How Shapley values were computed.
     pub shapley_method: String,
     /// Model → channel → conversions credited.
-    pub by_channel: BTreeMap<String, BTreeMap<String, f64>>,
+    pub by_channel: Map<String, Map<String, f64>>,
     /// Model → channel → revenue credited.
-    pub revenue_by_channel: BTreeMap<String, BTreeMap<String, f64>>,
+    pub revenue_by_channel: Map<String, Map<String, f64>>,
     /// Model → team → conversions credited (the function contribution).
-    pub by_team: BTreeMap<String, BTreeMap<String, f64>>,
+    pub by_team: Map<String, Map<String, f64>>,
     /// Markov: channel → removal effect RE(c) = 1 − P(conv | c removed) / P(conv).
-    pub removal_effects: BTreeMap<String, f64>,
+    pub removal_effects: Map<String, f64>,
 }
 
 /// Per-model credits per channel (conversions and revenue) and per team.
@@ -666,7 +666,7 @@ pub fn attribution_report(ws: &Workspace, as_of: Instant) -> AttributionReport {
     };
     let (credits, re, method) = attribute(&set, &chain, &options);
     let conv: Vec<&PathRecord> = set.paths.iter().filter(|p| p.converted).collect();
-    let named = |v: &[f64]| -> BTreeMap<String, f64> {
+    let named = |v: &[f64]| -> Map<String, f64> {
         set.channels
             .iter()
             .cloned()

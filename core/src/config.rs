@@ -3,7 +3,7 @@
 //! An unknown key, a wrong type or an inconsistent value is a [`ConfigError`] naming the key path and
 //! its line in the file.
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -23,7 +23,7 @@ pub struct Config {
     /// `[calendar]`: the business calendar SLA clocks run on.
     pub calendar: Calendar,
     /// `[sla.<name>]`: service-level agreements measured in business hours.
-    pub sla: BTreeMap<String, Sla>,
+    pub sla: Map<String, Sla>,
     /// `[friction]`: stalled leads and the stage that counts as qualified.
     pub friction: Friction,
     /// `[lead_quality]`: extra segments and the minimum size of a flagged segment.

@@ -3,7 +3,7 @@
 //! the next-best content for a lead.
 
 use crate::order::CollectOrdered;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::order::{Map, Set};
 
 use serde::Serialize;
 
@@ -45,7 +45,7 @@ pub struct AssetUsage {
     /// Leads sales shared it with.
     pub sales_leads: u64,
     /// Sales shares by the lead's stage at the time.
-    pub shares_by_stage: BTreeMap<String, u64>,
+    pub shares_by_stage: Map<String, u64>,
     /// Leads who received it from anyone.
     pub leads_reached: u64,
     /// Win rate of leads who received it vs comparable leads who did not.
@@ -107,17 +107,17 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
     }
     let stage_name =
         |s: Option<u16>| s.map_or("(none)".to_string(), |s| ws.stage_names[s as usize].clone());
-    let asset_ix: BTreeMap<Sym, usize> = ws
+    let asset_ix: Map<Sym, usize> = ws
         .assets
         .iter()
         .enumerate()
         .map(|(i, a)| (a.id, i))
         .collect_map();
     let mut shares = vec![0u64; ws.assets.len()];
-    let mut share_leads: Vec<BTreeSet<LeadIx>> = vec![BTreeSet::new(); ws.assets.len()];
-    let mut by_stage: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ws.assets.len()];
+    let mut share_leads: Vec<Set<LeadIx>> = vec![Set::new(); ws.assets.len()];
+    let mut by_stage: Vec<Map<String, u64>> = vec![Map::new(); ws.assets.len()];
     // First receipt (from anyone) per asset and lead.
-    let mut first: Vec<BTreeMap<LeadIx, Instant>> = vec![BTreeMap::new(); ws.assets.len()];
+    let mut first: Vec<Map<LeadIx, Instant>> = vec![Map::new(); ws.assets.len()];
     for lead in 0..n as LeadIx {
         let all = ws.events_of(lead);
         for e in &all[..all.partition_point(|e| e.ts <= as_of)] {
@@ -156,7 +156,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
         .enumerate()
         .map(|(a, asset)| {
             // Strata by the stage at first receipt.
-            let mut strata: BTreeMap<Option<u16>, (u64, u64)> = BTreeMap::new();
+            let mut strata: Map<Option<u16>, (u64, u64)> = Map::new();
             for (&lead, &t) in &first[a] {
                 let e = strata
                     .entry(stage_at(entries_of[lead as usize], t))
@@ -248,7 +248,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
         .collect();
     // Gaps: funnel stage × persona (personas of leads) with no marketing asset made for both.
     let lc = &ws.framework.config.lifecycle;
-    let mut persona_stage: BTreeMap<(String, usize), u64> = BTreeMap::new();
+    let mut persona_stage: Map<(String, usize), u64> = Map::new();
     for l in 0..n as LeadIx {
         let persona = lead_text(ws, "persona", l);
         if persona == "(none)" {
@@ -260,7 +260,7 @@ pub fn content_report(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> Co
             }
         }
     }
-    let covered: BTreeSet<(String, String)> = ws
+    let covered: Set<(String, String)> = ws
         .assets
         .iter()
         .filter(|a| a.owner_team == Team::Marketing)
@@ -331,13 +331,13 @@ pub fn next_best_content(
         })
         .map(|s| s.to_lowercase());
     let persona = lead_text(ws, "persona", lead).to_lowercase();
-    let received: BTreeSet<Sym> = ws
+    let received: Set<Sym> = ws
         .events_of(lead)
         .iter()
         .filter(|e| e.ts <= as_of)
         .filter_map(|e| e.asset)
         .collect_set();
-    let pillars_of = |body: &str| -> BTreeSet<String> {
+    let pillars_of = |body: &str| -> Set<String> {
         lexicon
             .map(|l| {
                 l.analyze(body)
@@ -348,7 +348,7 @@ pub fn next_best_content(
             })
             .unwrap_or_default()
     };
-    let covered: BTreeSet<String> = ws
+    let covered: Set<String> = ws
         .assets
         .iter()
         .filter(|a| received.contains(&a.id))

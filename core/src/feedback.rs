@@ -1,7 +1,7 @@
 //! Customer feedback joined to the journey: NPS and CSAT by source, by SLA outcome, by path variant.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -18,10 +18,10 @@ pub struct FeedbackReport {
     /// All feedback at or before `as_of`.
     pub overall: Scores,
     /// By lead `source`.
-    pub by_source: BTreeMap<String, Scores>,
+    pub by_source: Map<String, Scores>,
     /// By the outcome of the lead's SLA clock (`first_touch`, else the first SLA): met, breached,
     /// pending, or `no_handoff`.
-    pub by_sla_outcome: BTreeMap<String, Scores>,
+    pub by_sla_outcome: Map<String, Scores>,
     /// By whole stage path (the variants of `journey.stages.variants`).
     pub by_variant: Vec<VariantScores>,
 }
@@ -105,8 +105,8 @@ pub fn feedback_report(
             .position(|v| v.iter().map(String::as_str).eq(path.iter().copied()));
     }
     let mut overall = Acc::default();
-    let mut by_source: BTreeMap<String, Acc> = BTreeMap::new();
-    let mut by_outcome: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut by_source: Map<String, Acc> = Map::new();
+    let mut by_outcome: Map<String, Acc> = Map::new();
     let mut by_variant = vec![Acc::default(); variants.len()];
     for f in ws.feedback.iter().filter(|f| f.ts <= as_of) {
         let lead: LeadIx = f.lead;

@@ -2,7 +2,7 @@
 //! period's expected won revenue with a range, and customer lifetime value by source and segment.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -33,11 +33,11 @@ pub struct ForecastReport {
     /// Upper bound.
     pub next_period_high: f64,
     /// Pipeline by lead source.
-    pub pipeline_by_source: BTreeMap<String, f64>,
+    pub pipeline_by_source: Map<String, f64>,
     /// Customer lifetime value (won revenue × margin per customer) by lead source.
-    pub clv_by_source: BTreeMap<String, f64>,
+    pub clv_by_source: Map<String, f64>,
     /// Customer lifetime value by industry.
-    pub clv_by_industry: BTreeMap<String, f64>,
+    pub clv_by_industry: Map<String, f64>,
 }
 
 /// Computes the forecast. An open deal of age `a` days wins within the next period with probability
@@ -70,7 +70,7 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
         })
         .collect();
     let (mut expected, mut variance) = (0.0, 0.0);
-    let mut pipeline_by_source: BTreeMap<String, f64> = BTreeMap::new();
+    let mut pipeline_by_source: Map<String, f64> = Map::new();
     for d in &open {
         let amount = d.amount.unwrap_or(0.0);
         *pipeline_by_source
@@ -87,12 +87,12 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
         variance += p * (1.0 - p) * amount * amount;
     }
     let sd = variance.sqrt();
-    let mut per_customer: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut per_customer: Map<u32, f64> = Map::new();
     for d in &won {
         *per_customer.entry(d.lead).or_insert(0.0) += d.amount.unwrap_or(0.0);
     }
-    let clv = |attr: &str| -> BTreeMap<String, f64> {
-        let mut acc: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let clv = |attr: &str| -> Map<String, f64> {
+        let mut acc: Map<String, (f64, f64)> = Map::new();
         for (&lead, &rev) in &per_customer {
             let e = acc
                 .entry(lead_text(ws, attr, lead).to_string())

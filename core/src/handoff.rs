@@ -2,7 +2,7 @@
 //! loops and ping-pong, stalled leads, out-of-hours arrivals, and what breaches cost.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -25,7 +25,7 @@ pub struct HandoffReport {
     pub stage: Option<String>,
     /// One entry per `[sla.<name>]`, at `handoff.<name>`.
     #[serde(flatten)]
-    pub slas: BTreeMap<String, SlaReport>,
+    pub slas: Map<String, SlaReport>,
     /// Acceptance, rejection, loops, stalls, out-of-hours arrivals.
     pub friction: Friction,
     /// What breaching the first-touch SLA costs (see docs/handoff.md).
@@ -50,9 +50,9 @@ pub struct SlaReport {
     /// Clocks not stopped by `as_of`.
     pub untouched: u64,
     /// By lead `source`.
-    pub by_source: BTreeMap<String, SlaCounts>,
+    pub by_source: Map<String, SlaCounts>,
     /// By lead `owner`.
-    pub by_owner: BTreeMap<String, SlaCounts>,
+    pub by_owner: Map<String, SlaCounts>,
     /// By weekday the clock started (local time).
     pub by_weekday: Vec<ArrivalCell>,
     /// By weekday and hour the clock started (local time), non-empty cells only.
@@ -130,7 +130,7 @@ pub struct Friction {
     /// Leads handed over more than once.
     pub ping_pong_leads: u64,
     /// Leads by how many times they were handed over.
-    pub handoffs_per_lead: BTreeMap<u64, u64>,
+    pub handoffs_per_lead: Map<u64, u64>,
     /// Leads sitting in a sales stage with no activity.
     pub stalled: Stalled,
     /// Handoffs that arrived outside business hours, and the wall-clock time they waited for opening.
@@ -158,9 +158,9 @@ pub struct Stalled {
     /// Leads stalled at `as_of`.
     pub leads: u64,
     /// By current stage.
-    pub by_stage: BTreeMap<String, u64>,
+    pub by_stage: Map<String, u64>,
     /// By owner.
-    pub by_owner: BTreeMap<String, u64>,
+    pub by_owner: Map<String, u64>,
     /// The longest-idle stalled leads (up to 20), with their idle days.
     pub longest: Vec<StalledLead>,
 }
@@ -328,8 +328,8 @@ impl Tally {
 type SlaTally = (
     Tally,
     Vec<u64>,
-    BTreeMap<String, Tally>,
-    BTreeMap<String, Tally>,
+    Map<String, Tally>,
+    Map<String, Tally>,
     Vec<Tally>,
     Vec<Tally>,
 );
@@ -407,8 +407,8 @@ pub fn handoff_analysis(
             (
                 Tally::default(),
                 vec![0u64; HISTOGRAM_EDGES.len()],
-                BTreeMap::new(),
-                BTreeMap::new(),
+                Map::new(),
+                Map::new(),
                 (0..7).map(|_| Tally::default()).collect(),
                 (0..7 * 24).map(|_| Tally::default()).collect(),
             )
@@ -421,7 +421,7 @@ pub fn handoff_analysis(
         },
         ..Default::default()
     };
-    let mut reasons: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut reasons: Map<(String, String), u64> = Map::new();
     let mut ooh_waits = Vec::new();
     let stall_micros = (cfg.friction.stalled_after_days * MICROS_PER_DAY as f64) as i64;
     let last_funnel = funnel_len.checked_sub(1).map(|i| i as u16);
@@ -577,7 +577,7 @@ pub fn handoff_analysis(
         }
     }
 
-    let mut sla_reports = BTreeMap::new();
+    let mut sla_reports = Map::new();
     for ((name, sla), (overall, hist, by_source, by_owner, by_weekday, by_arrival)) in
         slas.iter().zip(tallies)
     {

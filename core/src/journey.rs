@@ -2,7 +2,7 @@
 //! touchpoint directly-follows graph, and who touches a lead in which stage.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -102,9 +102,9 @@ pub struct Funnel {
     /// Leads reaching each stage.
     pub total: Vec<u64>,
     /// By month the lead was created (workspace time zone), `YYYY-MM`.
-    pub by_cohort: BTreeMap<String, Vec<u64>>,
+    pub by_cohort: Map<String, Vec<u64>>,
     /// By lead `source` (`(none)` when empty).
-    pub by_source: BTreeMap<String, Vec<u64>>,
+    pub by_source: Map<String, Vec<u64>>,
 }
 
 /// A whole stage path and how many leads followed it.
@@ -142,11 +142,11 @@ pub struct TouchpointJourney {
     /// Events counted (at or before `as_of`).
     pub events: u64,
     /// Events per activity.
-    pub activities: BTreeMap<String, u64>,
+    pub activities: Map<String, u64>,
     /// Leads whose first event is this activity.
-    pub start: BTreeMap<String, u64>,
+    pub start: Map<String, u64>,
     /// Leads whose last event is this activity.
-    pub end: BTreeMap<String, u64>,
+    pub end: Map<String, u64>,
     /// Directly-follows pairs.
     pub transitions: Vec<TouchTransition>,
 }
@@ -200,7 +200,7 @@ pub struct Overlap {
     /// Distinct leads.
     pub leads: u64,
     /// Events per channel.
-    pub by_channel: BTreeMap<String, u64>,
+    pub by_channel: Map<String, u64>,
 }
 
 /// A lead's stage entries at or before `as_of`, in order.
@@ -260,8 +260,8 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
     let mut to_next = vec![0u64; n_stages];
     let mut in_stage: Vec<Vec<f64>> = vec![Vec::new(); n_stages];
     let mut total = vec![0u64; funnel_len];
-    let mut by_cohort: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut by_source: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut by_cohort: Map<String, Vec<u64>> = Map::new();
+    let mut by_source: Map<String, Vec<u64>> = Map::new();
     let mut variants: FxHashMap<Vec<u16>, u64> = FxHashMap::default();
     let mut with_stages = 0u64;
     let mut seen = vec![false; n_stages];
@@ -457,7 +457,7 @@ pub fn touchpoint_journey(ws: &Workspace, as_of: Instant, key: TouchpointKey) ->
             acc.1.push(hours(w[0].ts, w[1].ts));
         }
     }
-    let named = |m: FxHashMap<Sym, u64>| -> BTreeMap<String, u64> {
+    let named = |m: FxHashMap<Sym, u64>| -> Map<String, u64> {
         m.into_iter()
             .map(|(s, n)| (ws.text(s).to_string(), n))
             .collect_map()

@@ -2,7 +2,7 @@
 //! with Wilson 95% intervals and a flag where a segment differs significantly from the rest.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -27,9 +27,9 @@ pub struct LeadQualityReport {
     /// The funnel steps measured, e.g. `mql_to_sql`.
     pub steps: Vec<String>,
     /// Each step over all leads.
-    pub overall: BTreeMap<String, Rate>,
+    pub overall: Map<String, Rate>,
     /// Dimension → segment value → step → rate.
-    pub segments: BTreeMap<String, Vec<Segment>>,
+    pub segments: Map<String, Vec<Segment>>,
     /// Segments smaller than this (at a step) are never flagged.
     pub min_segment_size: u64,
 }
@@ -43,7 +43,7 @@ pub struct Segment {
     /// Leads in the segment.
     pub leads: u64,
     /// Step → rate.
-    pub steps: BTreeMap<String, Rate>,
+    pub steps: Map<String, Rate>,
 }
 
 /// A conversion rate with its interval and significance flag.
@@ -154,12 +154,12 @@ pub fn lead_quality(ws: &Workspace, outcomes: &Outcomes) -> LeadQualityReport {
         }
     }
     let min = cfg.lead_quality.min_segment_size;
-    let mut segments = BTreeMap::new();
+    let mut segments = Map::new();
     for dim in dimensions {
         if dim != "employee_band" && ws.attribute(&dim).is_none() {
             continue;
         }
-        let mut groups: BTreeMap<String, (u64, Vec<(u64, u64)>)> = BTreeMap::new();
+        let mut groups: Map<String, (u64, Vec<(u64, u64)>)> = Map::new();
         for lead in 0..n_leads {
             let g = groups
                 .entry(segment_value(ws, &dim, lead))

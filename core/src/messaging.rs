@@ -3,7 +3,7 @@
 //! similarly marketing and sales talk about each pillar, and a live check of a draft.
 
 use crate::order::CollectOrdered;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::order::{Map, Set};
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -299,7 +299,7 @@ impl Lexicon {
             .collect();
         let mut pillars = Vec::new();
         // Evidence spans by sentence: sentence → (pillar, start, end).
-        let mut evidence: BTreeMap<usize, Vec<(usize, usize, usize)>> = BTreeMap::new();
+        let mut evidence: Map<usize, Vec<(usize, usize, usize)>> = Map::new();
         for (k, (name, phrases)) in self.pillars.iter().enumerate() {
             let hits = find(phrases, &content, text);
             if hits.is_empty() {
@@ -379,7 +379,7 @@ impl Lexicon {
     /// Checks a draft message.
     pub fn check(&self, text: &str, audience: &str) -> MessageCheck {
         let f = self.analyze(text);
-        let hit: BTreeSet<&str> = f.pillars.iter().map(|p| p.pillar.as_str()).collect_set();
+        let hit: Set<&str> = f.pillars.iter().map(|p| p.pillar.as_str()).collect_set();
         let pillars_missed: Vec<String> = self
             .pillars
             .iter()
@@ -427,7 +427,7 @@ pub struct MessagingReport {
     /// 0–100 (see docs/messaging.md).
     pub consistency_score: f64,
     /// The parts of the score: coverage balance, similarity, clean share.
-    pub score_parts: BTreeMap<String, f64>,
+    pub score_parts: Map<String, f64>,
 }
 
 /// One item's findings.
@@ -494,15 +494,15 @@ pub struct PillarConsistency {
 }
 
 fn tfidf_cosine(a: &[String], b: &[String], idf: &FxHashMap<String, f64>) -> f64 {
-    fn count(v: &[String]) -> BTreeMap<&str, f64> {
-        let mut m: BTreeMap<&str, f64> = BTreeMap::new();
+    fn count(v: &[String]) -> Map<&str, f64> {
+        let mut m: Map<&str, f64> = Map::new();
         for s in v {
             *m.entry(s.as_str()).or_insert(0.0) += 1.0;
         }
         m
     }
     let (ca, cb) = (count(a), count(b));
-    let w = |m: &BTreeMap<&str, f64>, k: &str| {
+    let w = |m: &Map<&str, f64>, k: &str| {
         m.get(k).copied().unwrap_or(0.0) * idf.get(k).copied().unwrap_or(1.0)
     };
     let dot: f64 = ca.keys().map(|k| w(&ca, k) * w(&cb, k)).sum();
@@ -536,7 +536,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
         .collect();
     // Conflicts: per (pillar, kind, unit), the values found; flagged when one is not approved or,
     // without approved values, when items disagree.
-    let mut groups: BTreeMap<(String, String, String), Vec<FoundNumber>> = BTreeMap::new();
+    let mut groups: Map<(String, String, String), Vec<FoundNumber>> = Map::new();
     for i in &items {
         for n in &i.findings.numbers {
             groups
@@ -560,7 +560,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
                 .filter(|(ak, _, au)| *ak == kind && (kind != "count" || *au == unit))
                 .map(|(_, v, _)| *v)
                 .collect();
-            let distinct: BTreeSet<u64> = found.iter().map(|f| f.value.to_bits()).collect_set();
+            let distinct: Set<u64> = found.iter().map(|f| f.value.to_bits()).collect_set();
             let bad = if approved.is_empty() {
                 distinct.len() > 1
             } else {
@@ -654,7 +654,7 @@ pub fn messaging_report(ws: &Workspace) -> Option<MessagingReport> {
     } else {
         sims.iter().sum::<f64>() / sims.len() as f64
     };
-    let flagged: BTreeSet<&str> = items
+    let flagged: Set<&str> = items
         .iter()
         .filter(|i| !i.findings.claims.is_empty())
         .map(|i| i.asset_id.as_str())

@@ -9,44 +9,43 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
 
-/// Collecting into ordered maps and sets. `BTreeMap`/`BTreeSet::from_iter` sort their input with
-/// a sort instantiated per call site; in wasm32 these insert one by one instead (the same map: a
-/// repeated key keeps its last value either way).
+pub mod sorted;
+
+/// The engine's ordered map (every map in an output): the standard `BTreeMap` natively, a
+/// [`sorted::SortedMap`] in wasm32 — the same order and bytes, a fraction of the code.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Map<K, V> = std::collections::BTreeMap<K, V>;
+/// The engine's ordered map (every map in an output): the standard `BTreeMap` natively, a
+/// [`sorted::SortedMap`] in wasm32 — the same order and bytes, a fraction of the code.
+#[cfg(target_arch = "wasm32")]
+pub type Map<K, V> = sorted::SortedMap<K, V>;
+
+/// The engine's ordered set: the standard `BTreeSet` natively, a [`sorted::SortedSet`] in wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Set<T> = std::collections::BTreeSet<T>;
+/// The engine's ordered set: the standard `BTreeSet` natively, a [`sorted::SortedSet`] in wasm32.
+#[cfg(target_arch = "wasm32")]
+pub type Set<T> = sorted::SortedSet<T>;
+
+/// Collecting into ordered maps and sets (`BTreeMap::from_iter` natively; in wasm32 the sorted
+/// collections, whose `from_iter` sorts through the one shared sort). A repeated key keeps its
+/// last value either way.
 pub trait CollectOrdered: Iterator + Sized {
-    /// Collects `(key, value)` pairs into a `BTreeMap`.
-    fn collect_map<K: Ord, V>(self) -> BTreeMap<K, V>
+    /// Collects `(key, value)` pairs into a [`Map`].
+    fn collect_map<K: Ord, V>(self) -> Map<K, V>
     where
         Self: Iterator<Item = (K, V)>,
     {
-        #[cfg(not(target_arch = "wasm32"))]
-        return self.collect();
-        #[cfg(target_arch = "wasm32")]
-        {
-            let mut map = BTreeMap::new();
-            for (k, v) in self {
-                map.insert(k, v);
-            }
-            map
-        }
+        self.collect()
     }
 
-    /// Collects items into a `BTreeSet`.
-    fn collect_set<T: Ord>(self) -> BTreeSet<T>
+    /// Collects items into a [`Set`].
+    fn collect_set<T: Ord>(self) -> Set<T>
     where
         Self: Iterator<Item = T>,
     {
-        #[cfg(not(target_arch = "wasm32"))]
-        return self.collect();
-        #[cfg(target_arch = "wasm32")]
-        {
-            let mut set = BTreeSet::new();
-            for t in self {
-                set.insert(t);
-            }
-            set
-        }
+        self.collect()
     }
 }
 

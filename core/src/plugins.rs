@@ -4,7 +4,7 @@
 //! Running a module is the host's job (the native host implements [`PluginRunner`] with
 //! wasmtime); the browser build has no runner, and plugin criteria are then reported as undecided.
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use baton_plugin::Verdict;
 use serde::Serialize;
@@ -155,7 +155,7 @@ pub struct PluginSummary {
     /// Failed calls.
     pub failures: u64,
     /// Failed calls per kind.
-    pub failures_by_kind: BTreeMap<String, u64>,
+    pub failures_by_kind: Map<String, u64>,
     /// The first failures, by lead id.
     pub failure_examples: Vec<FailureExample>,
     /// Median fuel per call.
@@ -610,13 +610,13 @@ fn summarize(
         adjustment_total: 0.0,
         routed: 0,
         failures: 0,
-        failures_by_kind: BTreeMap::new(),
+        failures_by_kind: Map::new(),
         failure_examples: Vec::new(),
         fuel_median: 0,
         fuel_max: 0,
         top_reasons: Vec::new(),
     };
-    let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut reasons: Map<&str, u64> = Map::new();
     for (lead, o) in outcomes.iter().enumerate() {
         match o {
             LeadOutcome::Verdict(v) => {

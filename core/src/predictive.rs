@@ -9,7 +9,7 @@
 //! their observation window (predicting the past is no test). The last 20% of leads by creation
 //! time are the holdout.
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::{Deserialize, Serialize};
 
@@ -651,7 +651,7 @@ impl Model {
             {
                 continue;
             }
-            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            let mut counts: Map<String, u64> = Map::new();
             for &l in train {
                 *counts.entry(category_of(ws, attribute, l)).or_insert(0) += 1;
             }
@@ -679,7 +679,7 @@ impl Model {
                 });
             }
         }
-        let mut channel_counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut channel_counts: Map<String, u64> = Map::new();
         for e in &ws.events {
             *channel_counts
                 .entry(ws.text(e.channel).to_string())

@@ -1,7 +1,7 @@
 //! Data quality: every row that could not be used, and every row used with a caveat, counted by
 //! file and reason with the first line numbers as examples.
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -103,9 +103,9 @@ pub struct DataQuality {
     /// Rows flagged with a warning over all files.
     pub warnings: u64,
     /// Per file kind (`leads`, `events`, ...).
-    pub files: BTreeMap<String, FileQuality>,
+    pub files: Map<String, FileQuality>,
     /// Typed lead attributes: name → `number` | `bool` | `string`.
-    pub lead_attributes: BTreeMap<String, String>,
+    pub lead_attributes: Map<String, String>,
 }
 
 /// Accumulates findings for one file while it is read.
@@ -114,8 +114,8 @@ pub(crate) struct Tally {
     pub(crate) file: String,
     pub(crate) format: String,
     pub(crate) rows: u64,
-    rejections: BTreeMap<(Reason, String), Finding>,
-    warnings: BTreeMap<(Reason, String), Finding>,
+    rejections: Map<(Reason, String), Finding>,
+    warnings: Map<(Reason, String), Finding>,
     pub(crate) ignored_columns: Vec<String>,
 }
 
@@ -139,7 +139,7 @@ impl Tally {
     }
 
     fn add(
-        map: &mut BTreeMap<(Reason, String), Finding>,
+        map: &mut Map<(Reason, String), Finding>,
         reason: Reason,
         field: &str,
         line: u64,

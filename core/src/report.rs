@@ -1,7 +1,7 @@
 //! `report.json`: one versioned document holding every section of the analysis.
 
 use crate::order::CollectOrdered;
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -155,7 +155,7 @@ pub struct Kpis {
     /// Won ÷ closed deals.
     pub win_rate: Option<f64>,
     /// Open pipeline by source.
-    pub pipeline_by_source: BTreeMap<String, f64>,
+    pub pipeline_by_source: Map<String, f64>,
     /// Gross profit of the chassis window.
     pub profit: f64,
 }
@@ -237,11 +237,11 @@ pub struct Summary {
     /// Events dated after `as_of` (left out of time-based analyses).
     pub events_after_as_of: usize,
     /// Events per team (`unassigned` when no team is given).
-    pub events_by_team: BTreeMap<String, usize>,
+    pub events_by_team: Map<String, usize>,
     /// Events per channel.
-    pub events_by_channel: BTreeMap<String, usize>,
+    pub events_by_channel: Map<String, usize>,
     /// Deals per status.
-    pub deals_by_status: BTreeMap<String, usize>,
+    pub deals_by_status: Map<String, usize>,
 }
 
 /// Runs the analysis of `workspace` as of `as_of` with default options and no plugins.
@@ -346,7 +346,7 @@ pub fn run(
             sla_compliance: None,
             mql_to_sql: None,
             win_rate: None,
-            pipeline_by_source: BTreeMap::new(),
+            pipeline_by_source: Map::new(),
             profit: chassis.profit,
         },
         comparison: None,
@@ -410,7 +410,7 @@ fn adjust_scores(ws: &Workspace, plugins: &PluginResults, scores: &mut [QuickSco
 
 fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
     let ws = &workspace.framework.config.workspace;
-    let mut events_by_team = BTreeMap::new();
+    let mut events_by_team = Map::new();
     let mut by_channel_sym = vec![0usize; workspace.symbols.len()];
     let mut events_after_as_of = 0;
     for e in &workspace.events {
@@ -430,7 +430,7 @@ fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
             (name.to_string(), n)
         })
         .collect_map();
-    let mut deals_by_status = BTreeMap::new();
+    let mut deals_by_status = Map::new();
     for d in &workspace.deals {
         *deals_by_status
             .entry(d.status.as_str().to_string())

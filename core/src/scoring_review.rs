@@ -6,7 +6,7 @@
 //! sales saw), or `as_of` for leads never handed over — and counts as converted when it reached the
 //! qualified stage by `as_of`.
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 
 use serde::Serialize;
 
@@ -33,9 +33,9 @@ pub struct ScoringReport {
     /// Mean score as of `as_of`.
     pub mean_score: Option<f64>,
     /// Leads per fit grade.
-    pub grades: BTreeMap<String, u64>,
+    pub grades: Map<String, u64>,
     /// Leads per priority (grade × engagement tier).
-    pub priorities: BTreeMap<String, u64>,
+    pub priorities: Map<String, u64>,
     /// The stage counted as conversion.
     pub conversion_stage: Option<String>,
     /// Score bands (decision-time scores) against conversion.
@@ -49,7 +49,7 @@ pub struct ScoringReport {
     /// Qualification: per set, how many qualified and what is missing.
     pub qualification: Vec<SetSummary>,
     /// Leads per routing target.
-    pub routing: BTreeMap<String, u64>,
+    pub routing: Map<String, u64>,
     /// The predictive model applied (`--model`), with its holdout metrics and reliability table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<crate::predictive::TrainReport>,
@@ -131,7 +131,7 @@ pub struct RejectionRules {
     /// Leads rejected so.
     pub leads: u64,
     /// Rule → leads it fired for, among them.
-    pub rules: BTreeMap<String, u64>,
+    pub rules: Map<String, u64>,
 }
 
 /// One qualification set over all leads.
@@ -176,8 +176,8 @@ pub fn scoring_review(
     let cfg = &ws.framework.config;
     let lc = &cfg.lifecycle;
     let n = ws.leads.len();
-    let mut grades = BTreeMap::new();
-    let mut priorities = BTreeMap::new();
+    let mut grades = Map::new();
+    let mut priorities = Map::new();
     for s in scores {
         if let Some(g) = model.grade(s.fit) {
             *grades.entry(g.to_string()).or_insert(0) += 1;
@@ -349,7 +349,7 @@ pub fn scoring_review(
     });
 
     // Rejections mapped to rules.
-    let mut rej: BTreeMap<(String, String), (u64, BTreeMap<String, u64>)> = BTreeMap::new();
+    let mut rej: Map<(String, String), (u64, Map<String, u64>)> = Map::new();
     for (l, r) in rejected.iter().enumerate() {
         if let Some((stage, reason)) = r {
             let e = rej.entry((stage.clone(), reason.clone())).or_default();
@@ -411,7 +411,7 @@ pub fn scoring_review(
             summary
         })
         .collect();
-    let mut routing = BTreeMap::new();
+    let mut routing = Map::new();
     for r in routes.iter().flatten() {
         *routing.entry(r.clone()).or_insert(0) += 1;
     }

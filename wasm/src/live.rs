@@ -2,7 +2,7 @@
 //! check a message, suggest content, read a lead's SLA clocks, attribute given paths. Every
 //! answer is JSON text (the JS layer parses it), built by the same engine functions as the CLI.
 
-use std::collections::BTreeMap;
+use baton_core::order::Map;
 use std::sync::Arc;
 
 use baton_core::attribution::{
@@ -339,9 +339,9 @@ pub struct AttributionTouch {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModelCredits {
     /// Conversions credited per channel.
-    pub conversions: BTreeMap<String, f64>,
+    pub conversions: Map<String, f64>,
     /// Revenue credited per channel.
-    pub revenue: BTreeMap<String, f64>,
+    pub revenue: Map<String, f64>,
 }
 
 /// What `attribution` answers.
@@ -350,9 +350,9 @@ pub struct ModelCredits {
 pub struct Attribution {
     /// Per model (`first_touch`, `last_touch`, `linear`, `time_decay`, `u_shaped`, `w_shaped`,
     /// `full_path`, `markov`, `shapley`): credits per channel.
-    pub models: BTreeMap<&'static str, ModelCredits>,
+    pub models: Map<&'static str, ModelCredits>,
     /// Markov removal effect per channel.
-    pub removal_effects: BTreeMap<String, f64>,
+    pub removal_effects: Map<String, f64>,
     /// `exact` or how Shapley values were sampled.
     pub shapley_method: String,
 }
@@ -402,7 +402,7 @@ pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Er
     let chain = MarkovChain::new(&set);
     let (models, removal, method) = attribute(&set, &chain, &options);
     let round = baton_core::stats::round6;
-    let named = |v: &[f64]| -> BTreeMap<String, f64> {
+    let named = |v: &[f64]| -> Map<String, f64> {
         set.channels
             .iter()
             .zip(v)

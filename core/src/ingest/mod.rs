@@ -9,7 +9,7 @@ mod assets;
 mod deals;
 mod leads;
 
-use std::collections::BTreeMap;
+use crate::order::Map;
 use std::io::Read;
 
 use csv::ByteRecord;
@@ -167,7 +167,7 @@ pub struct Loader {
     framework: std::sync::Arc<Framework>,
     parser: TimeParser,
     symbols: Symbols,
-    tallies: BTreeMap<FileKind, Tally>,
+    tallies: Map<FileKind, Tally>,
     leads: leads::LeadRows,
     activity: activity::ActivityRows,
     deals: deals::DealRows,
@@ -183,7 +183,7 @@ impl Loader {
             framework,
             parser,
             symbols: Symbols::default(),
-            tallies: BTreeMap::new(),
+            tallies: Map::new(),
             leads: leads::LeadRows::default(),
             activity: activity::ActivityRows::default(),
             deals: deals::DealRows::default(),
