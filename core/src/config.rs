@@ -630,7 +630,7 @@ impl Framework {
         let value = toml_to_json(doc.get_ref(), &mut path)
             .map_err(|message| keyed((path.join("."), message)))?;
         let config = config_from_value(value).map_err(keyed)?;
-        Self::validate(config, |key| line_of_key(text, key), file, tzif)
+        Self::validate(config, &|key| line_of_key(text, key), file, tzif)
     }
 
     /// Parses and validates a configuration given as JSON text with `baton.toml`'s structure (a
@@ -657,17 +657,17 @@ impl Framework {
             key,
             message,
         })?;
-        Self::validate(config, |_| 0, file, tzif)
+        Self::validate(config, &|_| 0, file, tzif)
     }
 
     /// Validates an already-built configuration (e.g. the defaults, or one from JSON).
     pub fn from_config(config: Config) -> Result<Framework, ConfigError> {
-        Self::validate(config, |_| 0, "baton.toml", None)
+        Self::validate(config, &|_| 0, "baton.toml", None)
     }
 
     fn validate(
         config: Config,
-        line: impl Fn(&str) -> usize,
+        line: &dyn Fn(&str) -> usize,
         file: &str,
         tzif: Option<&[u8]>,
     ) -> Result<Framework, ConfigError> {
