@@ -548,9 +548,10 @@ impl OnError {
     }
 }
 
-/// A `baton.toml` problem, naming the key and its line.
+/// A `baton.toml` problem, naming the key and its line (`baton.toml:12: `scoring.rules.0.points`: …`;
+/// a line 0 or an empty key is left out of the text).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}:{line}: `{key}`: {message}")]
+#[error("{file}{}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() }, if key.is_empty() { String::new() } else { format!(": `{key}`") })]
 #[non_exhaustive]
 pub struct ConfigError {
     /// The file name as given by the caller.
