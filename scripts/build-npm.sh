@@ -56,6 +56,6 @@ check() { # name file budget_kb ceiling_kb
     return 1
   fi
 }
-check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 470
-check "baton-engine/widget" "$out/widget/baton_wasm_bg.wasm" 150 308
+check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 455
+check "baton-engine/widget" "$out/widget/baton_wasm_bg.wasm" 150 295
 echo "package: $(ls target/npm/baton-engine-*.tgz)"

@@ -8,6 +8,8 @@ use crate::order::Map;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+
+mod keyed;
 #[cfg(feature = "toml")]
 use toml::de::{DeTable, DeValue};
 
@@ -1080,19 +1082,8 @@ pub fn zone_to_load(text: &str) -> Option<String> {
 /// one deserializer (one copy of the code in the browser build). Errors give the dotted key path
 /// (`scoring.rules.3.points`) and serde's message.
 fn config_from_value(value: serde_json::Value) -> Result<Config, (String, String)> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut key: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|s| match s {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
-        let message = e.into_inner().to_string();
-        // serde names an unknown field in its message; the path stops at its table.
+    keyed::deserialize(&value).map_err(|(mut key, message)| {
+        // serde names an unknown field in its message; make sure the path ends at it.
         if let Some(field) = message
             .strip_prefix("unknown field `")
             .and_then(|m| m.split('`').next())
