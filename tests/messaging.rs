@@ -215,3 +215,35 @@ fn sample_workspace_inconsistencies_are_found() {
     );
     assert!((0.0..=100.0).contains(&m.consistency_score));
 }
+
+#[test]
+fn phrases_that_stem_alike_give_one_piece_of_evidence() {
+    // "integration", "integrations" and "integrates" all stem to "integr": one span each time
+    // the words occur, not one per phrase.
+    let lexicon = Lexicon::from_config(&Messaging {
+        language: "english".into(),
+        pillars: vec![Pillar {
+            name: "Integrations".into(),
+            description: String::new(),
+            phrases: vec!["native integrations".into()],
+            synonyms: vec!["integration".into(), "integrates".into()],
+        }],
+        retired_claims: vec![],
+        banned: vec![],
+    })
+    .expect("english");
+    let check = lexicon.check("200 native integrations. It integrates.", "");
+    let spans: Vec<(&str, usize, usize)> = check.pillars_hit[0]
+        .evidence
+        .iter()
+        .map(|s| (s.text.as_str(), s.start, s.end))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            ("native integrations", 4, 23),
+            ("integrations", 11, 23),
+            ("integrates", 28, 38)
+        ]
+    );
+}

@@ -301,7 +301,10 @@ impl Lexicon {
         // Evidence spans by sentence: sentence → (pillar, start, end).
         let mut evidence: Map<usize, Vec<(usize, usize, usize)>> = Map::new();
         for (k, (name, phrases)) in self.pillars.iter().enumerate() {
-            let hits = find(phrases, &content, text);
+            let mut hits = find(phrases, &content, text);
+            // Two phrases of a pillar that stem alike ("integration", "integrates") match the same
+            // words: one piece of evidence (their hits are adjacent, found at the same word).
+            hits.dedup_by(|a, b| a.2.start == b.2.start && a.2.end == b.2.end);
             if hits.is_empty() {
                 continue;
             }
