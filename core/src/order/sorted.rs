@@ -333,14 +333,6 @@ impl<K: Ord, V, const N: usize> From<[(K, V); N]> for SortedMap<K, V> {
     }
 }
 
-impl<K: Borrow<Q> + Ord, Q: Ord + ?Sized, V> std::ops::Index<&Q> for SortedMap<K, V> {
-    type Output = V;
-    fn index(&self, key: &Q) -> &V {
-        #[allow(clippy::expect_used)]
-        self.get(key).expect("no entry found for key")
-    }
-}
-
 impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for SortedMap<K, V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.entries.iter().map(|(k, v)| (k, v)))
