@@ -91,7 +91,48 @@ pub fn lead_workspace(
     if !events.is_empty() {
         files.push((FileKind::Events, "events.ndjson", events));
     }
-    baton_core::load_from_objects(framework.clone(), files)
+    let ws = baton_core::load_from_objects(framework.clone(), files)?;
+    refuse_rejected(&ws)?;
+    Ok(ws)
+}
+
+/// A lead or event the engine could not use is an error naming it and its field, not a row
+/// left out of the answer: a page gets told, where a file's rejected rows are counted.
+fn refuse_rejected(ws: &Workspace) -> Result<(), Error> {
+    for (stem, rows) in [("leads", "lead"), ("events", "events")] {
+        let Some(file) = ws.data_quality.files.get(stem) else {
+            continue;
+        };
+        let Some((finding, line)) = file
+            .rejections
+            .iter()
+            .filter_map(|f| f.lines.first().map(|&l| (f, l)))
+            .min_by_key(|&(_, l)| l)
+        else {
+            continue;
+        };
+        let reason = serde_json::to_value(finding.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let what = if stem == "leads" {
+            rows.to_string()
+        } else {
+            format!("{rows}[{}]", line.saturating_sub(1))
+        };
+        let others = match file.rejected {
+            0 | 1 => String::new(),
+            n => format!(" ({n} of the {} {rows} given cannot be used)", file.rows),
+        };
+        return Err(bad_input(
+            &what,
+            format!(
+                "`{}`: {} ({reason}){others}",
+                finding.field, finding.example
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Facts that name an event's own fields, not lead attributes.
@@ -535,6 +576,39 @@ default = "inbound"
         );
         let e = score(ws.framework(), ws.facts(), "{}", "", None).expect_err("no id");
         assert_eq!(e.code(), "input");
+    }
+
+    #[test]
+    fn a_lead_or_event_the_engine_cannot_use_is_an_error_naming_it() {
+        let ws = MemoryWorkspace::new(RULES).expect("config");
+        let ask = |lead: &str, events: &str| {
+            let e = score(ws.framework(), ws.facts(), lead, events, Some("2026-02-01"))
+                .expect_err("refused");
+            let q = qualify(ws.framework(), ws.facts(), lead, events, Some("2026-02-01"))
+                .expect_err("refused");
+            assert_eq!((e.code(), e.to_string()), (q.code(), q.to_string()));
+            e.to_string()
+        };
+        // A lead whose created_at cannot be read (the loader rejects the row: no lead to score).
+        assert_eq!(
+            ask(r#"{"lead_id": "X", "created_at": "soon"}"#, ""),
+            "lead: `created_at`: \"soon\": not an RFC 3339 timestamp or local date-time (bad_timestamp)"
+        );
+        let lead = r#"{"lead_id": "X", "created_at": "2026-01-01"}"#;
+        // The second of three events has no channel, the third an unknown team: the first is named,
+        // with how many cannot be used.
+        let events = r#"[{"ts": "2026-01-02", "type": "demo", "channel": "web"},
+            {"ts": "2026-01-03", "type": "demo"},
+            {"ts": "2026-01-04", "type": "demo", "channel": "web", "team": "partners"}]"#;
+        assert_eq!(
+            ask(lead, events),
+            "events[1]: `channel`: empty (empty_required_field) (2 of the 3 events given cannot be used)"
+        );
+        // An event of another lead.
+        assert_eq!(
+            ask(lead, r#"[{"ts": "2026-01-02", "type": "demo", "channel": "web", "lead_id": "Y"}]"#),
+            "events[0]: `lead_id`: lead_id \"Y\" is not in leads (or its lead row was rejected) (unknown_lead)"
+        );
     }
 
     #[test]
