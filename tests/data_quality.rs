@@ -339,7 +339,7 @@ fn config_errors_name_key_and_line() {
 
 #[test]
 fn parsed_objects_are_read_exactly_as_ndjson_lines() {
-    // What a page hands `scoreLead`: objects, read through `Loader::add_objects`. The same rows as
+    // What a page hands `scoreLead`: objects in one JSON text, read through `Loader::add_json_rows`. The same rows as
     // NDJSON text must give the same workspace, rejections and warnings included.
     let leads = concat!(
         r#"{"lead_id":"L1","created_at":"2026-01-05T09:00:00Z","employees":800,"is_customer":false,"industry":"Software","score":1e3}"#,
@@ -365,10 +365,10 @@ fn parsed_objects_are_read_exactly_as_ndjson_lines() {
         r#"{"lead_id":"L2","type":"demo_request","channel":"web"}"#,
         "\n",
     );
-    let objects = |text: &str| -> Vec<serde_json::Map<String, Value>> {
-        text.lines()
-            .map(|l| serde_json::from_str(l).expect("object"))
-            .collect()
+    let array = |kind: FileKind, text: &str| {
+        let objects: Vec<&str> = text.lines().collect();
+        baton_core::JsonRows::parse(kind, &format!("[{}]", objects.join(",\n")), &[])
+            .expect("objects")
     };
     let as_of = baton_core::Instant::parse_rfc3339("2026-02-01T00:00:00Z").expect("time");
     let mut from_text = Loader::new(Framework::default());
@@ -390,10 +390,10 @@ fn parsed_objects_are_read_exactly_as_ndjson_lines() {
         .expect("events");
     let mut from_objects = Loader::new(Framework::default());
     from_objects
-        .add_objects(FileKind::Leads, "leads.ndjson", objects(leads))
+        .add_json_rows("leads.ndjson", array(FileKind::Leads, leads))
         .expect("leads");
     from_objects
-        .add_objects(FileKind::Events, "events.ndjson", objects(events))
+        .add_json_rows("events.ndjson", array(FileKind::Events, events))
         .expect("events");
     let report = |l: Loader| {
         baton_core::analyze(&l.finish(&NoTexts).expect("workspace"), as_of)

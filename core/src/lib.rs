@@ -37,7 +37,7 @@ pub mod time;
 pub use config::{Config, ConfigError, Framework};
 pub use ingest::{FileKind, IngestError, Loader, NoTexts, TextSource};
 pub use model::Workspace;
-pub use records::Format;
+pub use records::{Format, JsonRows};
 pub use report::{Report, analyze};
 pub use time::Instant;
 
@@ -115,21 +115,14 @@ pub fn load_from_memory<'a>(
     Ok(loader.finish(texts)?)
 }
 
-/// Builds a workspace from files given as parsed JSON objects (`kind`, file name, rows): what a
-/// page hands over for one lead, read exactly as NDJSON files with those rows would be.
-pub fn load_from_objects<'a>(
+/// Builds a workspace from rows given as JSON text ([`JsonRows`]: a page's lead and events).
+pub fn load_from_json_rows<'a>(
     framework: impl Into<std::sync::Arc<Framework>>,
-    files: impl IntoIterator<
-        Item = (
-            FileKind,
-            &'a str,
-            Vec<serde_json::Map<String, serde_json::Value>>,
-        ),
-    >,
+    files: impl IntoIterator<Item = (&'a str, JsonRows)>,
 ) -> Result<Workspace, Error> {
     let mut loader = Loader::new(framework);
-    for (kind, name, rows) in files {
-        loader.add_objects(kind, name, rows)?;
+    for (name, rows) in files {
+        loader.add_json_rows(name, rows)?;
     }
     Ok(loader.finish(&NoTexts)?)
 }

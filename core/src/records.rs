@@ -1,9 +1,11 @@
 //! Rows from CSV (header row) or NDJSON (one object per line), presented alike: a header and
 //! a `ByteRecord` per row, with the row's line number.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 use csv::ByteRecord;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// The encoding of an input file.
@@ -63,10 +65,10 @@ pub(crate) enum Records<R: Read> {
         line: u64,
         buf: Vec<u8>,
     },
-    /// JSON objects handed over already parsed (a page's lead and its events): read as NDJSON
+    /// JSON objects handed over as one text (a page's lead and its events): read as NDJSON
     /// lines would be, numbered from 1.
     Objects {
-        objects: std::vec::IntoIter<serde_json::Map<String, Value>>,
+        rows: std::vec::IntoIter<ByteRecord>,
         header: Vec<String>,
         line: u64,
     },
@@ -108,11 +110,11 @@ impl<R: Read> Records<R> {
         }
     }
 
-    /// Rows from parsed JSON objects; `seed` is the known column list, as for NDJSON.
-    pub(crate) fn objects(objects: Vec<serde_json::Map<String, Value>>, seed: &[&str]) -> Self {
+    /// Rows from JSON objects given as one text ([`JsonRows`]).
+    pub(crate) fn objects(rows: JsonRows) -> Self {
         Records::Objects {
-            objects: objects.into_iter(),
-            header: seed.iter().map(|s| s.to_string()).collect(),
+            rows: rows.rows.into_iter(),
+            header: rows.header,
             line: 0,
         }
     }
@@ -171,24 +173,28 @@ impl<R: Read> Records<R> {
                 if text.is_empty() {
                     continue;
                 }
-                let object: serde_json::Map<String, Value> = match serde_json::from_slice(text) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        return Ok(Next::Malformed(*line, format!("not a JSON object: {e}")));
-                    }
+                let Ok(text) = std::str::from_utf8(text) else {
+                    return Ok(Next::Malformed(*line, "invalid UTF-8".into()));
                 };
-                fill_record(&object, header, record);
+                let mut de = serde_json::Deserializer::from_str(text);
+                let read = ObjectRow {
+                    header,
+                    record,
+                    defaults: &[],
+                    fresh: false,
+                }
+                .deserialize(&mut de)
+                .and_then(|()| de.end());
+                if let Err(e) = read {
+                    return Ok(Next::Malformed(*line, format!("not a JSON object: {e}")));
+                }
                 return Ok(Next::Row(*line));
             },
-            Records::Objects {
-                objects,
-                header,
-                line,
-            } => match objects.next() {
+            Records::Objects { rows, line, .. } => match rows.next() {
                 None => Ok(Next::End),
-                Some(object) => {
+                Some(row) => {
                     *line += 1;
-                    fill_record(&object, header, record);
+                    *record = row;
                     Ok(Next::Row(*line))
                 }
             },
@@ -196,27 +202,240 @@ impl<R: Read> Records<R> {
     }
 }
 
-/// One JSON object as a row: new keys become columns, values become fields as their JSON text
-/// (strings unquoted, null empty).
-fn fill_record(
-    object: &serde_json::Map<String, Value>,
-    header: &mut Vec<String>,
-    record: &mut ByteRecord,
-) {
-    for key in object.keys() {
-        if !header.iter().any(|h| h == key) {
-            header.push(key.clone());
+/// JSON objects read into rows without building a `serde_json::Map` per object: a page's lead
+/// (one object) or its events (an array of objects), as NDJSON lines with the same objects
+/// would be read.
+#[derive(Debug, Clone)]
+pub struct JsonRows {
+    kind: crate::ingest::FileKind,
+    header: Vec<String>,
+    rows: Vec<ByteRecord>,
+}
+
+impl JsonRows {
+    /// Parses one object or an array of objects, rows of a `kind` file; `defaults` are columns
+    /// every row has, with the text of one an object leaves out.
+    pub fn parse(
+        kind: crate::ingest::FileKind,
+        text: &str,
+        defaults: &[(&str, &str)],
+    ) -> Result<Self, String> {
+        let mut rows = JsonRows {
+            kind,
+            header: kind.all_columns().iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        de::DeserializeSeed::deserialize(
+            ObjectRows {
+                rows: &mut rows,
+                defaults,
+            },
+            &mut de,
+        )
+        .and_then(|()| de.end())
+        .map_err(|e| e.to_string())?;
+        Ok(rows)
+    }
+
+    /// The kind of file the rows are of.
+    pub fn kind(&self) -> crate::ingest::FileKind {
+        self.kind
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The text of `column` (exact name) in row `row`, if the column exists.
+    pub fn field(&self, row: usize, column: &str) -> Option<&str> {
+        let at = self.header.iter().position(|h| h == column)?;
+        let bytes = self.rows.get(row)?.get(at)?;
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
+/// An object, or an array of objects, into [`JsonRows`].
+struct ObjectRows<'a> {
+    rows: &'a mut JsonRows,
+    defaults: &'a [(&'a str, &'a str)],
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectRows<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectRows<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object or an array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            let mut record = ByteRecord::new();
+            let row = ObjectRow {
+                header: &mut self.rows.header,
+                record: &mut record,
+                defaults: self.defaults,
+                fresh: true,
+            };
+            if seq.next_element_seed(row)?.is_none() {
+                return Ok(());
+            }
+            self.rows.rows.push(record);
         }
     }
-    record.clear();
-    for column in header.iter() {
-        match object.get(column) {
-            None | Some(Value::Null) => record.push_field(b""),
-            Some(Value::String(s)) => record.push_field(s.as_bytes()),
-            Some(Value::Bool(b)) => record.push_field(if *b { b"true" } else { b"false" }),
-            Some(Value::Number(n)) => record.push_field(n.to_string().as_bytes()),
-            Some(other) => record.push_field(other.to_string().as_bytes()),
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let mut record = ByteRecord::new();
+        ObjectRow {
+            header: &mut self.rows.header,
+            record: &mut record,
+            defaults: self.defaults,
+            fresh: true,
         }
+        .visit_map(map)?;
+        self.rows.rows.push(record);
+        Ok(())
+    }
+}
+
+/// One JSON object as a row: new keys become columns (appended in key order), values become
+/// fields as their JSON text (strings unquoted, null empty); of a repeated key the last counts.
+struct ObjectRow<'a> {
+    header: &'a mut Vec<String>,
+    record: &'a mut ByteRecord,
+    defaults: &'a [(&'a str, &'a str)],
+    /// A new record (sized once for the row) rather than one reused from the previous row.
+    fresh: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectRow<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectRow<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut pairs: Vec<(Cow<'de, str>, Cow<'de, str>)> = Vec::new();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let Text(value) = map.next_value::<Text<'de>>()?;
+            pairs.push((key, value));
+        }
+        let mut new: Vec<&str> = pairs
+            .iter()
+            .map(|(k, _)| k.as_ref())
+            .chain(self.defaults.iter().map(|&(c, _)| c))
+            .filter(|k| !self.header.iter().any(|h| h == k))
+            .collect();
+        crate::order::sort_unstable(&mut new);
+        new.dedup();
+        self.header.extend(new.into_iter().map(str::to_string));
+        if self.fresh {
+            // One allocation for the row's text and one for its field bounds, not one per growth.
+            let bytes = pairs.iter().map(|(_, v)| v.len()).sum::<usize>()
+                + self.defaults.iter().map(|(_, v)| v.len()).sum::<usize>();
+            *self.record = ByteRecord::with_capacity(bytes, self.header.len());
+        } else {
+            self.record.clear();
+        }
+        for column in self.header.iter() {
+            let value = match pairs.iter().rev().find(|(k, _)| k == column) {
+                Some((_, v)) => v.as_ref(),
+                None => self
+                    .defaults
+                    .iter()
+                    .find(|(c, _)| c == column)
+                    .map_or("", |(_, v)| v),
+            };
+            self.record.push_field(value.as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// A key, or a value as its field text: strings as they are (borrowed when unescaped), null
+/// empty, booleans and numbers as JSON writes them, arrays and objects as compact JSON.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed("")))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(serde_json::Number::from(v).to_string())))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(serde_json::Number::from(v).to_string())))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(
+            serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string()),
+        )))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text<'de>, A::Error> {
+        let v: Value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text<'de>, A::Error> {
+        let v: Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Text(Cow::Owned(v.to_string())))
     }
 }
 
@@ -261,5 +480,84 @@ pub(crate) fn field(record: &ByteRecord, pos: Option<usize>) -> Result<&str, ()>
     match pos.and_then(|p| record.get(p)) {
         None => Ok(""),
         Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::FileKind;
+
+    /// The reference: a `serde_json::Map` per object (sorted keys, last of a repeated key),
+    /// values written as serde_json writes them.
+    fn via_map(lines: &[&str], seed: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header: Vec<String> = seed.iter().map(|s| s.to_string()).collect();
+        let mut rows = Vec::new();
+        for line in lines {
+            let object: serde_json::Map<String, Value> =
+                serde_json::from_str(line).expect("object");
+            for key in object.keys() {
+                if !header.iter().any(|h| h == key) {
+                    header.push(key.clone());
+                }
+            }
+            rows.push(
+                header
+                    .iter()
+                    .map(|c| match object.get(c) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect(),
+            );
+        }
+        (header, rows)
+    }
+
+    fn texts(rows: &JsonRows) -> Vec<Vec<String>> {
+        rows.rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|f| String::from_utf8(f.to_vec()).expect("utf-8"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn objects_become_the_rows_a_json_map_per_object_gives() {
+        let lines = [
+            r#"{"lead_id":"L1","ts":"2026-01-06T10:00:00Z","type":"email","channel":"email","zeta":1,"alpha":true}"#,
+            r#"{"channel":"web","type":"visit","ts":"2026-01-07","lead_id":"L1","n":-5,"x":1.5e3,"big":18446744073709551615,"f":0.1}"#,
+            r#"{"lead_id":"L\u00e9\"q\"","ts":null,"type":"a","channel":"b","tags":["a",1,{"z":1,"a":[null]}],"o":{"b":2,"a":1}}"#,
+            r#"{"lead_id":"L2","type":"first","type":"second","channel":"c","ts":"2026-01-08","Type":"upper"}"#,
+            r#"{}"#,
+        ];
+        let seed = FileKind::Events.all_columns();
+        let (header, expected) = via_map(&lines, &seed);
+        let parsed = JsonRows::parse(FileKind::Events, &format!("[{}]", lines.join(",")), &[])
+            .expect("array");
+        // Rows read early have no fields for the columns later rows added (as NDJSON rows).
+        let got = texts(&parsed);
+        assert_eq!(parsed.header, header);
+        assert_eq!(got, expected);
+        assert_eq!(got[3][2], "second", "the last of a repeated key");
+        assert_eq!(got[2][0], "Lé\"q\"");
+        // One object, and defaults for the columns it leaves out.
+        let one = JsonRows::parse(
+            FileKind::Leads,
+            r#"{"lead_id":"X","created_at":"2026-01-01"}"#,
+            &[("employees", ""), ("budget", "7")],
+        )
+        .expect("object");
+        assert_eq!(one.len(), 1);
+        assert_eq!(one.field(0, "budget"), Some("7"));
+        assert_eq!(one.field(0, "employees"), Some(""));
+        assert_eq!(one.field(0, "lead_id"), Some("X"));
+        for bad in ["", "[1]", "{\"a\":1} x", "\"text\""] {
+            assert!(JsonRows::parse(FileKind::Leads, bad, &[]).is_err(), "{bad}");
+        }
     }
 }

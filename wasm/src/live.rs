@@ -14,7 +14,7 @@ use baton_core::messaging::{Lexicon, MessageCheck, Span};
 use baton_core::outcomes::Outcomes;
 use baton_core::qualification::{NoPlugins, QualificationModel, RoutingModel};
 use baton_core::scoring::{ScoringModel, score_lead};
-use baton_core::{Error, FileKind, Framework, Instant, Workspace};
+use baton_core::{Error, FileKind, Framework, Instant, JsonRows, Workspace};
 use serde::{Deserialize, Serialize};
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -63,35 +63,31 @@ pub fn lead_workspace(
     lead_json: &str,
     events_json: &str,
 ) -> Result<Workspace, Error> {
-    let lead: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(lead_json).map_err(|e| bad_input("lead", e))?;
-    let id = lead
-        .get("lead_id")
-        .cloned()
-        .ok_or_else(|| bad_input("lead", "the lead needs a lead_id"))?;
-    let mut lead = lead;
-    for fact in facts {
-        lead.entry(fact.as_str()).or_insert(serde_json::Value::Null);
+    let empty: Vec<(&str, &str)> = facts.iter().map(|f| (f.as_str(), "")).collect();
+    let lead =
+        JsonRows::parse(FileKind::Leads, lead_json, &empty).map_err(|e| bad_input("lead", e))?;
+    if lead.len() != 1 {
+        return Err(bad_input(
+            "lead",
+            "expected one object (the lead), not a list",
+        ));
     }
-    let events: Vec<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_str(if events_json.trim().is_empty() {
-            "[]"
-        } else {
-            events_json
-        })
+    let id = lead.field(0, "lead_id").unwrap_or_default();
+    let events_json = if events_json.trim().is_empty() {
+        "[]"
+    } else {
+        events_json
+    };
+    if !events_json.trim_start().starts_with('[') {
+        return Err(bad_input("events", "expected a list of event objects"));
+    }
+    let events = JsonRows::parse(FileKind::Events, events_json, &[("lead_id", id)])
         .map_err(|e| bad_input("events", e))?;
-    let events = events
-        .into_iter()
-        .map(|mut e| {
-            e.entry("lead_id").or_insert_with(|| id.clone());
-            e
-        })
-        .collect::<Vec<_>>();
-    let mut files = vec![(FileKind::Leads, "leads.ndjson", vec![lead])];
+    let mut files = vec![("leads.ndjson", lead)];
     if !events.is_empty() {
-        files.push((FileKind::Events, "events.ndjson", events));
+        files.push(("events.ndjson", events));
     }
-    let ws = baton_core::load_from_objects(framework.clone(), files)?;
+    let ws = baton_core::load_from_json_rows(framework.clone(), files)?;
     refuse_rejected(&ws)?;
     Ok(ws)
 }
@@ -606,7 +602,10 @@ default = "inbound"
         );
         // An event of another lead.
         assert_eq!(
-            ask(lead, r#"[{"ts": "2026-01-02", "type": "demo", "channel": "web", "lead_id": "Y"}]"#),
+            ask(
+                lead,
+                r#"[{"ts": "2026-01-02", "type": "demo", "channel": "web", "lead_id": "Y"}]"#
+            ),
             "events[0]: `lead_id`: lead_id \"Y\" is not in leads (or its lead row was rejected) (unknown_lead)"
         );
     }

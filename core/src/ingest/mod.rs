@@ -18,7 +18,7 @@ use rustc_hash::FxHashSet;
 use crate::config::{Framework, PreCreationPolicy};
 use crate::model::{LeadIx, Workspace};
 use crate::quality::{DataQuality, Reason, Tally};
-use crate::records::{Columns, Format, Next, Records, field};
+use crate::records::{Columns, Format, JsonRows, Next, Records, field};
 use crate::symbols::{Sym, Symbols};
 use crate::time::{Instant, LocalAdjustment, TimeParser};
 
@@ -100,7 +100,7 @@ impl FileKind {
         }
     }
 
-    fn all_columns(self) -> Vec<&'static str> {
+    pub(crate) fn all_columns(self) -> Vec<&'static str> {
         let mut v = self.required_columns().to_vec();
         v.extend_from_slice(self.optional_columns());
         v
@@ -218,16 +218,12 @@ impl Loader {
         self.read(kind, file, format, records)
     }
 
-    /// Reads rows of `kind` given as parsed JSON objects (a page's lead and its events), exactly
-    /// as the same objects written one per line to an NDJSON file would be read.
-    pub fn add_objects(
-        &mut self,
-        kind: FileKind,
-        file: &str,
-        objects: Vec<serde_json::Map<String, serde_json::Value>>,
-    ) -> Result<(), IngestError> {
+    /// Reads rows of `kind` given as JSON objects in one text ([`JsonRows`]: a page's lead and
+    /// its events), exactly as the same objects written one per line to an NDJSON file would be.
+    pub fn add_json_rows(&mut self, file: &str, rows: JsonRows) -> Result<(), IngestError> {
+        let kind = rows.kind();
         self.refuse_second(kind, file)?;
-        let records: Records<&[u8]> = Records::objects(objects, &kind.all_columns());
+        let records: Records<&[u8]> = Records::objects(rows);
         self.read(kind, file, Format::Ndjson, records)
     }
 
