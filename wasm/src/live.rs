@@ -611,6 +611,67 @@ default = "inbound"
     }
 
     #[test]
+    fn odd_values_from_a_page_are_answers_or_errors_never_panics() {
+        // A panic is a trap in the wasm build (panic = abort): the page's engine is gone.
+        let ws = MemoryWorkspace::new(RULES).expect("config");
+        let leads = [
+            "null",
+            "[]",
+            "1",
+            "\"x\"",
+            "{}",
+            r#"{"lead_id":{}}"#,
+            r#"{"lead_id":"a","created_at":"9999-12-31T23:59:59Z"}"#,
+            r#"{"lead_id":"a","created_at":"-009999-01-01T00:00:00Z"}"#,
+            r#"{"lead_id":"a","created_at":"2026-01-01","employees":1e308}"#,
+            r#"{"lead_id":"a","created_at":"2026-01-01","employees":["x"]}"#,
+            r#"{"lead_id":"a","created_at":"2026-01-01T00:00:00+25:00"}"#,
+            r#"[{"lead_id":"a","created_at":"2026-01-01"},{"lead_id":"b","created_at":"2026-01-01"}]"#,
+        ];
+        let events = [
+            "",
+            "null",
+            "{}",
+            "[null]",
+            "[{}]",
+            r#"[{"ts":"0001-01-01","type":"demo","channel":"b"}]"#,
+            r#"[{"ts":"9999-12-31T23:59:59Z","type":"demo","channel":"b","event_id":"1"},
+                {"ts":"9999-12-31T23:59:59Z","type":"demo","channel":"b","event_id":"1"}]"#,
+        ];
+        let as_ofs = [
+            None,
+            Some(""),
+            Some("garbage"),
+            Some("9999-12-31T23:59:59Z"),
+            Some("-009999-01-01T00:00:00Z"),
+        ];
+        let mut answers = 0;
+        for lead in leads {
+            for events in events {
+                for as_of in as_ofs {
+                    let s = score(ws.framework(), ws.facts(), lead, events, as_of);
+                    let q = qualify(ws.framework(), ws.facts(), lead, events, as_of);
+                    answers += usize::from(s.is_ok()) + usize::from(q.is_ok());
+                }
+            }
+        }
+        // Some of them are answers (a valid lead, no or valid events, a readable asOf).
+        assert!(answers > 0);
+        for paths in [
+            "",
+            "[]",
+            "[{}]",
+            r#"[{"touches":[],"converted":true,"revenue":1e308}]"#,
+            r#"[{"touches":[{"channel":"a","days_before_end":-1e308}],"converted":true,"revenue":1e308}]"#,
+        ] {
+            let _ = attribution(ws.framework(), paths);
+        }
+        for text in ["", "\u{0}", &"é".repeat(10_000), "100% 200% 3x 1e308%"] {
+            let _ = ws.check_message_json(text, "champion");
+        }
+    }
+
+    #[test]
     fn sla_clocks_match_the_hand_computed_journey_fixture() {
         let journey = fixture("journey");
         let ws = journey.workspace().expect("loads");
