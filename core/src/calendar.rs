@@ -36,11 +36,14 @@ impl BusinessClock {
     pub fn new(framework: &Framework, from: Instant, to: Instant) -> Self {
         let tz = &framework.tz;
         let date_of = |i: Instant| i.timestamp().to_zoned(tz.clone()).date();
+        // Day by day rather than with a `Span` (whose `days` has a panic path: 2 KB in wasm).
         let first_day = date_of(from)
-            .checked_sub(jiff::Span::new().days(2))
+            .yesterday()
+            .and_then(|d| d.yesterday())
             .unwrap_or(date_of(from));
         let last_day = date_of(to.max(from))
-            .checked_add(jiff::Span::new().days(2))
+            .tomorrow()
+            .and_then(|d| d.tomorrow())
             .unwrap_or(date_of(to));
         let mut midnights = Vec::new();
         let mut open = Vec::new();
