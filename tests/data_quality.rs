@@ -412,3 +412,74 @@ fn parsed_objects_are_read_exactly_as_ndjson_lines() {
         r["data_quality"]
     );
 }
+
+#[test]
+fn ndjson_keys_match_the_known_columns_case_insensitively_as_csv_headers_do() {
+    // `Lead_ID`, `Created_At`, `Industry`, `Type`, `Channel`: a CSV header with these names reads
+    // as the known columns; NDJSON objects with these keys must read the same.
+    // (NDJSON leads always have the canonical optional columns, empty when no object has them;
+    // the CSV names them so the two workspaces are the same.)
+    let csv_leads = "Lead_ID,Created_At,Industry,Employees,Budget,Source,Company,Title,Country,Persona,Owner\nL1,2026-01-05T09:00:00Z,Software,800,true,,,,,,\nL2,2026-01-06T09:00:00Z,Retail,50,false,,,,,,\n";
+    let csv_events = "Lead_ID,TS,Type,Channel,Team\nL1,2026-01-07T10:00:00Z,demo_request,web,Marketing\nL2,2026-01-08T10:00:00Z,email_open,email,\n";
+    let ndjson_leads = concat!(
+        r#"{"Lead_ID":"L1","Created_At":"2026-01-05T09:00:00Z","Industry":"Software","Employees":800,"Budget":true}"#,
+        "\n",
+        r#"{"Lead_ID":"L2","Created_At":"2026-01-06T09:00:00Z","Industry":"Retail","Employees":50,"Budget":false}"#,
+        "\n",
+    );
+    let ndjson_events = concat!(
+        r#"{"Lead_ID":"L1","TS":"2026-01-07T10:00:00Z","Type":"demo_request","Channel":"web","Team":"Marketing"}"#,
+        "\n",
+        r#"{"lead_id":"L2","ts":"2026-01-08T10:00:00Z","type":"email_open","channel":"email"}"#,
+        "\n",
+    );
+    let as_of = baton_core::Instant::parse_rfc3339("2026-02-01T00:00:00Z").expect("time");
+    let report = |format: Format, leads: &str, events: &str, ext: &str| -> Value {
+        let mut loader = Loader::new(Framework::default());
+        loader
+            .add(
+                FileKind::Leads,
+                &format!("leads.{ext}"),
+                format,
+                leads.as_bytes(),
+            )
+            .expect("leads");
+        loader
+            .add(
+                FileKind::Events,
+                &format!("events.{ext}"),
+                format,
+                events.as_bytes(),
+            )
+            .expect("events");
+        let ws = loader.finish(&NoTexts).expect("workspace");
+        let mut r: Value =
+            serde_json::from_str(&baton_core::analyze(&ws, as_of).expect("report").to_json())
+                .expect("json");
+        // Only the file names and formats may differ.
+        for f in ["leads", "events"] {
+            let file = &mut r["data_quality"]["files"][f];
+            file["file"] = Value::Null;
+            file["format"] = Value::Null;
+        }
+        r
+    };
+    let csv = report(Format::Csv, csv_leads, csv_events, "csv");
+    let ndjson = report(Format::Ndjson, ndjson_leads, ndjson_events, "ndjson");
+    assert_eq!(
+        csv["data_quality"]["rejected"], 0,
+        "{}",
+        csv["data_quality"]
+    );
+    assert_eq!(
+        ndjson["data_quality"]["rejected"], 0,
+        "{}",
+        ndjson["data_quality"]
+    );
+    assert_eq!(
+        ndjson["data_quality"]["lead_attributes"]["industry"],
+        "string"
+    );
+    assert_eq!(ndjson["data_quality"]["lead_attributes"]["Budget"], "bool");
+    assert_eq!(csv, ndjson);
+}

@@ -62,6 +62,8 @@ pub(crate) enum Records<R: Read> {
     Ndjson {
         reader: BufReader<R>,
         header: Vec<String>,
+        /// How many of the header's first columns are the known ones (matched case-insensitively).
+        seed: usize,
         line: u64,
         buf: Vec<u8>,
     },
@@ -104,6 +106,7 @@ impl<R: Read> Records<R> {
             Format::Ndjson => Ok(Records::Ndjson {
                 reader: BufReader::with_capacity(1 << 16, input),
                 header: seed.iter().map(|s| s.to_string()).collect(),
+                seed: seed.len(),
                 line: 0,
                 buf: Vec::new(),
             }),
@@ -158,6 +161,7 @@ impl<R: Read> Records<R> {
             Records::Ndjson {
                 reader,
                 header,
+                seed,
                 line,
                 buf,
             } => loop {
@@ -179,6 +183,7 @@ impl<R: Read> Records<R> {
                 let mut de = serde_json::Deserializer::from_str(text);
                 let read = ObjectRow {
                     header,
+                    seed: *seed,
                     record,
                     defaults: &[],
                     fresh: false,
@@ -209,6 +214,8 @@ impl<R: Read> Records<R> {
 pub struct JsonRows {
     kind: crate::ingest::FileKind,
     header: Vec<String>,
+    /// How many of the header's first columns are the kind's own (matched case-insensitively).
+    seed: usize,
     rows: Vec<ByteRecord>,
 }
 
@@ -220,9 +227,11 @@ impl JsonRows {
         text: &str,
         defaults: &[(&str, &str)],
     ) -> Result<Self, String> {
+        let columns = kind.all_columns();
         let mut rows = JsonRows {
             kind,
-            header: kind.all_columns().iter().map(|s| s.to_string()).collect(),
+            seed: columns.len(),
+            header: columns.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
         };
         let mut de = serde_json::Deserializer::from_str(text);
@@ -287,6 +296,7 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
             let mut record = ByteRecord::new();
             let row = ObjectRow {
                 header: &mut self.rows.header,
+                seed: self.rows.seed,
                 record: &mut record,
                 defaults: self.defaults,
                 fresh: true,
@@ -302,6 +312,7 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
         let mut record = ByteRecord::new();
         ObjectRow {
             header: &mut self.rows.header,
+            seed: self.rows.seed,
             record: &mut record,
             defaults: self.defaults,
             fresh: true,
@@ -314,8 +325,12 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
 
 /// One JSON object as a row: new keys become columns (appended in key order), values become
 /// fields as their JSON text (strings unquoted, null empty); of a repeated key the last counts.
+/// A key naming one of the known columns in another case (`Lead_ID`, `Type`) is that column,
+/// as a CSV header's names are, unless the object also has the exact name.
 struct ObjectRow<'a> {
     header: &'a mut Vec<String>,
+    /// The known columns: the header's first `seed`.
+    seed: usize,
     record: &'a mut ByteRecord,
     defaults: &'a [(&'a str, &'a str)],
     /// A new record (sized once for the row) rather than one reused from the previous row.
@@ -343,9 +358,19 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
             let Text(value) = map.next_value::<Text<'de>>()?;
             pairs.push((key, value));
         }
+        let exact = |column: &str| pairs.iter().rev().find(|(k, _)| k == column);
+        // The known column a key names in another case, when the object lacks the exact name.
+        let known = &self.header[..self.seed.min(self.header.len())];
+        let alias = |key: &str| {
+            known
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(key))
+                .filter(|c| exact(c).is_none())
+        };
         let mut new: Vec<&str> = pairs
             .iter()
             .map(|(k, _)| k.as_ref())
+            .filter(|k| alias(k).is_none())
             .chain(self.defaults.iter().map(|&(c, _)| c))
             .filter(|k| !self.header.iter().any(|h| h == k))
             .collect();
@@ -360,8 +385,18 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
         } else {
             self.record.clear();
         }
-        for column in self.header.iter() {
-            let value = match pairs.iter().rev().find(|(k, _)| k == column) {
+        for (i, column) in self.header.iter().enumerate() {
+            let found = exact(column).or_else(|| {
+                (i < self.seed)
+                    .then(|| {
+                        pairs
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(column))
+                    })
+                    .flatten()
+            });
+            let value = match found {
                 Some((_, v)) => v.as_ref(),
                 None => self
                     .defaults
