@@ -1,0 +1,354 @@
+//! JSON objects as rows: an NDJSON line, or a page's lead (one object) and its events (an array),
+//! read straight into `ByteRecord`s by a serde visitor, without a `serde_json::Map` per object.
+
+use std::borrow::Cow;
+
+use csv::ByteRecord;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+/// JSON objects read into rows without building a `serde_json::Map` per object: a page's lead
+/// (one object) or its events (an array of objects), as NDJSON lines with the same objects
+/// would be read.
+#[derive(Debug, Clone)]
+pub struct JsonRows {
+    kind: crate::ingest::FileKind,
+    pub(super) header: Vec<String>,
+    /// How many of the header's first columns are the kind's own (matched case-insensitively).
+    seed: usize,
+    pub(super) rows: Vec<ByteRecord>,
+}
+
+impl JsonRows {
+    /// Parses one object or an array of objects, rows of a `kind` file; `defaults` are columns
+    /// every row has, with the text of one an object leaves out.
+    pub fn parse(
+        kind: crate::ingest::FileKind,
+        text: &str,
+        defaults: &[(&str, &str)],
+    ) -> Result<Self, String> {
+        let columns = kind.all_columns();
+        let mut rows = JsonRows {
+            kind,
+            seed: columns.len(),
+            header: columns.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        de::DeserializeSeed::deserialize(
+            ObjectRows {
+                rows: &mut rows,
+                defaults,
+            },
+            &mut de,
+        )
+        .and_then(|()| de.end())
+        .map_err(|e| e.to_string())?;
+        Ok(rows)
+    }
+
+    /// The kind of file the rows are of.
+    pub fn kind(&self) -> crate::ingest::FileKind {
+        self.kind
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The text of `column` (exact name) in row `row`, if the column exists.
+    pub fn field(&self, row: usize, column: &str) -> Option<&str> {
+        let at = self.header.iter().position(|h| h == column)?;
+        let bytes = self.rows.get(row)?.get(at)?;
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
+/// An object, or an array of objects, into [`JsonRows`].
+struct ObjectRows<'a> {
+    rows: &'a mut JsonRows,
+    defaults: &'a [(&'a str, &'a str)],
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectRows<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectRows<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object or an array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            let mut record = ByteRecord::new();
+            let row = ObjectRow {
+                header: &mut self.rows.header,
+                seed: self.rows.seed,
+                record: &mut record,
+                defaults: self.defaults,
+                fresh: true,
+            };
+            if seq.next_element_seed(row)?.is_none() {
+                return Ok(());
+            }
+            self.rows.rows.push(record);
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let mut record = ByteRecord::new();
+        ObjectRow {
+            header: &mut self.rows.header,
+            seed: self.rows.seed,
+            record: &mut record,
+            defaults: self.defaults,
+            fresh: true,
+        }
+        .visit_map(map)?;
+        self.rows.rows.push(record);
+        Ok(())
+    }
+}
+
+/// One JSON object as a row: new keys become columns (appended in key order), values become
+/// fields as their JSON text (strings unquoted, null empty); of a repeated key the last counts.
+/// A key naming one of the known columns in another case (`Lead_ID`, `Type`) is that column,
+/// as a CSV header's names are, unless the object also has the exact name.
+pub(super) struct ObjectRow<'a> {
+    pub(super) header: &'a mut Vec<String>,
+    /// The known columns: the header's first `seed`.
+    pub(super) seed: usize,
+    pub(super) record: &'a mut ByteRecord,
+    pub(super) defaults: &'a [(&'a str, &'a str)],
+    /// A new record (sized once for the row) rather than one reused from the previous row.
+    pub(super) fresh: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectRow<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectRow<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut pairs: Vec<(Cow<'de, str>, Cow<'de, str>)> = Vec::new();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let Text(value) = map.next_value::<Text<'de>>()?;
+            pairs.push((key, value));
+        }
+        let exact = |column: &str| pairs.iter().rev().find(|(k, _)| k == column);
+        // The known column a key names in another case, when the object lacks the exact name.
+        let known = &self.header[..self.seed.min(self.header.len())];
+        let alias = |key: &str| {
+            known
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(key))
+                .filter(|c| exact(c).is_none())
+        };
+        let mut new: Vec<&str> = pairs
+            .iter()
+            .map(|(k, _)| k.as_ref())
+            .filter(|k| alias(k).is_none())
+            .chain(self.defaults.iter().map(|&(c, _)| c))
+            .filter(|k| !self.header.iter().any(|h| h == k))
+            .collect();
+        crate::order::sort_unstable(&mut new);
+        new.dedup();
+        self.header.extend(new.into_iter().map(str::to_string));
+        if self.fresh {
+            // One allocation for the row's text and one for its field bounds, not one per growth.
+            let bytes = pairs.iter().map(|(_, v)| v.len()).sum::<usize>()
+                + self.defaults.iter().map(|(_, v)| v.len()).sum::<usize>();
+            *self.record = ByteRecord::with_capacity(bytes, self.header.len());
+        } else {
+            self.record.clear();
+        }
+        for (i, column) in self.header.iter().enumerate() {
+            let found = exact(column).or_else(|| {
+                (i < self.seed)
+                    .then(|| {
+                        pairs
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(column))
+                    })
+                    .flatten()
+            });
+            let value = match found {
+                Some((_, v)) => v.as_ref(),
+                None => self
+                    .defaults
+                    .iter()
+                    .find(|(c, _)| c == column)
+                    .map_or("", |(_, v)| v),
+            };
+            self.record.push_field(value.as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// A key, or a value as its field text: strings as they are (borrowed when unescaped), null
+/// empty, booleans and numbers as JSON writes them, arrays and objects as compact JSON.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed("")))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(serde_json::Number::from(v).to_string())))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(serde_json::Number::from(v).to_string())))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(
+            serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string()),
+        )))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text<'de>, A::Error> {
+        let v: Value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text<'de>, A::Error> {
+        let v: Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::FileKind;
+
+    /// The reference: a `serde_json::Map` per object (sorted keys, last of a repeated key),
+    /// values written as serde_json writes them.
+    fn via_map(lines: &[&str], seed: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header: Vec<String> = seed.iter().map(|s| s.to_string()).collect();
+        let mut rows = Vec::new();
+        for line in lines {
+            let object: serde_json::Map<String, Value> =
+                serde_json::from_str(line).expect("object");
+            for key in object.keys() {
+                if !header.iter().any(|h| h == key) {
+                    header.push(key.clone());
+                }
+            }
+            rows.push(
+                header
+                    .iter()
+                    .map(|c| match object.get(c) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect(),
+            );
+        }
+        (header, rows)
+    }
+
+    fn texts(rows: &JsonRows) -> Vec<Vec<String>> {
+        rows.rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|f| String::from_utf8(f.to_vec()).expect("utf-8"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn objects_become_the_rows_a_json_map_per_object_gives() {
+        let lines = [
+            r#"{"lead_id":"L1","ts":"2026-01-06T10:00:00Z","type":"email","channel":"email","zeta":1,"alpha":true}"#,
+            r#"{"channel":"web","type":"visit","ts":"2026-01-07","lead_id":"L1","n":-5,"x":1.5e3,"big":18446744073709551615,"f":0.1}"#,
+            r#"{"lead_id":"L\u00e9\"q\"","ts":null,"type":"a","channel":"b","tags":["a",1,{"z":1,"a":[null]}],"o":{"b":2,"a":1}}"#,
+            r#"{"lead_id":"L2","type":"first","type":"second","channel":"c","ts":"2026-01-08","Type":"upper"}"#,
+            r#"{}"#,
+        ];
+        let seed = FileKind::Events.all_columns();
+        let (header, expected) = via_map(&lines, &seed);
+        let parsed = JsonRows::parse(FileKind::Events, &format!("[{}]", lines.join(",")), &[])
+            .expect("array");
+        // Rows read early have no fields for the columns later rows added (as NDJSON rows).
+        let got = texts(&parsed);
+        assert_eq!(parsed.header, header);
+        assert_eq!(got, expected);
+        assert_eq!(got[3][2], "second", "the last of a repeated key");
+        assert_eq!(got[2][0], "Lé\"q\"");
+        // One object, and defaults for the columns it leaves out.
+        let one = JsonRows::parse(
+            FileKind::Leads,
+            r#"{"lead_id":"X","created_at":"2026-01-01"}"#,
+            &[("employees", ""), ("budget", "7")],
+        )
+        .expect("object");
+        assert_eq!(one.len(), 1);
+        assert_eq!(one.field(0, "budget"), Some("7"));
+        assert_eq!(one.field(0, "employees"), Some(""));
+        assert_eq!(one.field(0, "lead_id"), Some("X"));
+        for bad in ["", "[1]", "{\"a\":1} x", "\"text\""] {
+            assert!(JsonRows::parse(FileKind::Leads, bad, &[]).is_err(), "{bad}");
+        }
+    }
+}
