@@ -351,4 +351,63 @@ mod tests {
             assert!(JsonRows::parse(FileKind::Leads, bad, &[]).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn random_objects_read_as_a_json_map_per_object_reads_them() {
+        // Keys from a pool (the known columns in their own case, others, repeats), values of every
+        // JSON type; a small LCG keeps the test deterministic without a dependency.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let keys = [
+            "lead_id", "ts", "type", "channel", "team", "asset_id", "budget", "Budget", "x y", "é",
+            "a\\\"b",
+        ];
+        let values = [
+            "null",
+            "true",
+            "false",
+            "0",
+            "-7",
+            "1.5",
+            "1e3",
+            "-0.0",
+            "18446744073709551615",
+            "\"\"",
+            "\" padded \"",
+            "\"caf\\u00e9\"",
+            "\"line\\nbreak\"",
+            "[]",
+            "[1,\"a\",null]",
+            "{}",
+            "{\"b\":1,\"a\":[true]}",
+        ];
+        for _ in 0..200 {
+            let lines: Vec<String> = (0..1 + next(4))
+                .map(|_| {
+                    let fields: Vec<String> = (0..next(7))
+                        .map(|_| {
+                            format!(
+                                "\"{}\":{}",
+                                keys[next(keys.len() as u64) as usize],
+                                values[next(values.len() as u64) as usize]
+                            )
+                        })
+                        .collect();
+                    format!("{{{}}}", fields.join(","))
+                })
+                .collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let seed = FileKind::Events.all_columns();
+            let (header, expected) = via_map(&refs, &seed);
+            let parsed = JsonRows::parse(FileKind::Events, &format!("[{}]", refs.join(",")), &[])
+                .expect("array");
+            assert_eq!(parsed.header, header, "{refs:?}");
+            assert_eq!(texts(&parsed), expected, "{refs:?}");
+        }
+    }
 }
