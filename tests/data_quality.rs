@@ -483,3 +483,35 @@ fn ndjson_keys_match_the_known_columns_case_insensitively_as_csv_headers_do() {
     assert_eq!(ndjson["data_quality"]["lead_attributes"]["Budget"], "bool");
     assert_eq!(csv, ndjson);
 }
+
+#[test]
+fn two_columns_naming_one_attribute_keep_the_first_non_empty_value_and_warn_on_a_conflict() {
+    // `industry` and `Industry` are one attribute (canonical columns are lower-cased).
+    let leads = "lead_id,created_at,industry,Industry\nL1,2026-01-01,Retail,Software\nL2,2026-01-01,,Media\nL3,2026-01-01,Retail,Retail\n";
+    let mut loader = Loader::new(Framework::default());
+    loader
+        .add(FileKind::Leads, "leads.csv", Format::Csv, leads.as_bytes())
+        .expect("leads");
+    let ws = loader.finish(&NoTexts).expect("workspace");
+    let industry = ws.attribute("industry").expect("one attribute");
+    let texts: Vec<Option<&str>> = (0..3)
+        .map(|i| match industry.values.get(i) {
+            baton_core::model::AttrValue::Text(s) => Some(ws.text(s)),
+            _ => None,
+        })
+        .collect();
+    // L2's first column is empty: the second one's value is not lost.
+    assert_eq!(texts, [Some("Retail"), Some("Media"), Some("Retail")]);
+    let q = &ws.data_quality.files["leads"];
+    assert_eq!(q.rejected, 0);
+    assert_eq!(q.warnings.len(), 1);
+    let w = &q.warnings[0];
+    assert_eq!(
+        (w.field.as_str(), w.count, w.lines.as_slice()),
+        ("industry", 1, &[2][..])
+    );
+    assert_eq!(
+        w.example,
+        "two columns name this attribute; \"Retail\" is kept, \"Software\" (column \"Industry\") is not"
+    );
+}

@@ -42,7 +42,9 @@ impl LeadRows {
         let Some((created_at, adjustment)) = row.required_time(&CREATED_AT) else {
             return;
         };
-        let mut raw: Vec<(usize, Option<Sym>)> = Vec::with_capacity(self.names.len());
+        // Per attribute column, this row's value; two header columns may name one attribute
+        // (`industry` and `Industry`): the first non-empty value is kept, a conflict is a warning.
+        let mut values: Vec<Option<Sym>> = vec![None; self.names.len()];
         for (pos, column) in self.position_column.iter().enumerate() {
             let Some(column) = *column else { continue };
             let text = match row.record.get(pos).map(std::str::from_utf8) {
@@ -58,9 +60,25 @@ impl LeadRows {
                     return;
                 }
             };
-            raw.push((column, (!text.is_empty()).then(|| row.symbols.intern(text))));
+            if text.is_empty() {
+                continue;
+            }
+            match values[column] {
+                None => values[column] = Some(row.symbols.intern(text)),
+                Some(kept) if row.symbols.text(kept) != text => row.tally.warn(
+                    Reason::InvalidValue,
+                    &self.names[column],
+                    row.line,
+                    &format!(
+                        "two columns name this attribute; {:?} is kept, {text:?} (column {:?}) is not",
+                        row.symbols.text(kept),
+                        header.get(pos).map_or("", String::as_str)
+                    ),
+                ),
+                Some(_) => {}
+            }
         }
-        for (column, value) in raw {
+        for (column, value) in values.into_iter().enumerate() {
             self.values[column].push(value);
         }
         self.rows.push(LeadRow {
