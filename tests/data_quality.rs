@@ -417,9 +417,7 @@ fn parsed_objects_are_read_exactly_as_ndjson_lines() {
 fn ndjson_keys_match_the_known_columns_case_insensitively_as_csv_headers_do() {
     // `Lead_ID`, `Created_At`, `Industry`, `Type`, `Channel`: a CSV header with these names reads
     // as the known columns; NDJSON objects with these keys must read the same.
-    // (NDJSON leads always have the canonical optional columns, empty when no object has them;
-    // the CSV names them so the two workspaces are the same.)
-    let csv_leads = "Lead_ID,Created_At,Industry,Employees,Budget,Source,Company,Title,Country,Persona,Owner\nL1,2026-01-05T09:00:00Z,Software,800,true,,,,,,\nL2,2026-01-06T09:00:00Z,Retail,50,false,,,,,,\n";
+    let csv_leads = "Lead_ID,Created_At,Industry,Employees,Budget\nL1,2026-01-05T09:00:00Z,Software,800,true\nL2,2026-01-06T09:00:00Z,Retail,50,false\n";
     let csv_events = "Lead_ID,TS,Type,Channel,Team\nL1,2026-01-07T10:00:00Z,demo_request,web,Marketing\nL2,2026-01-08T10:00:00Z,email_open,email,\n";
     let ndjson_leads = concat!(
         r#"{"Lead_ID":"L1","Created_At":"2026-01-05T09:00:00Z","Industry":"Software","Employees":800,"Budget":true}"#,
@@ -481,7 +479,26 @@ fn ndjson_keys_match_the_known_columns_case_insensitively_as_csv_headers_do() {
         "string"
     );
     assert_eq!(ndjson["data_quality"]["lead_attributes"]["Budget"], "bool");
+    // Only the columns some object has are attributes, as only a CSV header's columns are.
+    assert_eq!(
+        ndjson["data_quality"]["lead_attributes"],
+        serde_json::json!({"Budget": "bool", "employees": "number", "industry": "string"})
+    );
     assert_eq!(csv, ndjson);
+    // A key given only as null is a column, empty, as a CSV column with no values is.
+    let mut loader = Loader::new(Framework::default());
+    let nulls = "{\"lead_id\":\"L1\",\"created_at\":\"2026-01-05\",\"persona\":null}\n";
+    loader
+        .add(
+            FileKind::Leads,
+            "leads.ndjson",
+            Format::Ndjson,
+            nulls.as_bytes(),
+        )
+        .expect("leads");
+    let ws = loader.finish(&NoTexts).expect("workspace");
+    let names: Vec<&str> = ws.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["persona"]);
 }
 
 #[test]

@@ -67,6 +67,8 @@ pub(crate) enum Records<R: Read> {
         header: Vec<String>,
         /// How many of the header's first columns are the known ones (matched case-insensitively).
         seed: usize,
+        /// Per header column, whether a line so far had it.
+        present: Vec<bool>,
         line: u64,
         buf: Vec<u8>,
     },
@@ -75,6 +77,7 @@ pub(crate) enum Records<R: Read> {
     Objects {
         rows: std::vec::IntoIter<ByteRecord>,
         header: Vec<String>,
+        present: Vec<bool>,
         line: u64,
     },
 }
@@ -110,6 +113,7 @@ impl<R: Read> Records<R> {
                 reader: BufReader::with_capacity(1 << 16, input),
                 header: seed.iter().map(|s| s.to_string()).collect(),
                 seed: seed.len(),
+                present: Vec::new(),
                 line: 0,
                 buf: Vec::new(),
             }),
@@ -121,7 +125,19 @@ impl<R: Read> Records<R> {
         Records::Objects {
             rows: rows.rows.into_iter(),
             header: rows.header,
+            present: rows.present,
             line: 0,
+        }
+    }
+
+    /// Whether the header column at `pos` holds anything: a CSV's columns always do; a column of
+    /// JSON objects only once some object had its key.
+    pub(crate) fn present(&self, pos: usize) -> bool {
+        match self {
+            Records::Csv { .. } => true,
+            Records::Ndjson { present, .. } | Records::Objects { present, .. } => {
+                present.get(pos).copied().unwrap_or(false)
+            }
         }
     }
 
@@ -165,6 +181,7 @@ impl<R: Read> Records<R> {
                 reader,
                 header,
                 seed,
+                present,
                 line,
                 buf,
             } => loop {
@@ -186,6 +203,7 @@ impl<R: Read> Records<R> {
                 let mut de = serde_json::Deserializer::from_str(text);
                 let read = ObjectRow {
                     header,
+                    present,
                     seed: *seed,
                     record,
                     defaults: &[],

@@ -93,6 +93,40 @@ impl LeadRows {
         }
     }
 
+    /// Drops the attribute columns that only header positions holding nothing map to.
+    pub(super) fn forget_absent(&mut self, present: impl Fn(usize) -> bool) {
+        let mut keep = vec![false; self.names.len()];
+        for (pos, column) in self.position_column.iter().enumerate() {
+            if let Some(c) = *column {
+                keep[c] |= present(pos);
+            }
+        }
+        if keep.iter().all(|&k| k) {
+            return;
+        }
+        let mut new_index = vec![None; keep.len()];
+        let mut next = 0;
+        for (c, &k) in keep.iter().enumerate() {
+            if k {
+                new_index[c] = Some(next);
+                next += 1;
+            }
+        }
+        for column in &mut self.position_column {
+            *column = column.and_then(|c| new_index[c]);
+        }
+        let mut c = 0;
+        self.names.retain(|_| {
+            c += 1;
+            keep[c - 1]
+        });
+        let mut c = 0;
+        self.values.retain(|_| {
+            c += 1;
+            keep[c - 1]
+        });
+    }
+
     fn map_new_columns(&mut self, header: &[String]) {
         for name in header.iter().skip(self.position_column.len()) {
             let lower = name.to_ascii_lowercase();

@@ -302,6 +302,11 @@ impl Loader {
                 FileKind::Assets => self.assets.read(&mut row),
             }
         }
+        if kind == FileKind::Leads {
+            // NDJSON's known columns are in its header from the start; one that no object had
+            // is not an attribute, as a column a CSV header does not name is not.
+            self.leads.forget_absent(|pos| records.present(pos));
+        }
         self.tallies.insert(kind, tally);
         Ok(())
     }

@@ -14,6 +14,8 @@ use serde_json::Value;
 pub struct JsonRows {
     kind: crate::ingest::FileKind,
     pub(super) header: Vec<String>,
+    /// Per header column, whether some object had it (or a default gave it).
+    pub(super) present: Vec<bool>,
     /// How many of the header's first columns are the kind's own (matched case-insensitively).
     seed: usize,
     pub(super) rows: Vec<ByteRecord>,
@@ -30,6 +32,7 @@ impl JsonRows {
         let columns = kind.all_columns();
         let mut rows = JsonRows {
             kind,
+            present: Vec::new(),
             seed: columns.len(),
             header: columns.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
@@ -96,6 +99,7 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
             let mut record = ByteRecord::new();
             let row = ObjectRow {
                 header: &mut self.rows.header,
+                present: &mut self.rows.present,
                 seed: self.rows.seed,
                 record: &mut record,
                 defaults: self.defaults,
@@ -112,6 +116,7 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
         let mut record = ByteRecord::new();
         ObjectRow {
             header: &mut self.rows.header,
+            present: &mut self.rows.present,
             seed: self.rows.seed,
             record: &mut record,
             defaults: self.defaults,
@@ -129,6 +134,8 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
 /// as a CSV header's names are, unless the object also has the exact name.
 pub(super) struct ObjectRow<'a> {
     pub(super) header: &'a mut Vec<String>,
+    /// Per header column, whether an object so far had it (or a default gave it).
+    pub(super) present: &'a mut Vec<bool>,
     /// The known columns: the header's first `seed`.
     pub(super) seed: usize,
     pub(super) record: &'a mut ByteRecord,
@@ -197,14 +204,18 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
                     .flatten()
             });
             let value = match found {
-                Some((_, v)) => v.as_ref(),
+                Some((_, v)) => Some(v.as_ref()),
                 None => self
                     .defaults
                     .iter()
                     .find(|(c, _)| c == column)
-                    .map_or("", |(_, v)| v),
+                    .map(|&(_, v)| v),
             };
-            self.record.push_field(value.as_bytes());
+            if self.present.len() <= i {
+                self.present.resize(i + 1, false);
+            }
+            self.present[i] |= value.is_some();
+            self.record.push_field(value.unwrap_or("").as_bytes());
         }
         Ok(())
     }
