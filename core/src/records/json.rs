@@ -94,37 +94,35 @@ impl<'de> Visitor<'de> for ObjectRows<'_> {
         f.write_str("an object or an array of objects")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         loop {
             let mut record = ByteRecord::new();
-            let row = ObjectRow {
-                header: &mut self.rows.header,
-                present: &mut self.rows.present,
-                seed: self.rows.seed,
-                record: &mut record,
-                defaults: self.defaults,
-                fresh: true,
-            };
-            if seq.next_element_seed(row)?.is_none() {
+            if seq.next_element_seed(self.row(&mut record))?.is_none() {
                 return Ok(());
             }
             self.rows.rows.push(record);
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
         let mut record = ByteRecord::new();
+        self.row(&mut record).visit_map(map)?;
+        self.rows.rows.push(record);
+        Ok(())
+    }
+}
+
+impl ObjectRows<'_> {
+    /// The reader of the next object into `record`, a new row.
+    fn row<'b>(&'b mut self, record: &'b mut ByteRecord) -> ObjectRow<'b> {
         ObjectRow {
             header: &mut self.rows.header,
             present: &mut self.rows.present,
             seed: self.rows.seed,
-            record: &mut record,
+            record,
             defaults: self.defaults,
             fresh: true,
         }
-        .visit_map(map)?;
-        self.rows.rows.push(record);
-        Ok(())
     }
 }
 
