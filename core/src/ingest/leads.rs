@@ -115,16 +115,10 @@ impl LeadRows {
         for column in &mut self.position_column {
             *column = column.and_then(|c| new_index[c]);
         }
-        let mut c = 0;
-        self.names.retain(|_| {
-            c += 1;
-            keep[c - 1]
-        });
-        let mut c = 0;
-        self.values.retain(|_| {
-            c += 1;
-            keep[c - 1]
-        });
+        let mut kept = keep.iter();
+        self.names.retain(|_| kept.next() == Some(&true));
+        let mut kept = keep.iter();
+        self.values.retain(|_| kept.next() == Some(&true));
     }
 
     fn map_new_columns(&mut self, header: &[String]) {

@@ -172,12 +172,18 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
                 .find(|c| c.eq_ignore_ascii_case(key))
                 .filter(|c| exact(c).is_none())
         };
+        let in_header = |k: &str| self.header.iter().any(|h| h == k);
+        // Most keys are already columns: that cheap test first, the case-insensitive one after.
         let mut new: Vec<&str> = pairs
             .iter()
             .map(|(k, _)| k.as_ref())
-            .filter(|k| alias(k).is_none())
-            .chain(self.defaults.iter().map(|&(c, _)| c))
-            .filter(|k| !self.header.iter().any(|h| h == k))
+            .filter(|k| !in_header(k) && alias(k).is_none())
+            .chain(
+                self.defaults
+                    .iter()
+                    .map(|&(c, _)| c)
+                    .filter(|c| !in_header(c)),
+            )
             .collect();
         crate::order::sort_unstable(&mut new);
         new.dedup();
