@@ -9,6 +9,7 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+mod condition;
 mod keyed;
 #[cfg(feature = "toml")]
 use toml::de::{DeTable, DeValue};
@@ -359,8 +360,9 @@ pub enum RuleKind {
     Engagement,
 }
 
-/// A condition: `{fact, operator, value}` or `all` / `any` / `not` combinations.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+/// A condition: `{fact, operator, value}` or `all` / `any` / `not` combinations (read by
+/// `config/condition.rs`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Condition {
@@ -746,8 +748,8 @@ impl Framework {
             ));
         }
         let parse_time = |t: &str| -> Result<Time, ConfigError> {
-            t.parse::<Time>()
-                .map_err(|_| err("calendar.hours", format!("{t:?} is not a time HH:MM")))
+            crate::time::syntax::parse_clock(t)
+                .ok_or_else(|| err("calendar.hours", format!("{t:?} is not a time HH:MM")))
         };
         let day_start = parse_time(&config.calendar.hours[0])?;
         let day_end = parse_time(&config.calendar.hours[1])?;
@@ -759,7 +761,7 @@ impl Framework {
         }
         let mut holidays = Vec::new();
         for h in &config.calendar.holidays {
-            holidays.push(h.parse::<Date>().map_err(|_| {
+            holidays.push(crate::time::syntax::parse_date(h).ok_or_else(|| {
                 err(
                     "calendar.holidays",
                     format!("{h:?} is not a date YYYY-MM-DD"),
@@ -1035,8 +1037,14 @@ fn line_of_key(text: &str, path: &str) -> usize {
 fn time_zone(name: &str, tzif: Option<&[u8]>) -> Result<TimeZone, String> {
     if let Some(bytes) = tzif {
         #[cfg(feature = "zones")]
-        return TimeZone::tzif(name, bytes)
-            .map_err(|e| format!("the TZif data given for {name:?} is not valid: {e}"));
+        // jiff's reason is left out: formatting its errors links all of its error texts (~8 KB
+        // of the browser package) for a message about a file the package itself ships.
+        return TimeZone::tzif(name, bytes).map_err(|_| {
+            format!(
+                "the TZif data given for {name:?} is not valid: not a TZif file (RFC 8536), or truncated ({} bytes)",
+                bytes.len()
+            )
+        });
         #[cfg(not(feature = "zones"))]
         return Err(format!(
             "this build (the widget build) knows UTC only: {name:?} ({} bytes of TZif data given) needs the full engine",
@@ -1259,5 +1267,72 @@ mod tests {
         let text = "[sla.first_touch]\nfrom_stage = \"mqll\"\nwithin_business_hours = 4\n";
         let e = Framework::from_toml("baton.toml", text).expect_err("bad stage");
         assert_eq!((e.key.as_str(), e.line), ("sla.first_touch.from_stage", 2));
+    }
+
+    #[test]
+    fn condition_errors_name_the_nested_key() {
+        let rule = |when: &str| {
+            format!("[[scoring.rules]]\nname = \"r\"\nkind = \"fit\"\npoints = 5\nwhen = {when}\n")
+        };
+        let cases = [
+            (
+                r#"{ all = [{ fact = "industry", operator = "eq", value = "x" }, { fact = "employees", operatr = "gte" }] }"#,
+                "scoring.rules.0.when.all.1.operatr",
+                "unknown field `operatr`",
+            ),
+            (
+                r#"{ any = [{ not = { fact = "employees" } }] }"#,
+                "scoring.rules.0.when.any.0.not",
+                "missing field `operator`",
+            ),
+            (
+                r#"{ all = [], fact = "employees", operator = "exists" }"#,
+                "scoring.rules.0.when",
+                "`all` combines conditions and cannot sit with",
+            ),
+            (
+                r#"{ all = [], any = [] }"#,
+                "scoring.rules.0.when",
+                "one of `all`, `any` or `not`, not several",
+            ),
+            (
+                r#"{ operator = "eq" }"#,
+                "scoring.rules.0.when",
+                "missing field `fact`",
+            ),
+            (
+                r#""employees""#,
+                "scoring.rules.0.when",
+                "invalid type: string",
+            ),
+        ];
+        for (when, key, message) in cases {
+            let e = Framework::from_toml("baton.toml", &rule(when)).expect_err(when);
+            assert_eq!((e.key.as_str(), e.line), (key, 5), "{when}");
+            assert!(e.message.contains(message), "{when}: {}", e.message);
+        }
+        // Every shape reads as before.
+        let text = rule(
+            r#"{ all = [{ fact = "employees", operator = "exists" }, { not = { any = [{ fact = "industry", operator = "in", value = ["a", "b"] }] } }] }"#,
+        );
+        let f = Framework::from_toml("baton.toml", &text).expect("valid");
+        let fact = |f: &str, op: &str, value: Option<serde_json::Value>| Condition::Fact {
+            fact: f.into(),
+            operator: op.into(),
+            value,
+        };
+        assert_eq!(
+            f.config.scoring.rules[0].when,
+            Condition::All {
+                all: vec![
+                    fact("employees", "exists", None),
+                    Condition::Not {
+                        not: Box::new(Condition::Any {
+                            any: vec![fact("industry", "in", Some(serde_json::json!(["a", "b"])))]
+                        })
+                    },
+                ]
+            }
+        );
     }
 }

@@ -4,9 +4,11 @@
 //! fold take the earlier of the two instants (jiff's "compatible" disambiguation, as RFC 5545 and
 //! Temporal do). Both are counted in `data_quality` so nothing is adjusted silently.
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, civil::DateTime};
 use serde::{Serialize, Serializer};
+
+pub mod syntax;
 
 /// A point in time: microseconds since the Unix epoch, UTC.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -30,8 +32,16 @@ impl Instant {
 
     /// Parses an RFC 3339 instant with an offset (used for `--as-of`).
     pub fn parse_rfc3339(text: &str) -> Result<Instant, TimeError> {
-        let ts: Timestamp = text.trim().parse().map_err(|_| TimeError::Unparseable)?;
-        Ok(Instant(ts.as_microsecond()))
+        let written = syntax::parse(text.trim()).ok_or(TimeError::Unparseable)?;
+        let offset = written.offset.ok_or(TimeError::Unparseable)?;
+        Instant::checked(syntax::micros_at_offset(written.civil, offset))
+    }
+
+    /// The instant when jiff can represent it (its timestamps end at 9999-12-30T22:00Z).
+    fn checked(micros: i64) -> Result<Instant, TimeError> {
+        Timestamp::from_microsecond(micros)
+            .map(|_| Instant(micros))
+            .map_err(|_| TimeError::OutOfRange)
     }
 }
 
@@ -158,15 +168,15 @@ impl TimeParser {
         &self.tz
     }
 
-    /// Parses `text`; an offset or `Z` makes it absolute, otherwise it is local to the workspace zone.
+    /// Parses `text` (the documented grammar, [`syntax`]); an offset or `Z` makes it absolute,
+    /// otherwise it is local to the workspace zone.
     pub fn parse(&self, text: &str) -> Result<(Instant, Option<LocalAdjustment>), TimeError> {
-        let text = text.trim();
-        if has_offset(text) {
-            let ts: Timestamp = text.parse().map_err(|_| TimeError::Unparseable)?;
-            return Ok((Instant(ts.as_microsecond()), None));
+        let written = syntax::parse(text.trim()).ok_or(TimeError::Unparseable)?;
+        if let Some(offset) = written.offset {
+            let micros = syntax::micros_at_offset(written.civil, offset);
+            return Ok((Instant::checked(micros)?, None));
         }
-        let dt: DateTime = text.parse().map_err(|_| TimeError::Unparseable)?;
-        let ambiguous = self.tz.to_ambiguous_zoned(dt);
+        let ambiguous = self.tz.to_ambiguous_zoned(written.civil);
         let adjustment = if ambiguous.is_ambiguous() {
             use jiff::tz::AmbiguousOffset;
             match ambiguous.offset() {
@@ -180,18 +190,6 @@ impl TimeParser {
         let zoned = ambiguous.compatible().map_err(|_| TimeError::OutOfRange)?;
         Ok((Instant(zoned.timestamp().as_microsecond()), adjustment))
     }
-}
-
-/// True when the text carries `Z` or a numeric UTC offset after its time part.
-fn has_offset(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    // The time part starts after the date (10 bytes: YYYY-MM-DD) and its separator.
-    if bytes.len() <= 11 {
-        return false;
-    }
-    let time = &bytes[11..];
-    time.iter()
-        .any(|&b| b == b'Z' || b == b'z' || b == b'+' || b == b'-' || b == b'[')
 }
 
 #[cfg(test)]
@@ -262,5 +260,206 @@ mod rfc3339_tests {
             Instant(951_782_400_000_000).rfc3339(),
             "2000-02-29T00:00:00Z"
         );
+    }
+}
+
+#[cfg(test)]
+mod grammar_tests {
+    use super::{Instant, LocalAdjustment, TimeError, TimeParser};
+    use jiff::tz::TimeZone;
+    use jiff::{Timestamp, civil::DateTime};
+
+    /// The parser this one replaced: jiff's Temporal grammar (the reference on documented forms).
+    fn jiff_parse(
+        tz: &TimeZone,
+        text: &str,
+    ) -> Result<(Instant, Option<LocalAdjustment>), TimeError> {
+        let text = text.trim();
+        let bytes = text.as_bytes();
+        let has_offset = bytes.len() > 11
+            && bytes[11..]
+                .iter()
+                .any(|&b| matches!(b, b'Z' | b'z' | b'+' | b'-' | b'['));
+        if has_offset {
+            let ts: Timestamp = text.parse().map_err(|_| TimeError::Unparseable)?;
+            return Ok((Instant(ts.as_microsecond()), None));
+        }
+        let dt: DateTime = text.parse().map_err(|_| TimeError::Unparseable)?;
+        let ambiguous = tz.to_ambiguous_zoned(dt);
+        let adjustment = match ambiguous.offset() {
+            jiff::tz::AmbiguousOffset::Gap { .. } => Some(LocalAdjustment::Gap),
+            jiff::tz::AmbiguousOffset::Fold { .. } => Some(LocalAdjustment::Fold),
+            jiff::tz::AmbiguousOffset::Unambiguous { .. } => None,
+        };
+        let zoned = ambiguous.compatible().map_err(|_| TimeError::OutOfRange)?;
+        Ok((Instant(zoned.timestamp().as_microsecond()), adjustment))
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len() as u64) as usize]
+        }
+    }
+
+    /// A timestamp in the documented grammar, some with out-of-range fields.
+    fn documented(r: &mut Rng) -> String {
+        let year = match r.below(10) {
+            0 => r.below(10_000),
+            1 => 1969 + r.below(2),
+            _ => 1900 + r.below(200),
+        };
+        let month = if r.below(30) == 0 {
+            r.below(14)
+        } else {
+            1 + r.below(12)
+        };
+        let day = if r.below(30) == 0 {
+            r.below(33)
+        } else {
+            1 + r.below(28) + r.below(4)
+        };
+        let mut s = format!("{year:04}-{month:02}-{day:02}");
+        if r.below(6) == 0 {
+            return s;
+        }
+        s.push_str(r.pick(&["T", "t", " "]));
+        // DST nights in New York (2024-03-10, 2024-11-03) now and then.
+        if r.below(8) == 0 {
+            s = format!("{}{}", r.pick(&["2024-03-10", "2024-11-03"]), &s[10..]);
+        }
+        let hour = if r.below(40) == 0 {
+            24 + r.below(2)
+        } else {
+            r.below(24)
+        };
+        s.push_str(&format!("{hour:02}:{:02}", r.below(60)));
+        if r.below(3) > 0 {
+            let second = if r.below(40) == 0 {
+                60 + r.below(2)
+            } else {
+                r.below(60)
+            };
+            s.push_str(&format!(":{second:02}"));
+            if r.below(3) == 0 {
+                s.push_str(r.pick(&[".", ","]));
+                let digits = 1 + r.below(9) as usize;
+                for _ in 0..digits {
+                    s.push(char::from(b'0' + r.below(10) as u8));
+                }
+            }
+        }
+        match r.below(6) {
+            0 | 1 => {}
+            2 => s.push_str(r.pick(&["Z", "z"])),
+            n => {
+                s.push_str(r.pick(&["+", "-"]));
+                let top = if r.below(20) == 0 { 27 } else { 15 };
+                let (h, m) = (r.below(top), r.below(60));
+                match n {
+                    3 => s.push_str(&format!("{h:02}:{m:02}")),
+                    4 => s.push_str(&format!("{h:02}{m:02}")),
+                    _ => s.push_str(&format!("{h:02}")),
+                }
+                if r.below(10) == 0 {
+                    s.push_str(r.pick(&["[America/New_York]", "[u-ca=iso8601]", "[!UTC]"]));
+                }
+            }
+        }
+        if r.below(10) == 0 {
+            s = format!("  {s}\t");
+        }
+        s
+    }
+
+    #[test]
+    fn documented_forms_read_as_jiff_read_them() {
+        let tz = TimeZone::get("America/New_York").expect("bundled zone");
+        let ours = TimeParser::new(tz.clone());
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let text = documented(&mut r);
+            let (got, want) = (ours.parse(&text), jiff_parse(&tz, &text));
+            accepted += usize::from(want.is_ok());
+            // Both refuse what they refuse; ours says "out of range" where jiff could not parse.
+            let same = match (&got, &want) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(_), Err(_)) => true,
+                _ => false,
+            };
+            assert!(same, "{text:?}: ours {got:?}, jiff {want:?}");
+        }
+        assert!(
+            accepted > 150_000,
+            "the generator mostly makes valid forms: {accepted}"
+        );
+    }
+
+    #[test]
+    fn what_jiff_read_beyond_the_documented_grammar() {
+        let tz = TimeZone::get("America/New_York").expect("bundled zone");
+        let ours = TimeParser::new(tz.clone());
+        // Temporal forms the docs never promised: basic format, hour-only times, six-digit
+        // years, a time zone annotation standing in for an offset.
+        for text in [
+            "20240305T150000Z",
+            "2024-03-05T15Z",
+            "2024-03-05T15",
+            "+002024-03-05T15:00:00Z",
+            "2024-03-05T15:00:00[America/New_York]",
+        ] {
+            assert!(
+                jiff_parse(&tz, text).is_ok() || text.ends_with(']'),
+                "{text}: jiff read it"
+            );
+            assert_eq!(ours.parse(text), Err(TimeError::Unparseable), "{text}");
+        }
+        // Beyond jiff's last instant: out of range, not a wrong answer.
+        assert_eq!(
+            ours.parse("9999-12-31T23:00:00Z"),
+            Err(TimeError::OutOfRange)
+        );
+        assert_eq!(
+            Instant::parse_rfc3339("2026-01-01T00:00:00.5+01:00"),
+            Ok(Instant(1_767_222_000_500_000))
+        );
+        assert_eq!(
+            Instant::parse_rfc3339("2026-01-01T00:00:00"),
+            Err(TimeError::Unparseable)
+        );
+    }
+
+    #[test]
+    fn mutated_text_never_panics() {
+        let tz = TimeZone::get("America/New_York").expect("bundled zone");
+        let ours = TimeParser::new(tz);
+        let mut r = Rng(7);
+        let alphabet = b"0123456789-:T tZz+.,[]!x";
+        for _ in 0..50_000 {
+            let mut bytes = documented(&mut r).into_bytes();
+            for _ in 0..1 + r.below(3) {
+                let at = r.below(bytes.len() as u64 + 1) as usize;
+                let b = alphabet[r.below(alphabet.len() as u64) as usize];
+                match r.below(3) {
+                    0 if at < bytes.len() => bytes[at] = b,
+                    1 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, b),
+                }
+            }
+            let text = String::from_utf8(bytes).expect("ascii");
+            let _ = ours.parse(&text);
+        }
     }
 }
