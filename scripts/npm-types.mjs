@@ -22,6 +22,6 @@ writeFileSync(join(pkg, 'types.d.ts'), ts);
 for (const dir of ['node', 'web', 'widget']) {
   const dts = join(pkg, dir, 'baton_wasm.d.ts');
   const body = readFileSync(dts, 'utf8');
-  writeFileSync(dts, `import type { Report, LeadScore, Qualification, MessageCheck, Suggestion, SlaClock, Attribution, AttributionPath, Config } from '../types';\nexport type * from '../types';\n${body}`);
+  writeFileSync(dts, `import type { Report, LeadScore, LiveScore, Qualification, MessageCheck, Suggestion, SlaClock, Attribution, AttributionPath, Config } from '../types';\nexport type * from '../types';\n${body}`);
 }
 console.log(`types: ${(ts.match(/^export (interface|type) /gm) ?? []).length} declarations`);

@@ -152,12 +152,12 @@ test('the TypeScript types are generated from the Rust types and type-check a ca
     files: ['use.ts'],
   }));
   writeFileSync(join(scratch, 'use.ts'), `
-import { Baton, type Report, type LeadScore, type MessageCheck, type SlaClock } from 'baton-engine';
+import { Baton, type Report, type LiveScore, type MessageCheck, type SlaClock } from 'baton-engine';
 const baton = new Baton('');
 const report: Report = baton.analyze();
 const leads: number = report.summary.leads;
-const score: LeadScore = baton.scoreLead({ lead_id: 'x', created_at: '2026-01-01T00:00:00Z' }, []);
-const points: number = score.score + score.reasons.length;
+const score: LiveScore = baton.scoreLead({ lead_id: 'x', created_at: '2026-01-01T00:00:00Z' }, []);
+const points: number = score.score + score.reasons.length + score.warnings.length;
 const check: MessageCheck = baton.checkMessage('hello', 'champion');
 const missed: string[] = check.pillars_missed;
 const clocks: SlaClock[] = baton.slaClock('x');
@@ -188,7 +188,8 @@ test('report.json and every live answer validate against the schema behind the t
   baton.loadWorkspace(files(acme));
   const lead = { lead_id: 'T1', created_at: '2026-01-01T00:00:00Z', employees: 800, persona: 'champion' };
   const events = [{ ts: '2026-01-05T10:00:00Z', type: 'pricing_page_view', channel: 'web' }];
-  valid('LeadScore', baton.scoreLead(lead, events));
+  valid('LiveScore', baton.scoreLead(lead, events));
+  valid('LiveScore', baton.scoreLead({ ...lead, employees: 'many' }, [{ ...events[0], ts: '2025-12-01T00:00:00Z' }]));
   valid('Qualification', baton.qualify(lead, events));
   valid('MessageCheck', baton.checkMessage('We cut onboarding time by 40% — guaranteed results.', 'champion'));
   for (const s of baton.nextBestContent('L0000002')) valid('Suggestion', s);

@@ -14,6 +14,7 @@ fn main() {
         .into_generator();
     out.subschema_for::<baton_core::Report>();
     out.subschema_for::<baton_core::scoring::LeadScore>();
+    out.subschema_for::<baton_wasm::live::LiveScore>();
     out.subschema_for::<baton_wasm::live::Qualification>();
     out.subschema_for::<baton_core::messaging::MessageCheck>();
     out.subschema_for::<baton_core::content::Suggestion>();

@@ -150,9 +150,9 @@ impl Baton {
         parsed(self.inner.analyze_json(as_of.as_deref()))
     }
 
-    /// One lead's score with its explanation: `lead` has the `leads` columns, `events` the
-    /// `events` columns (`lead_id` may be left out).
-    #[wasm_bindgen(js_name = scoreLead, unchecked_return_type = "LeadScore")]
+    /// One lead's score with its explanation and the values read with a caveat: `lead` has the
+    /// `leads` columns, `events` the `events` columns (`lead_id` may be left out).
+    #[wasm_bindgen(js_name = scoreLead, unchecked_return_type = "LiveScore")]
     pub fn score_lead(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] lead: JsValue,

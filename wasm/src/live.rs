@@ -187,7 +187,69 @@ pub fn score(
     let ws = lead_workspace(framework, facts, lead, events)?;
     let as_of = resolve_as_of(&ws, as_of)?;
     let model = ScoringModel::compile(&ws)?;
-    Ok(to_json(&score_lead(&model, &ws, 0, as_of)))
+    Ok(to_json(&LiveScore {
+        score: score_lead(&model, &ws, 0, as_of),
+        warnings: input_warnings(&ws),
+    }))
+}
+
+/// `scoreLead`'s answer: the score with its explanation, and what was read with a caveat.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LiveScore {
+    /// The score, as the CLI's `scored_leads.csv` has it, with every point explained.
+    #[serde(flatten)]
+    pub score: baton_core::scoring::LeadScore,
+    /// Values used with a caveat (a non-numeric `employees` left empty, a local time moved by a
+    /// DST change, an event dated before the lead): the page's counterpart of `data_quality`.
+    pub warnings: Vec<InputWarning>,
+}
+
+/// A lead field or event field the engine used with a caveat (a `data_quality` warning).
+#[derive(Serialize, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct InputWarning {
+    /// Why (`bad_number`, `local_time_in_gap`, `before_lead_created`, ...).
+    pub reason: baton_core::quality::Reason,
+    /// The field concerned.
+    pub field: String,
+    /// Which inputs: `lead`, or events by index (`events[3]`); the first ones when many.
+    pub inputs: Vec<String>,
+    /// How many inputs have it.
+    pub count: u64,
+    /// What was found in the first.
+    pub example: String,
+}
+
+/// The warnings the ingestion gave the lead and its events, leads first, in input order.
+fn input_warnings(ws: &Workspace) -> Vec<InputWarning> {
+    let mut out = Vec::new();
+    for (stem, name) in [("leads", "lead"), ("events", "events")] {
+        let Some(file) = ws.data_quality.files.get(stem) else {
+            continue;
+        };
+        for w in &file.warnings {
+            let inputs = w
+                .lines
+                .iter()
+                .map(|&l| {
+                    if stem == "leads" {
+                        name.to_string()
+                    } else {
+                        format!("{name}[{}]", l.saturating_sub(1))
+                    }
+                })
+                .collect();
+            out.push(InputWarning {
+                reason: w.reason,
+                field: w.field.clone(),
+                inputs,
+                count: w.count,
+                example: w.example.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// `qualify`'s answer.
@@ -198,6 +260,8 @@ pub struct Qualification {
     pub verdicts: Vec<baton_core::qualification::Verdict>,
     /// The route (first matching routing rule, or the default).
     pub route_to: Option<String>,
+    /// Values used with a caveat, as `scoreLead` gives them.
+    pub warnings: Vec<InputWarning>,
 }
 
 /// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
@@ -215,6 +279,7 @@ pub fn qualify(
     Ok(to_json(&Qualification {
         verdicts: q.qualify(&ws, 0, as_of, &NoPlugins),
         route_to: routing.route_all(&ws, as_of).into_iter().next().flatten(),
+        warnings: input_warnings(&ws),
     }))
 }
 
@@ -669,6 +734,86 @@ default = "inbound"
         for text in ["", "\u{0}", &"é".repeat(10_000), "100% 200% 3x 1e308%"] {
             let _ = ws.check_message_json(text, "champion");
         }
+    }
+
+    #[test]
+    fn values_used_with_a_caveat_come_back_as_warnings() {
+        let toml = "[workspace]\ntimezone = \"America/New_York\"\n[[scoring.rules]]\nname = \"Big\"\nkind = \"fit\"\npoints = 10\nwhen = { fact = \"employees\", operator = \"gte\", value = 500 }\n";
+        let engine = MemoryWorkspace::new(toml).expect("valid");
+        let lead = r#"{"lead_id":"P1","created_at":"2026-03-08 02:30","employees":"many"}"#;
+        // The first event is dated before the lead; the second is a New York local time that
+        // exists twice (the November fold); the third is clean.
+        let events = r#"[{"ts":"2026-03-01T10:00:00Z","type":"visit","channel":"web"},
+            {"ts":"2026-11-01 01:30","type":"visit","channel":"web"},
+            {"ts":"2026-03-09T10:00:00Z","type":"visit","channel":"web"}]"#;
+        let scored = parse(score(
+            engine.framework(),
+            engine.facts(),
+            lead,
+            events,
+            None,
+        ));
+        // `employees` could not be read: the fit rule is undecided, and the warning says why.
+        assert_eq!(
+            scored["undecided"],
+            json!([{"rule": "Big", "missing": "employees"}])
+        );
+        let warnings = scored["warnings"].as_array().expect("warnings");
+        let found: Vec<(&str, &str, Vec<&str>)> = warnings
+            .iter()
+            .map(|w| {
+                (
+                    w["reason"].as_str().unwrap_or(""),
+                    w["field"].as_str().unwrap_or(""),
+                    w["inputs"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        // 2026-03-08 02:30 does not exist in New York (spring forward): moved to 03:30.
+        assert!(
+            found.contains(&("bad_number", "employees", vec!["lead"])),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("local_time_in_gap", "created_at", vec!["lead"])),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("before_lead_created", "ts", vec!["events[0]"])),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("local_time_in_fold", "ts", vec!["events[1]"])),
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        let bad = warnings
+            .iter()
+            .find(|w| w["reason"] == "bad_number")
+            .expect("bad_number");
+        assert_eq!(
+            bad["example"],
+            "\"many\" is not a number; the attribute is left empty"
+        );
+        assert_eq!(bad["count"], 1);
+        // qualify gives the same warnings; a clean lead gives none.
+        let q = parse(qualify(
+            engine.framework(),
+            engine.facts(),
+            lead,
+            events,
+            None,
+        ));
+        assert_eq!(q["warnings"], scored["warnings"]);
+        let clean = r#"{"lead_id":"P1","created_at":"2026-01-01T00:00:00Z","employees":800}"#;
+        let s = parse(score(engine.framework(), engine.facts(), clean, "[]", None));
+        assert_eq!(
+            (s["warnings"].clone(), s["score"].clone()),
+            (json!([]), json!(10.0))
+        );
     }
 
     #[test]
