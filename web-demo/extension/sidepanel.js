@@ -58,6 +58,8 @@ function show() {
   $('why').replaceChildren(
     ...s.reasons.map((r) => li(`${r.rule} +${Math.round(r.points * 10) / 10}`)),
     ...s.undecided.map((u) => li(`${u.rule}: ${u.missing} unknown`, 'missed')),
+    // Values the engine used with a caveat (a number it could not read, a DST-adjusted time).
+    ...s.warnings.map((w) => li(`${w.inputs.join(', ')} ${w.field}: ${w.example}`, 'warning')),
   );
   $('sla').replaceChildren(
     ...baton.slaClock(id, asOf).map((c) =>
