@@ -249,6 +249,28 @@ fn before_creation_policy_reject() {
 }
 
 #[test]
+fn a_column_named_twice_reads_the_first_and_reports_the_other() {
+    let leads =
+        b"lead_id,created_at,Lead_ID,industry,Industry\nL1,2026-03-02T00:00:00Z,X9,software,\n";
+    let events = b"lead_id,ts,type,channel,TS,Channel\nL1,2026-03-03T00:00:00Z,page_view,web,2020-01-01T00:00:00Z,ads\n";
+    let ws = baton_core::load_from_memory(
+        Framework::default(),
+        [("leads.csv", &leads[..]), ("events.csv", &events[..])],
+        &NoTexts,
+    )
+    .expect("loads");
+    // The first `lead_id` and `ts`/`channel` are read; the repeats are listed, not dropped
+    // silently. Attributes named twice are merged (the first non-empty value), so not listed.
+    assert_eq!(ws.data_quality.files["leads"].ignored_columns, ["Lead_ID"]);
+    assert_eq!(
+        ws.data_quality.files["events"].ignored_columns,
+        ["TS", "Channel"]
+    );
+    assert_eq!(ws.text(ws.leads[0].id), "L1");
+    assert_eq!(ws.text(ws.events[0].channel), "web");
+}
+
+#[test]
 fn missing_required_column_is_fatal_and_named() {
     let mut loader = Loader::new(Framework::default());
     let err = loader

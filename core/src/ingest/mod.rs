@@ -264,13 +264,24 @@ impl Loader {
         }
         let columns = Columns::resolve(&header, &all);
         let mut tally = Tally::new(file, format.as_str());
-        if kind != FileKind::Leads {
-            tally.ignored_columns = header
-                .iter()
-                .filter(|h| !all.iter().any(|c| c.eq_ignore_ascii_case(h)))
-                .cloned()
-                .collect();
-        }
+        // Columns not read: names this kind does not use (a leads file's become attributes), and
+        // a column named again in another case (`lead_id` and `Lead_ID`: the first is read; a
+        // leads file's attributes named twice are merged instead, with a warning on conflict).
+        tally.ignored_columns = header
+            .iter()
+            .enumerate()
+            .filter(
+                |&(i, h)| match all.iter().position(|c| c.eq_ignore_ascii_case(h)) {
+                    None => kind != FileKind::Leads,
+                    Some(c) => {
+                        let merged =
+                            kind == FileKind::Leads && !matches!(all[c], "lead_id" | "created_at");
+                        !merged && columns.pos(c) != Some(i)
+                    }
+                },
+            )
+            .map(|(_, h)| h.clone())
+            .collect();
         let mut record = ByteRecord::new();
         loop {
             let line = match records.next(&mut record).map_err(|e| unreadable(e.0))? {
