@@ -585,6 +585,19 @@ fn texts_for(op: &str, value: &Value) -> Result<(Vec<String>, bool), String> {
 /// A test on one symbol's text.
 type TextTest = Box<dyn Fn(&str) -> bool>;
 
+/// `text.to_lowercase()`, without allocating for text that is already lowercase ASCII (most
+/// symbols: each text condition tests every symbol of the workspace).
+fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    }
+}
+
 /// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
 fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>, bool), String> {
     let (test, negate): (TextTest, bool) = match op {
@@ -595,7 +608,7 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
                 Box::new(move |s: &str| {
                     lower
                         .iter()
-                        .any(|t| s.len() == t.len() && s.to_lowercase() == *t)
+                        .any(|t| s.len() == t.len() && lowercase(s) == t.as_str())
                 }),
                 negate,
             )
@@ -608,7 +621,7 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
             let op = op.to_string();
             (
                 Box::new(move |s: &str| {
-                    let s = s.to_lowercase();
+                    let s = lowercase(s);
                     match op.as_str() {
                         "contains" => s.contains(&needle),
                         "starts_with" => s.starts_with(&needle),
@@ -634,4 +647,30 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
         .filter(|&s| test(symbols.text(s)))
         .collect();
     Ok((matching, negate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lowercase;
+
+    #[test]
+    fn lowercase_is_to_lowercase_without_the_copy() {
+        for text in [
+            "web",
+            "Web",
+            "WEB",
+            "e-mail_2",
+            "",
+            "Ünternehmen",
+            "straße",
+            "İstanbul",
+            "ΣΑΣ",
+        ] {
+            assert_eq!(lowercase(text), text.to_lowercase(), "{text}");
+        }
+        assert!(matches!(
+            lowercase("pricing_page_view"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }
