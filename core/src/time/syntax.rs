@@ -168,7 +168,7 @@ pub fn parse(text: &str) -> Option<Written> {
 /// truncated toward zero, as jiff's `as_microsecond` does).
 pub fn micros_at_offset(civil: DateTime, offset_seconds: i32) -> i64 {
     let date = civil.date();
-    let days = days_from_civil(
+    let days = baton_plugin::days_from_civil(
         i64::from(date.year()),
         i64::from(date.month()),
         i64::from(date.day()),
@@ -181,17 +181,6 @@ pub fn micros_at_offset(civil: DateTime, offset_seconds: i32) -> i64 {
         - i64::from(offset_seconds);
     let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(t.subsec_nanosecond());
     (nanos / 1000) as i64
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A time of day `HH:MM` or `HH:MM:SS` (the calendar's working hours).
