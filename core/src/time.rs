@@ -34,11 +34,13 @@ impl Instant {
     pub fn parse_rfc3339(text: &str) -> Result<Instant, TimeError> {
         let written = syntax::parse(text.trim()).ok_or(TimeError::Unparseable)?;
         let offset = written.offset.ok_or(TimeError::Unparseable)?;
-        Instant::checked(syntax::micros_at_offset(written.civil, offset))
+        Instant::at_offset(written.civil, offset)
     }
 
-    /// The instant when jiff can represent it (its timestamps end at 9999-12-30T22:00Z).
-    fn checked(micros: i64) -> Result<Instant, TimeError> {
+    /// The instant of a civil date-time at a fixed offset, when jiff can represent it (its
+    /// timestamps end at 9999-12-30T22:00Z).
+    fn at_offset(civil: jiff::civil::DateTime, offset: i32) -> Result<Instant, TimeError> {
+        let micros = syntax::micros_at_offset(civil, offset);
         Timestamp::from_microsecond(micros)
             .map(|_| Instant(micros))
             .map_err(|_| TimeError::OutOfRange)
@@ -173,8 +175,7 @@ impl TimeParser {
     pub fn parse(&self, text: &str) -> Result<(Instant, Option<LocalAdjustment>), TimeError> {
         let written = syntax::parse(text.trim()).ok_or(TimeError::Unparseable)?;
         if let Some(offset) = written.offset {
-            let micros = syntax::micros_at_offset(written.civil, offset);
-            return Ok((Instant::checked(micros)?, None));
+            return Ok((Instant::at_offset(written.civil, offset)?, None));
         }
         let ambiguous = self.tz.to_ambiguous_zoned(written.civil);
         let adjustment = if ambiguous.is_ambiguous() {

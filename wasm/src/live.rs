@@ -92,10 +92,22 @@ pub fn lead_workspace(
     Ok(ws)
 }
 
+/// The files a page's lead and events become, and what an answer calls them.
+const PAGE_FILES: [(&str, &str); 2] = [("leads", "lead"), ("events", "events")];
+
+/// The input a row of a page's lead or events is: `lead`, or the event's index (`events[3]`).
+fn input_name(stem: &str, rows: &str, line: u64) -> String {
+    if stem == "leads" {
+        rows.to_string()
+    } else {
+        format!("{rows}[{}]", line.saturating_sub(1))
+    }
+}
+
 /// A lead or event the engine could not use is an error naming it and its field, not a row
 /// left out of the answer: a page gets told, where a file's rejected rows are counted.
 fn refuse_rejected(ws: &Workspace) -> Result<(), Error> {
-    for (stem, rows) in [("leads", "lead"), ("events", "events")] {
+    for (stem, rows) in PAGE_FILES {
         let Some(file) = ws.data_quality.files.get(stem) else {
             continue;
         };
@@ -111,11 +123,7 @@ fn refuse_rejected(ws: &Workspace) -> Result<(), Error> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let what = if stem == "leads" {
-            rows.to_string()
-        } else {
-            format!("{rows}[{}]", line.saturating_sub(1))
-        };
+        let what = input_name(stem, rows, line);
         let others = match file.rejected {
             0 | 1 => String::new(),
             n => format!(" ({n} of the {} {rows} given cannot be used)", file.rows),
@@ -221,35 +229,22 @@ pub struct InputWarning {
     pub example: String,
 }
 
-/// The warnings the ingestion gave the lead and its events, leads first, in input order.
+/// The warnings the ingestion gave the lead and its events: the lead's first, each file's in
+/// the order `data_quality` lists them.
 fn input_warnings(ws: &Workspace) -> Vec<InputWarning> {
-    let mut out = Vec::new();
-    for (stem, name) in [("leads", "lead"), ("events", "events")] {
-        let Some(file) = ws.data_quality.files.get(stem) else {
-            continue;
-        };
-        for w in &file.warnings {
-            let inputs = w
-                .lines
-                .iter()
-                .map(|&l| {
-                    if stem == "leads" {
-                        name.to_string()
-                    } else {
-                        format!("{name}[{}]", l.saturating_sub(1))
-                    }
-                })
-                .collect();
-            out.push(InputWarning {
+    PAGE_FILES
+        .iter()
+        .filter_map(|&(stem, rows)| Some((stem, rows, ws.data_quality.files.get(stem)?)))
+        .flat_map(|(stem, rows, file)| {
+            file.warnings.iter().map(move |w| InputWarning {
                 reason: w.reason,
                 field: w.field.clone(),
-                inputs,
+                inputs: w.lines.iter().map(|&l| input_name(stem, rows, l)).collect(),
                 count: w.count,
                 example: w.example.clone(),
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 /// `qualify`'s answer.

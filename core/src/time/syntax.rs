@@ -21,7 +21,17 @@ struct Cursor<'a> {
     at: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    /// Reads all of `text` with `read`: `None` if it fails or leaves something unread.
+    fn whole<T>(text: &'a str, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let mut c = Cursor {
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        let value = read(&mut c)?;
+        c.done().then_some(value)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -139,28 +149,26 @@ fn annotations(c: &mut Cursor<'_>) -> Option<()> {
 /// Reads `text` (already trimmed) in the documented grammar: `YYYY-MM-DD`, then optionally `T`,
 /// `t` or a space and a time, then optionally an offset and annotations (only after a time).
 pub fn parse(text: &str) -> Option<Written> {
-    let mut c = Cursor {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    let day = date(&mut c)?;
-    if c.done() {
-        return Some(Written {
-            civil: day.to_datetime(Time::midnight()),
-            offset: None,
-        });
-    }
-    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
-        return None;
-    }
-    let clock = time(&mut c)?;
-    let offset = offset(&mut c)?;
-    if offset.is_some() {
-        annotations(&mut c)?;
-    }
-    c.done().then_some(Written {
-        civil: day.to_datetime(clock),
-        offset,
+    Cursor::whole(text, |c| {
+        let day = date(c)?;
+        if c.done() {
+            return Some(Written {
+                civil: day.to_datetime(Time::midnight()),
+                offset: None,
+            });
+        }
+        if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+            return None;
+        }
+        let clock = time(c)?;
+        let offset = offset(c)?;
+        if offset.is_some() {
+            annotations(c)?;
+        }
+        Some(Written {
+            civil: day.to_datetime(clock),
+            offset,
+        })
     })
 }
 
@@ -185,20 +193,10 @@ pub fn micros_at_offset(civil: DateTime, offset_seconds: i32) -> i64 {
 
 /// A time of day `HH:MM` or `HH:MM:SS` (the calendar's working hours).
 pub fn parse_clock(text: &str) -> Option<Time> {
-    let mut c = Cursor {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    let t = time(&mut c)?;
-    c.done().then_some(t)
+    Cursor::whole(text, time)
 }
 
 /// A date `YYYY-MM-DD` (the calendar's holidays).
 pub fn parse_date(text: &str) -> Option<Date> {
-    let mut c = Cursor {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    let d = date(&mut c)?;
-    c.done().then_some(d)
+    Cursor::whole(text, date)
 }
