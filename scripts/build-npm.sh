@@ -44,6 +44,9 @@ node scripts/npm-types.mjs "$out/schema.json" "$tools" "$out"
 # The time-zone rules (the wasm builds carry no database): one TZif file per IANA name, the
 # bytes of the database the native engine bundles.
 cargo run --quiet -p baton-wasm --example tzdata -- "$out/tz"
+# The web and widget builds are ES modules: say so, or Node warns on each import
+# (MODULE_TYPELESS_PACKAGE_JSON) and parses them twice.
+for dir in web widget; do echo '{ "type": "module" }' > "$out/$dir/package.json"; done
 cp wasm/npm/package.json wasm/npm/README.md wasm/npm/index.js wasm/npm/index.d.ts \
   wasm/npm/zones.mjs wasm/npm/zones.d.ts "$out/"
 (cd target/npm && npm pack --silent ./baton-engine >/dev/null)

@@ -177,6 +177,13 @@ fn rule_error(toml: &str) -> RuleError {
     ScoringModel::compile(&ws).expect_err("must not compile")
 }
 
+fn config_error(toml: &str) -> baton_core::ConfigError {
+    match workspace(toml) {
+        Err(Error::Config(e)) => e,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
 #[test]
 fn invalid_rules_name_the_rule_and_field() {
     let e = rule_error(
@@ -190,10 +197,26 @@ fn invalid_rules_name_the_rule_and_field() {
         "{}",
         e.message
     );
-    let e = rule_error(
+    // What is wrong whatever the fact is refuses the configuration itself, at its line.
+    let e = config_error(
         "[[scoring.rules]]\nname = \"Op\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"bigger\", value = 10 }\n",
     );
-    assert_eq!(e.field, "operator");
+    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when", 5));
+    assert!(
+        e.message.starts_with(
+            "`operator` of `employees`: unknown operator \"bigger\" (expected one of eq, ne,"
+        ),
+        "{}",
+        e.message
+    );
+    let e = config_error(
+        "[[scoring.rules]]\nname = \"In\"\nkind = \"fit\"\npoints = 1\n\nwhen = { all = [ { fact = \"industry\", operator = \"in\", value = \"software\" } ] }\n",
+    );
+    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when.all.0", 6));
+    assert_eq!(
+        e.message,
+        "`value` of `industry`: `in` needs a list, got \"software\""
+    );
     let e = rule_error(
         "[[scoring.rules]]\nname = \"Type\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"industry\", operator = \"gte\", value = 10 }\n",
     );
@@ -204,12 +227,19 @@ fn invalid_rules_name_the_rule_and_field() {
             "operator `gte` needs a number fact (`industry` is text)"
         )
     );
-    let e = rule_error(
+    let e = config_error(
         "[[scoring.rules]]\nname = \"Num\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"gte\", value = \"many\" }\n",
     );
     assert_eq!(
         e.message,
-        "`gte` needs a number, got \"many\" (`employees` is a number)"
+        "`value` of `employees`: `gte` needs a number, got \"many\""
+    );
+    let e = rule_error(
+        "[[scoring.rules]]\nname = \"Num\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"eq\", value = \"many\" }\n",
+    );
+    assert_eq!(
+        e.message,
+        "`eq` needs a number, got \"many\" (`employees` is a number)"
     );
     let e = rule_error(
         "[[scoring.rules]]\nname = \"Fit on events\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"channel\", operator = \"eq\", value = \"email\" }\n",
@@ -220,11 +250,13 @@ fn invalid_rules_name_the_rule_and_field() {
         "{}",
         e.message
     );
-    let e = rule_error(
+    let e = config_error(
         "[[scoring.rules]]\nname = \"Re\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"title\", operator = \"matches\", value = \"(unclosed\" }\n",
     );
+    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when", 5));
     assert!(
-        e.message.starts_with("invalid regular expression"),
+        e.message
+            .starts_with("`value` of `title`: invalid regular expression"),
         "{}",
         e.message
     );

@@ -35,6 +35,47 @@ pub const OPERATORS: &[&str] = &[
     "matches",
 ];
 
+/// What is wrong with a comparison's operator or value whatever its fact is (an unknown operator,
+/// a missing value, a bad regular expression...), with the key at fault (`operator` or `value`);
+/// the configuration is refused with it at its line, before any data is read.
+pub fn comparison_problem(operator: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
+    let op = operator;
+    if !OPERATORS.contains(&op) {
+        return Some((
+            "operator",
+            format!(
+                "unknown operator {op:?} (expected one of {})",
+                OPERATORS.join(", ")
+            ),
+        ));
+    }
+    let Some(value) = value else {
+        return (op != "exists").then(|| ("value", format!("operator `{op}` needs a `value`")));
+    };
+    let problem = match op {
+        "exists" if !value.is_boolean() => format!("`exists` takes true or false, got {value}"),
+        "lt" | "lte" | "gt" | "gte" if !value.is_number() => {
+            format!("`{op}` needs a number, got {value}")
+        }
+        "in" | "not_in" if !value.is_array() => format!("`{op}` needs a list, got {value}"),
+        "contains" | "starts_with" | "ends_with" if !value.is_string() => {
+            format!("`{op}` needs a string, got {value}")
+        }
+        "matches" => match value.as_str().map(matcher) {
+            None => format!("`matches` needs a regular expression string, got {value}"),
+            Some(Err(e)) => e,
+            Some(Ok(_)) => return None,
+        },
+        _ => return None,
+    };
+    Some(("value", problem))
+}
+
+/// The case-insensitive regular expression of a `matches` condition.
+fn matcher(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("(?i){pattern}")).map_err(|e| format!("invalid regular expression: {e}"))
+}
+
 /// A condition that cannot be compiled, naming the rule and the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("rule {rule:?}: `{field}`: {message}")]
@@ -359,17 +400,8 @@ impl<'a> Compiler<'a> {
                 value,
             } => {
                 let op = operator.as_str();
-                if !OPERATORS.contains(&op) {
-                    return Err(err(
-                        "operator",
-                        format!(
-                            "unknown operator {op:?} on `{fact}` (expected one of {})",
-                            OPERATORS.join(", ")
-                        ),
-                    ));
-                }
-                if op != "exists" && value.is_none() {
-                    return Err(err(fact, format!("operator `{op}` needs a `value`")));
+                if let Some((key, message)) = comparison_problem(op, value.as_ref()) {
+                    return Err(err(if key == "operator" { key } else { fact }, message));
                 }
                 if let Some(col) = self.ws.attributes.iter().position(|a| a.name == *fact) {
                     return self.lead_fact(rule, fact, col, op, value.as_ref());
@@ -635,8 +667,7 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
             let pattern = value.as_str().ok_or_else(|| {
                 format!("`matches` needs a regular expression string, got {value}")
             })?;
-            let re = Regex::new(&format!("(?i){pattern}"))
-                .map_err(|e| format!("invalid regular expression: {e}"))?;
+            let re = matcher(pattern)?;
             (Box::new(move |s: &str| re.is_match(s)), false)
         }
         "lt" | "lte" | "gt" | "gte" => return Err(format!("operator `{op}` needs a number fact")),

@@ -3,7 +3,7 @@
 // same report.json as `baton analyze` on the same files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -43,6 +43,24 @@ test('the packed package installs and declares its types', () => {
   for (const m of ['loadWorkspace', 'analyze', 'scoreLead', 'qualify', 'checkMessage', 'nextBestContent', 'slaClock', 'attribution']) {
     assert.match(dts, new RegExp(`\\b${m}\\(`), m);
   }
+});
+
+test('the ES module builds import by package name in Node without a warning', () => {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { createRequire } from 'node:module';
+    for (const build of ['web', 'widget']) {
+      const mod = await import('baton-engine/' + build);
+      const wasm = createRequire(import.meta.url).resolve('baton-engine/' + build + '/baton_wasm_bg.wasm');
+      mod.initSync({ module: readFileSync(wasm) });
+      const s = new mod.Baton({ scoring: { rules: [{ name: 'Big', kind: 'fit', points: 7, when: { fact: 'employees', operator: 'gte', value: 100 } }] } })
+        .scoreLead({ lead_id: 'P1', created_at: '2026-01-01T00:00:00Z', employees: 500 }, [], '2026-02-01T00:00:00Z');
+      process.stdout.write(build + ' ' + s.fit + '\\n');
+    }`;
+  const run = spawnSync('node', ['--input-type=module', '-e', script], { cwd: scratch, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'web 7\nwidget 7\n');
+  assert.equal(run.stderr, '', 'no warning on import');
 });
 
 test('CommonJS (nodejs target): same report.json as the CLI', () => {

@@ -20,6 +20,9 @@ const widget = {
   touches: JSON.parse(store.getItem(key('touches')) ?? '[]'),
   handedOff: store.getItem(key('handoff')) !== null,
   onHandoff: window.batonWidget?.onHandoff ?? null,
+  /** Milliseconds from this script's start to the engine fetched, compiled and instantiated. */
+  initMs: null,
+  /** Milliseconds from this script's start to ready: engine instantiated, configuration fetched and read. */
   startMs: null,
   record,
   reset() {
@@ -100,7 +103,9 @@ async function start() {
       if (!r.ok) throw new Error(`baton widget: ${configUrl} answered ${r.status}`);
       return r.json();
     }),
-    init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', here) }),
+    init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', here) }).then(() => {
+      widget.initMs = performance.now() - started;
+    }),
   ]);
   baton = new Baton(config);
   widget.startMs = performance.now() - started;
@@ -110,7 +115,7 @@ async function start() {
     if (el && el !== document.body) record(el.dataset.batonType);
   });
   record(document.body.dataset.batonType || 'page_view', { campaign: new URLSearchParams(location.search).get('utm_campaign') ?? undefined });
-  document.dispatchEvent(new CustomEvent('baton:ready', { detail: { startMs: widget.startMs } }));
+  document.dispatchEvent(new CustomEvent('baton:ready', { detail: { initMs: widget.initMs, startMs: widget.startMs } }));
 }
 
 start().catch((e) => console.error(e));

@@ -1,7 +1,9 @@
 //! Reading a [`Condition`]: `{fact, operator, value}` or one of `all` / `any` / `not`. Written by
 //! hand instead of serde's untagged enum, which buffered the value and, when no shape fitted, said
 //! only "did not match any variant" at the rule; this names the key at fault, nested conditions
-//! included (`scoring.rules.3.when.all.1.operator`).
+//! included (`scoring.rules.3.when.all.1.operator`). A comparison whose operator or value is
+//! wrong whatever its fact (an unknown operator, `matches` with a bad regular expression, `in`
+//! without a list) is refused here too, at its line, before any data is read.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
@@ -84,11 +86,18 @@ impl<'de> Visitor<'de> for ConditionVisitor {
                 "`{name}` combines conditions and cannot sit with `fact` / `operator` / `value`: put the comparison inside it"
             ))),
             None => match (fact, operator) {
-                (Some(fact), Some(operator)) => Ok(Condition::Fact {
-                    fact,
-                    operator,
-                    value,
-                }),
+                (Some(fact), Some(operator)) => {
+                    match crate::conditions::comparison_problem(&operator, value.as_ref()) {
+                        Some((key, message)) => {
+                            Err(de::Error::custom(format!("`{key}` of `{fact}`: {message}")))
+                        }
+                        None => Ok(Condition::Fact {
+                            fact,
+                            operator,
+                            value,
+                        }),
+                    }
+                }
                 (None, _) => Err(de::Error::missing_field("fact")),
                 (Some(_), None) => Err(de::Error::missing_field("operator")),
             },
