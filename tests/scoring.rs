@@ -197,26 +197,6 @@ fn invalid_rules_name_the_rule_and_field() {
         "{}",
         e.message
     );
-    // What is wrong whatever the fact is refuses the configuration itself, at its line.
-    let e = config_error(
-        "[[scoring.rules]]\nname = \"Op\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"bigger\", value = 10 }\n",
-    );
-    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when", 5));
-    assert!(
-        e.message.starts_with(
-            "`operator` of `employees`: unknown operator \"bigger\" (expected one of eq, ne,"
-        ),
-        "{}",
-        e.message
-    );
-    let e = config_error(
-        "[[scoring.rules]]\nname = \"In\"\nkind = \"fit\"\npoints = 1\n\nwhen = { all = [ { fact = \"industry\", operator = \"in\", value = \"software\" } ] }\n",
-    );
-    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when.all.0", 6));
-    assert_eq!(
-        e.message,
-        "`value` of `industry`: `in` needs a list, got \"software\""
-    );
     let e = rule_error(
         "[[scoring.rules]]\nname = \"Type\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"industry\", operator = \"gte\", value = 10 }\n",
     );
@@ -226,13 +206,6 @@ fn invalid_rules_name_the_rule_and_field() {
             "industry",
             "operator `gte` needs a number fact (`industry` is text)"
         )
-    );
-    let e = config_error(
-        "[[scoring.rules]]\nname = \"Num\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"gte\", value = \"many\" }\n",
-    );
-    assert_eq!(
-        e.message,
-        "`value` of `employees`: `gte` needs a number, got \"many\""
     );
     let e = rule_error(
         "[[scoring.rules]]\nname = \"Num\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"employees\", operator = \"eq\", value = \"many\" }\n",
@@ -250,16 +223,52 @@ fn invalid_rules_name_the_rule_and_field() {
         "{}",
         e.message
     );
-    let e = config_error(
-        "[[scoring.rules]]\nname = \"Re\"\nkind = \"fit\"\npoints = 1\nwhen = { fact = \"title\", operator = \"matches\", value = \"(unclosed\" }\n",
-    );
-    assert_eq!((e.key.as_str(), e.line), ("scoring.rules.0.when", 5));
-    assert!(
-        e.message
-            .starts_with("`value` of `title`: invalid regular expression"),
-        "{}",
-        e.message
-    );
+}
+
+#[test]
+fn comparisons_wrong_whatever_their_fact_refuse_the_configuration_at_their_line() {
+    let cases = [
+        (
+            r#"{ fact = "employees", operator = "bigger", value = 10 }"#,
+            "`operator` of `employees`: unknown operator \"bigger\" (expected one of eq, ne,",
+        ),
+        (
+            r#"{ fact = "employees", operator = "gte" }"#,
+            "`value` of `employees`: operator `gte` needs a `value`",
+        ),
+        (
+            r#"{ fact = "employees", operator = "gte", value = "many" }"#,
+            "`value` of `employees`: `gte` needs a number, got \"many\"",
+        ),
+        (
+            r#"{ fact = "industry", operator = "in", value = "software" }"#,
+            "`value` of `industry`: `in` needs a list, got \"software\"",
+        ),
+        (
+            r#"{ fact = "title", operator = "contains", value = 3 }"#,
+            "`value` of `title`: `contains` needs a string, got 3",
+        ),
+        (
+            r#"{ fact = "vip", operator = "exists", value = "yes" }"#,
+            "`value` of `vip`: `exists` takes true or false, got \"yes\"",
+        ),
+        (
+            r#"{ fact = "title", operator = "matches", value = "(unclosed" }"#,
+            "`value` of `title`: invalid regular expression",
+        ),
+    ];
+    for (when, message) in cases {
+        // On line 6, inside an `all`: the key path goes into it.
+        let e = config_error(&format!(
+            "[[scoring.rules]]\nname = \"R\"\nkind = \"fit\"\npoints = 1\n\nwhen = {{ all = [ {when} ] }}\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("scoring.rules.0.when.all.0", 6),
+            "{when}"
+        );
+        assert!(e.message.starts_with(message), "{when}: {}", e.message);
+    }
 }
 
 #[test]
