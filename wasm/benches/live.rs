@@ -40,6 +40,23 @@ fn bench_live(c: &mut Criterion) {
     group.bench_function("qualify_8_events", |b| {
         b.iter(|| live::qualify(engine.framework(), engine.facts(), lead, &events, as_of))
     });
+    // The same with a `matches` rule: its expression is compiled once per engine, not per call.
+    let with_regex = MemoryWorkspace::new(&format!(
+        "{toml}\n[[scoring.rules]]\nname = \"Leader title\"\nkind = \"fit\"\npoints = 5\n\
+         when = {{ fact = \"title\", operator = \"matches\", value = \"^(vp|head|chief|c[eot]o)\\\\b\" }}\n"
+    ))
+    .expect("acme config with a matches rule");
+    group.bench_function("score_lead_8_events_matches_rule", |b| {
+        b.iter(|| {
+            live::score(
+                with_regex.framework(),
+                with_regex.facts(),
+                lead,
+                &events,
+                as_of,
+            )
+        })
+    });
     group.finish();
 }
 
