@@ -39,7 +39,15 @@ pub const OPERATORS: &[&str] = &[
 /// a missing value, a bad regular expression...), with the key at fault (`operator` or `value`);
 /// the configuration is refused with it at its line, before any data is read.
 pub fn comparison_problem(operator: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
-    let op = operator;
+    shape_problem(operator, value).or_else(|| match (operator, value.and_then(Value::as_str)) {
+        ("matches", Some(pattern)) => matcher(pattern).err().map(|e| ("value", e)),
+        _ => None,
+    })
+}
+
+/// [`comparison_problem`] but for the regular expression's validity, which the rule compiler
+/// finds when it compiles the expression (so a live call compiles it once, not twice).
+fn shape_problem(op: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
     if !OPERATORS.contains(&op) {
         return Some((
             "operator",
@@ -61,11 +69,9 @@ pub fn comparison_problem(operator: &str, value: Option<&Value>) -> Option<(&'st
         "contains" | "starts_with" | "ends_with" if !value.is_string() => {
             format!("`{op}` needs a string, got {value}")
         }
-        "matches" => match value.as_str().map(matcher) {
-            None => format!("`matches` needs a regular expression string, got {value}"),
-            Some(Err(e)) => e,
-            Some(Ok(_)) => return None,
-        },
+        "matches" if !value.is_string() => {
+            format!("`matches` needs a regular expression string, got {value}")
+        }
         _ => return None,
     };
     Some(("value", problem))
@@ -400,7 +406,7 @@ impl<'a> Compiler<'a> {
                 value,
             } => {
                 let op = operator.as_str();
-                if let Some((key, message)) = comparison_problem(op, value.as_ref()) {
+                if let Some((key, message)) = shape_problem(op, value.as_ref()) {
                     return Err(err(if key == "operator" { key } else { fact }, message));
                 }
                 if let Some(col) = self.ws.attributes.iter().position(|a| a.name == *fact) {

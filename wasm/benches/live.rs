@@ -40,7 +40,7 @@ fn bench_live(c: &mut Criterion) {
     group.bench_function("qualify_8_events", |b| {
         b.iter(|| live::qualify(engine.framework(), engine.facts(), lead, &events, as_of))
     });
-    // The same with a `matches` rule: its expression is compiled once per engine, not per call.
+    // The same with a `matches` rule (its expression is compiled with the rules, on each call).
     let with_regex = MemoryWorkspace::new(&format!(
         "{toml}\n[[scoring.rules]]\nname = \"Leader title\"\nkind = \"fit\"\npoints = 5\n\
          when = {{ fact = \"title\", operator = \"matches\", value = \"^(vp|head|chief|c[eot]o)\\\\b\" }}\n"
