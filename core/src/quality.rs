@@ -165,6 +165,11 @@ impl Tally {
         }
     }
 
+    /// True when nothing was rejected or warned about.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.rejections.is_empty() && self.warnings.is_empty()
+    }
+
     /// Rows rejected so far.
     pub(crate) fn rejected(&self) -> u64 {
         self.rejections.values().map(|f| f.count).sum()

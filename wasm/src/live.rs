@@ -56,8 +56,22 @@ pub fn rule_facts(framework: &Framework) -> Vec<String> {
 
 /// A one-lead workspace from a lead object and its events (the same columns as the files);
 /// `facts` ([`rule_facts`]) the lead does not have become empty columns, so rules on them are
-/// unknown rather than refused.
+/// unknown rather than refused. Clean input is read straight into the workspace; anything the
+/// ingestion would reject or warn about goes through it as an NDJSON file, which says why.
 pub fn lead_workspace(
+    framework: &Arc<Framework>,
+    facts: &[String],
+    lead_json: &str,
+    events_json: &str,
+) -> Result<Workspace, Error> {
+    match baton_core::ingest::one_lead_workspace(framework, facts, lead_json, events_json) {
+        Some(ws) => Ok(ws),
+        None => lead_workspace_ingested(framework, facts, lead_json, events_json),
+    }
+}
+
+/// [`lead_workspace`] through the general ingestion (the lead and events read as NDJSON files).
+pub fn lead_workspace_ingested(
     framework: &Arc<Framework>,
     facts: &[String],
     lead_json: &str,
@@ -192,12 +206,16 @@ pub fn score(
     events: &str,
     as_of: Option<&str>,
 ) -> Result<String, Error> {
-    let ws = lead_workspace(framework, facts, lead, events)?;
-    let as_of = resolve_as_of(&ws, as_of)?;
-    let model = ScoringModel::compile(&ws)?;
+    score_workspace(&lead_workspace(framework, facts, lead, events)?, as_of)
+}
+
+/// [`score`] on a one-lead workspace ([`lead_workspace`]).
+pub fn score_workspace(ws: &Workspace, as_of: Option<&str>) -> Result<String, Error> {
+    let as_of = resolve_as_of(ws, as_of)?;
+    let model = ScoringModel::compile(ws)?;
     Ok(to_json(&LiveScore {
-        score: score_lead(&model, &ws, 0, as_of),
-        warnings: input_warnings(&ws),
+        score: score_lead(&model, ws, 0, as_of),
+        warnings: input_warnings(ws),
     }))
 }
 
@@ -267,14 +285,18 @@ pub fn qualify(
     events: &str,
     as_of: Option<&str>,
 ) -> Result<String, Error> {
-    let ws = lead_workspace(framework, facts, lead, events)?;
-    let as_of = resolve_as_of(&ws, as_of)?;
-    let q = QualificationModel::compile(&ws)?;
-    let routing = RoutingModel::compile(&ws)?;
+    qualify_workspace(&lead_workspace(framework, facts, lead, events)?, as_of)
+}
+
+/// [`qualify`] on a one-lead workspace ([`lead_workspace`]).
+pub fn qualify_workspace(ws: &Workspace, as_of: Option<&str>) -> Result<String, Error> {
+    let as_of = resolve_as_of(ws, as_of)?;
+    let q = QualificationModel::compile(ws)?;
+    let routing = RoutingModel::compile(ws)?;
     Ok(to_json(&Qualification {
-        verdicts: q.qualify(&ws, 0, as_of, &NoPlugins),
-        route_to: routing.route_all(&ws, as_of).into_iter().next().flatten(),
-        warnings: input_warnings(&ws),
+        verdicts: q.qualify(ws, 0, as_of, &NoPlugins),
+        route_to: routing.route_all(ws, as_of).into_iter().next().flatten(),
+        warnings: input_warnings(ws),
     }))
 }
 

@@ -402,7 +402,7 @@ impl ActivityRows {
 
 /// The canonical sort key of an event (everything but its line).
 #[allow(clippy::type_complexity)]
-fn event_key(
+pub(super) fn event_key(
     e: &Event,
 ) -> (
     u32,

@@ -227,6 +227,14 @@ impl LeadRows {
     }
 }
 
+/// Types one lead's attribute as a column holding only its value; `None` when the value would be
+/// warned about (a non-numeric `employees`).
+pub(super) fn type_single(name: &str, value: Option<Sym>, symbols: &Symbols) -> Option<AttrColumn> {
+    let mut tally = Tally::default();
+    let column = type_column(name, vec![value], &[1], symbols, &mut tally);
+    tally.is_clean().then_some(column)
+}
+
 /// Types a column: numbers if every value is one, booleans if every value is true/false, else text.
 fn type_column(
     name: &str,

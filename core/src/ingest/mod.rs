@@ -8,6 +8,9 @@ mod activity;
 mod assets;
 mod deals;
 mod leads;
+mod one_lead;
+
+pub use one_lead::one_lead_workspace;
 
 use crate::order::Map;
 use std::io::Read;
