@@ -10,12 +10,12 @@ rm -rf "$out" && mkdir -p "$out"
 cp -r web-demo/. "$out/"
 for page in extension viewer; do
   # The engine, its zones helper and the time-zone rules it fetches (an MV3 extension carries its own).
-  mkdir -p "$out/$page/pkg" && cp "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$out/$page/pkg/"
+  mkdir -p "$out/$page/pkg" && cp -r "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$pkg/snippets" "$out/$page/pkg/"
   cp target/npm/baton-engine/zones.mjs "$out/$page/pkg/" && cp -r target/npm/baton-engine/tz "$out/$page/pkg/"
 done
 # The widget loads the widget build (scoreLead, qualify, checkMessage; UTC only).
 widget=target/npm/baton-engine/widget
-mkdir -p "$out/widget/pkg" && cp "$widget/baton_wasm.js" "$widget/baton_wasm_bg.wasm" "$out/widget/pkg/"
+mkdir -p "$out/widget/pkg" && cp -r "$widget/baton_wasm.js" "$widget/baton_wasm_bg.wasm" "$widget/snippets" "$out/widget/pkg/"
 for page in extension viewer; do
   cp web-demo/shared/csv.js "$out/$page/"
   mkdir -p "$out/$page/sample" && cp examples/acme/*.csv examples/acme/baton.toml "$out/$page/sample/"

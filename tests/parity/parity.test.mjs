@@ -105,3 +105,31 @@ test('time zones come in as TZif data: the zone named, a clear error without it,
   const report = JSON.parse(engine.analyzeJson());
   assert.equal(report.as_of, '2026-03-29T01:30:00Z');
 });
+
+test('scoreLead and qualify: a lead handed over directly gives what its JSON text gives', () => {
+  // The engine reads a page's objects through `flatten` (one text, no JSON); an object with a
+  // `toJSON` method is handed over as JSON text instead, so wrapping the same data in `toJSON`
+  // takes the JSON way: both must answer alike, edge values included.
+  const engine = engineFor(readFileSync(join(root, 'examples', 'acme', 'baton.toml'), 'utf8').split('# WebAssembly plugins')[0]);
+  const asJson = (o) => ({ toJSON: () => o });
+  const values = [800, '800', 12.5, 1e21, 2 ** 60, -0, NaN, Infinity, 0.000001, true, null, undefined, '', ' 800', 'many', () => 1, [1], { a: 1 }, 'a\x1fb'];
+  let state = 7;
+  const pick = (xs) => xs[(state = (state * 1103515245 + 12345) % 2147483648) % xs.length];
+  let flatAnswers = 0;
+  for (let i = 0; i < 600; i++) {
+    const lead = { lead_id: pick(['P1', 'P1', 'P1', 'P1', ' P1', 7]), created_at: pick(['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01 08:00', new Date(Date.UTC(2026, 0, 1))]) };
+    for (const key of ['employees', 'industry', 'persona', 'budget']) if (pick([true, false])) lead[key] = pick(key === 'industry' ? ['software', 'Retail', ...values] : values);
+    const events = Array.from({ length: i % 6 }, (_, k) => {
+      const e = { ts: pick([`2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, '2026-01-03 10:00', 'soon']), type: pick(['pricing_page_view', 'email_open', 'webinar_attend']), channel: pick(['web', 'email']) };
+      if (pick([true, false, false, false])) e.team = pick(['marketing', 'Sales', 'bogus', undefined, null]);
+      if (pick([true, false, false])) e.event_id = pick(['e1', 'e2', 5]);
+      return e;
+    });
+    const answer = (f, l, ev) => { try { return f.call(engine, l, ev, '2026-02-01T00:00:00Z'); } catch (e) { return `${e.code}: ${e.message}`; } };
+    const direct = answer(engine.scoreLead, lead, events);
+    assert.deepEqual(direct, answer(engine.scoreLead, asJson(lead), events.map(asJson)), JSON.stringify(lead));
+    assert.deepEqual(answer(engine.qualify, lead, events), answer(engine.qualify, asJson(lead), events.map(asJson)), JSON.stringify(lead));
+    if (typeof direct === 'object') flatAnswers++;
+  }
+  assert.ok(flatAnswers > 80, `${flatAnswers} leads scored`);
+});

@@ -36,6 +36,53 @@ fn parsed(json: Result<String, Error>) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
+// A page's lead and its events handed over as one text, instead of two JSON texts parsed again:
+// the members of each object as the JSON text would give them, or undefined for anything that
+// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators in the text),
+// which then goes the JSON way. Format: see `live::lead_workspace_flat`.
+#[wasm_bindgen(inline_js = r#"
+const SEP = /[\x1c-\x1f]/;
+function member(key, value) {
+  const head = '\x1f' + key + '\x1d';
+  switch (typeof value) {
+    case 'string': return SEP.test(value) ? null : head + 's' + value;
+    case 'boolean': return head + 't' + value;
+    case 'number':
+      if (Number.isSafeInteger(value)) return head + 't' + value;
+      if (!Number.isFinite(value)) return head + 't';
+      return Number.isInteger(value) ? null : head + 'd' + value;
+    case 'undefined': case 'function': case 'symbol': return '';
+    default: return value === null ? head + 't' : null;
+  }
+}
+function object(o) {
+  if (o === null || typeof o !== 'object' || Array.isArray(o) || typeof o.toJSON === 'function'
+      || Object.prototype.toString.call(o) !== '[object Object]') return null;
+  let text = '\x1e';
+  for (const key of Object.keys(o)) {
+    const m = SEP.test(key) ? null : member(key, o[key]);
+    if (m === null) return null;
+    text += m;
+  }
+  return text;
+}
+export function flatten(lead, events) {
+  let text = object(lead);
+  if (text === null) return undefined;
+  if (events === undefined || events === null) return text;
+  if (!Array.isArray(events)) return undefined;
+  for (const e of events) {
+    const o = object(e);
+    if (o === null) return undefined;
+    text += o;
+  }
+  return text;
+}
+"#)]
+extern "C" {
+    fn flatten(lead: &JsValue, events: &JsValue) -> Option<String>;
+}
+
 /// JSON text of a JS value given by the caller.
 fn stringify(value: &JsValue, what: &str) -> Result<String, JsValue> {
     if value.is_undefined() || value.is_null() {
@@ -160,6 +207,12 @@ impl Baton {
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
+        let (framework, facts) = (self.inner.framework(), self.inner.facts());
+        if let Some(flat) = flatten(&lead, &events)
+            && let Some(answer) = crate::live::score_flat(framework, facts, &flat, as_of.as_deref())
+        {
+            return parsed(answer);
+        }
         let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
         parsed(crate::live::score(
             self.inner.framework(),
@@ -179,6 +232,13 @@ impl Baton {
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
+        let (framework, facts) = (self.inner.framework(), self.inner.facts());
+        if let Some(flat) = flatten(&lead, &events)
+            && let Some(answer) =
+                crate::live::qualify_flat(framework, facts, &flat, as_of.as_deref())
+        {
+            return parsed(answer);
+        }
         let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
         parsed(crate::live::qualify(
             self.inner.framework(),

@@ -64,10 +64,52 @@ pub fn lead_workspace(
     lead_json: &str,
     events_json: &str,
 ) -> Result<Workspace, Error> {
-    match baton_core::ingest::one_lead_workspace(framework, facts, lead_json, events_json) {
+    match baton_core::ingest::one_lead_workspace_json(framework, facts, lead_json, events_json) {
         Some(ws) => Ok(ws),
         None => lead_workspace_ingested(framework, facts, lead_json, events_json),
     }
+}
+
+/// The one-lead workspace of a lead and its events handed over as one text by the JS layer
+/// (`flatten` in `bindings.rs`: `\u{1e}` opens an object, `\u{1f}` a member, `\u{1d}` ends its key,
+/// then a tag: `s` a string, `t` text to read as it is, `d` a non-integer number); `None` when
+/// the input needs the general ingestion.
+pub fn lead_workspace_flat(
+    framework: &Arc<Framework>,
+    facts: &[String],
+    flat: &str,
+) -> Option<Workspace> {
+    let (lead, events) = unflatten(flat)?;
+    baton_core::ingest::one_lead_workspace(framework, facts, &lead, &events)
+}
+
+/// One object's members as the JS layer flattened them.
+type Members<'a> = Vec<(&'a str, std::borrow::Cow<'a, str>)>;
+
+/// The lead's members and each event's from `flatten`'s text.
+fn unflatten(flat: &str) -> Option<(Members<'_>, Vec<Members<'_>>)> {
+    let mut objects = flat.split('\u{1e}').skip(1).map(|object| {
+        object
+            .split('\u{1f}')
+            .skip(1)
+            .map(|member| {
+                let (key, value) = member.split_once('\u{1d}')?;
+                let (tag, text) = value.split_at_checked(1)?;
+                let text = match tag {
+                    "s" | "t" => std::borrow::Cow::Borrowed(text),
+                    // As serde_json writes the number JSON.stringify wrote.
+                    "d" => serde_json::Number::from_f64(text.parse().ok()?)?
+                        .to_string()
+                        .into(),
+                    _ => return None,
+                };
+                Some((key, text))
+            })
+            .collect::<Option<Members<'_>>>()
+    });
+    let lead = objects.next()??;
+    let events = objects.collect::<Option<Vec<_>>>()?;
+    Some((lead, events))
 }
 
 /// [`lead_workspace`] through the general ingestion (the lead and events read as NDJSON files).
@@ -196,6 +238,27 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Err
             text: String::new(),
         }),
     }
+}
+
+/// `scoreLead` of a lead flattened by the JS layer ([`lead_workspace_flat`]); `None` when the
+/// input needs the general ingestion (the caller then hands it over as JSON).
+pub fn score_flat(
+    framework: &Arc<Framework>,
+    facts: &[String],
+    flat: &str,
+    as_of: Option<&str>,
+) -> Option<Result<String, Error>> {
+    lead_workspace_flat(framework, facts, flat).map(|ws| score_workspace(&ws, as_of))
+}
+
+/// `qualify` of a lead flattened by the JS layer, as [`score_flat`].
+pub fn qualify_flat(
+    framework: &Arc<Framework>,
+    facts: &[String],
+    flat: &str,
+    as_of: Option<&str>,
+) -> Option<Result<String, Error>> {
+    lead_workspace_flat(framework, facts, flat).map(|ws| qualify_workspace(&ws, as_of))
 }
 
 /// `scoreLead`: the lead's score with its explanation.

@@ -44,19 +44,45 @@ fn lead_json(g: &mut Gen, dirty: bool) -> String {
             "null",
         ])
     } else {
-        g.pick(&[r#""2026-01-01T00:00:00Z""#, r#""2026-01-01T09:30:00-05:00""#])
+        g.pick(&[
+            r#""2026-01-01T00:00:00Z""#,
+            r#""2026-01-01T09:30:00-05:00""#,
+        ])
     };
     if !(dirty && g.chance(5)) {
         members.push(format!(r#""created_at":{created}"#));
     }
     let attributes: &[(&str, &[&str])] = &[
-        ("employees", &["800", "\"800\"", "12.5", "150", "\"\"", "null", "1e3"]),
-        ("industry", &["\"software\"", "\"Software\"", "\"retail\"", "\"finance\"", "3"]),
-        ("persona", &["\"champion\"", "\"student\"", "\"economic_buyer\"", "\"\""]),
+        (
+            "employees",
+            &["800", "\"800\"", "12.5", "150", "\"\"", "null", "1e3"],
+        ),
+        (
+            "industry",
+            &[
+                "\"software\"",
+                "\"Software\"",
+                "\"retail\"",
+                "\"finance\"",
+                "3",
+            ],
+        ),
+        (
+            "persona",
+            &["\"champion\"", "\"student\"", "\"economic_buyer\"", "\"\""],
+        ),
         ("title", &["\"VP Sales\"", "\"Head of Ops\"", "\"intern\""]),
         ("country", &["\"US\"", "\"DE\""]),
-        ("source", &["\"webinar\"", "\"paid_search\"", "\"referral\""]),
-        ("region", &["\"emea\"", "\"amer\"", "true", "false", "\"TRUE\"", "0", "\"0123\""]),
+        (
+            "source",
+            &["\"webinar\"", "\"paid_search\"", "\"referral\""],
+        ),
+        (
+            "region",
+            &[
+                "\"emea\"", "\"amer\"", "true", "false", "\"TRUE\"", "0", "\"0123\"",
+            ],
+        ),
         ("budget", &["50000", "\"50000\"", "-1", "\"yes\"", "\"\""]),
     ];
     for (name, values) in attributes {
@@ -113,9 +139,21 @@ fn events_json(g: &mut Gen, dirty: bool) -> String {
             format!(
                 r#""type":"{}""#,
                 if dirty {
-                    g.pick(&["pricing_page_view", "email_open", "webinar_attend", "", "Pricing_Page_View"])
+                    g.pick(&[
+                        "pricing_page_view",
+                        "email_open",
+                        "webinar_attend",
+                        "",
+                        "Pricing_Page_View",
+                    ])
                 } else {
-                    g.pick(&["pricing_page_view", "email_open", "webinar_attend", "page_view", "demo_request"])
+                    g.pick(&[
+                        "pricing_page_view",
+                        "email_open",
+                        "webinar_attend",
+                        "page_view",
+                        "demo_request",
+                    ])
                 }
             ),
             format!(
@@ -138,19 +176,28 @@ fn events_json(g: &mut Gen, dirty: bool) -> String {
             ));
         }
         if g.chance(30) {
-            members.push(format!(r#""campaign":"{}""#, g.pick(&["spring", "q1-webinar", ""])));
+            members.push(format!(
+                r#""campaign":"{}""#,
+                g.pick(&["spring", "q1-webinar", ""])
+            ));
         }
         if g.chance(20) {
             members.push(format!(r#""asset_id":"{}""#, g.pick(&["A1", "A2"])));
         }
         if g.chance(20) {
-            members.push(format!(r#""event_id":"{}""#, g.pick(&["e1", "e2", "e3", "e4", "e5"])));
+            members.push(format!(
+                r#""event_id":"{}""#,
+                g.pick(&["e1", "e2", "e3", "e4", "e5"])
+            ));
         }
         if g.chance(15) {
             members.push(r#""url":"/pricing""#.to_string());
         }
         if dirty && g.chance(10) {
-            members.push(g.pick(&[r#""lead_id":"P2""#, r#""lead_id":"P1""#, r#""TS":"x""#]).to_string());
+            members.push(
+                g.pick(&[r#""lead_id":"P2""#, r#""lead_id":"P1""#, r#""TS":"x""#])
+                    .to_string(),
+            );
         }
         events.push(format!("{{{}}}", members.join(",")));
     }
@@ -182,7 +229,10 @@ fn acme() -> MemoryWorkspace {
         "/../examples/acme/baton.toml"
     ))
     .expect("acme baton.toml");
-    let toml = toml.split("# WebAssembly plugins").next().unwrap_or_default();
+    let toml = toml
+        .split("# WebAssembly plugins")
+        .next()
+        .unwrap_or_default();
     MemoryWorkspace::new(toml).expect("acme config")
 }
 
@@ -198,13 +248,13 @@ fn the_fast_path_builds_what_the_ingestion_builds_or_declines() {
         let events = events_json(&mut g, dirty);
         let as_of = ["2026-02-01T00:00:00Z", "2026-01-15T00:00:00Z"][case % 2];
         let general = live::lead_workspace_ingested(framework, facts, &lead, &events);
-        let quick = baton_core::ingest::one_lead_workspace(framework, facts, &lead, &events);
+        let quick = baton_core::ingest::one_lead_workspace_json(framework, facts, &lead, &events);
         match &quick {
             Some(ws) => {
                 fast += 1;
-                let general = general
-                    .as_ref()
-                    .unwrap_or_else(|e| panic!("fast path read what the ingestion refuses ({e}):\n{lead}\n{events}"));
+                let general = general.as_ref().unwrap_or_else(|e| {
+                    panic!("fast path read what the ingestion refuses ({e}):\n{lead}\n{events}")
+                });
                 let dq = &general.data_quality;
                 assert!(
                     dq.rejected == 0 && dq.warnings == 0,
@@ -221,15 +271,27 @@ fn the_fast_path_builds_what_the_ingestion_builds_or_declines() {
                 .map_err(|e| e.to_string())
                 .and_then(|ws| f(ws, Some(as_of)).map_err(|e| e.to_string()))
         };
-        let live_score = live::score(framework, facts, &lead, &events, Some(as_of)).map_err(|e| e.to_string());
-        assert_eq!(live_score, answer(live::score_workspace, &general), "\n{lead}\n{events}");
-        let live_qualify = live::qualify(framework, facts, &lead, &events, Some(as_of)).map_err(|e| e.to_string());
-        assert_eq!(live_qualify, answer(live::qualify_workspace, &general), "\n{lead}\n{events}");
+        let live_score =
+            live::score(framework, facts, &lead, &events, Some(as_of)).map_err(|e| e.to_string());
+        assert_eq!(
+            live_score,
+            answer(live::score_workspace, &general),
+            "\n{lead}\n{events}"
+        );
+        let live_qualify =
+            live::qualify(framework, facts, &lead, &events, Some(as_of)).map_err(|e| e.to_string());
+        assert_eq!(
+            live_qualify,
+            answer(live::qualify_workspace, &general),
+            "\n{lead}\n{events}"
+        );
         compared += 1;
     }
-    eprintln!("fast {fast}, declined {declined} of {compared}");
     // Both paths are exercised: clean leads take the fast one, dirty ones mostly do not.
-    assert!(fast > 1500 && declined > 800, "fast {fast}, declined {declined} of {compared}");
+    assert!(
+        fast > 1500 && declined > 800,
+        "fast {fast}, declined {declined} of {compared}"
+    );
 }
 
 #[test]
@@ -237,11 +299,62 @@ fn the_browser_harness_lead_takes_the_fast_path() {
     let engine = acme();
     let lead = r#"{"lead_id":"P1","created_at":"2026-01-01T00:00:00Z","employees":800,"industry":"software","persona":"champion"}"#;
     let events = r#"[{"ts":"2026-01-02T10:00:00Z","type":"email_open","channel":"web"},{"ts":"2026-01-03T10:00:00Z","type":"pricing_page_view","channel":"web"}]"#;
-    let ws = baton_core::ingest::one_lead_workspace(engine.framework(), engine.facts(), lead, events)
-        .expect("a clean lead is read straight");
+    let ws = baton_core::ingest::one_lead_workspace_json(
+        engine.framework(),
+        engine.facts(),
+        lead,
+        events,
+    )
+    .expect("a clean lead is read straight");
     assert_eq!(ws.events.len(), 2);
     // Hand-computed: fit 20 + 10 + 15; one pricing view 29 days before as_of, half-life 7 days:
     // 15 * 2^(-(28 days + 14 h) / 7) = 15 * 2^(-4.083333) = 0.884882.
     let json = live::score_workspace(&ws, Some("2026-02-01T00:00:00Z")).expect("scored");
     assert!(json.contains(r#""score":45.884882"#), "{json}");
+}
+
+#[test]
+fn a_lead_flattened_by_the_js_layer_reads_as_its_json_text() {
+    let engine = acme();
+    let (framework, facts) = (engine.framework(), engine.facts());
+    // What `flatten` (bindings.rs) writes for these objects, and the JSON text JSON.stringify
+    // writes for them: the same workspace, numbers written as serde_json writes them.
+    let cases = [
+        (
+            "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}budget\u{1d}d12.5\u{1f}ratio\u{1d}d0.000001\u{1f}big\u{1d}d1e+21\u{1f}ok\u{1d}ttrue\u{1f}gone\u{1d}t\
+             \u{1e}\u{1f}ts\u{1d}s2026-01-03T10:00:00Z\u{1f}type\u{1d}spricing_page_view\u{1f}channel\u{1d}sweb\u{1f}team\u{1d}t",
+            r#"{"lead_id":"P1","created_at":"2026-01-01T00:00:00Z","employees":800,"budget":12.5,"ratio":0.000001,"big":1e+21,"ok":true,"gone":null}"#,
+            r#"[{"ts":"2026-01-03T10:00:00Z","type":"pricing_page_view","channel":"web","team":null}]"#,
+        ),
+        (
+            "\u{1e}\u{1f}lead_id\u{1d}sP2\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+            r#"{"lead_id":"P2","created_at":"2026-01-01T00:00:00Z"}"#,
+            "",
+        ),
+    ];
+    for (flat, lead, events) in cases {
+        let flat = live::lead_workspace_flat(framework, facts, flat).expect("clean lead");
+        let json = baton_core::ingest::one_lead_workspace_json(framework, facts, lead, events)
+            .expect("clean lead");
+        assert_eq!(shape(&flat), shape(&json));
+    }
+    let ws = live::lead_workspace_flat(framework, facts, cases[0].0).expect("clean lead");
+    let texts: Vec<&str> = (0..ws.symbols.len())
+        .map(|i| ws.symbols.text(baton_core::symbols::Sym::from_index(i)))
+        .collect();
+    assert!(
+        texts.contains(&"12.5") && texts.contains(&"1e-6") && texts.contains(&"1e+21"),
+        "{texts:?}"
+    );
+    // Text with surrounding spaces, an unknown tag, or no members at all: the JSON way instead.
+    for flat in [
+        "\u{1e}\u{1f}lead_id\u{1d}s P1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "\u{1e}\u{1f}lead_id\u{1d}xP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "",
+    ] {
+        assert!(
+            live::lead_workspace_flat(framework, facts, flat).is_none(),
+            "{flat:?}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ mod deals;
 mod leads;
 mod one_lead;
 
-pub use one_lead::one_lead_workspace;
+pub use one_lead::{Fields, one_lead_workspace, one_lead_workspace_json};
 
 use crate::order::Map;
 use std::io::Read;

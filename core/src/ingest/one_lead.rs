@@ -8,7 +8,9 @@
 //! which says what is wrong. What it builds equals what that reading builds (a test compares
 //! the answers on generated leads).
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use super::FileKind;
 use super::activity::event_key;
@@ -19,46 +21,73 @@ use crate::quality::DataQuality;
 use crate::symbols::{Sym, Symbols};
 use crate::time::{Instant, TimeParser};
 
-/// The one-lead workspace of a lead object and its event objects (JSON texts, as a page gives
-/// them; `events` may be empty), with `facts` the lead does not have as empty attributes; `None`
-/// when the input needs the general ingestion.
+/// One object of a page's input: its members as (key, text), the text as the general reader
+/// reads the value (a string as written, a number as serde_json writes it, `true`/`false`,
+/// empty for `null`).
+pub type Fields<'a> = [(&'a str, Cow<'a, str>)];
+
+/// The one-lead workspace of a lead and its events, with `facts` the lead does not have as empty
+/// attributes; `None` when the input needs the general ingestion.
 pub fn one_lead_workspace(
+    framework: &std::sync::Arc<Framework>,
+    facts: &[String],
+    lead: &Fields<'_>,
+    events: &[Vec<(&str, Cow<'_, str>)>],
+) -> Option<Workspace> {
+    Reader {
+        parser: TimeParser::new(framework.tz.clone()),
+    }
+    .read(framework, facts, lead, events)
+}
+
+/// [`one_lead_workspace`] of a lead object and a list of event objects given as JSON texts
+/// (`events` may be empty).
+pub fn one_lead_workspace_json(
     framework: &std::sync::Arc<Framework>,
     facts: &[String],
     lead_json: &str,
     events_json: &str,
 ) -> Option<Workspace> {
-    let Value::Object(lead) = serde_json::from_str::<Value>(lead_json).ok()? else {
-        return None;
-    };
+    let lead = serde_json::from_str::<Value>(lead_json).ok()?;
     let events = if events_json.trim().is_empty() {
-        Vec::new()
+        Value::Array(Vec::new())
     } else {
-        match serde_json::from_str::<Value>(events_json).ok()? {
-            Value::Array(events) => events,
-            _ => return None,
-        }
+        serde_json::from_str::<Value>(events_json).ok()?
     };
-    Reader::new(framework).read(framework, facts, &lead, &events)
+    let lead = json_fields(&lead)?;
+    let events = match &events {
+        Value::Array(events) => events.iter().map(json_fields).collect::<Option<Vec<_>>>()?,
+        _ => return None,
+    };
+    one_lead_workspace(framework, facts, &lead, &events)
 }
 
-/// A lead or event field's text as the general reader has it (trimmed; `null` is empty).
-fn text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
-    use std::borrow::Cow;
-    match value {
-        // Text with surrounding spaces is left to the general reader (it trims it in places).
-        Value::String(s) if s.trim().len() == s.len() => Some(Cow::Borrowed(s)),
-        Value::Null => Some(Cow::Borrowed("")),
-        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-        Value::Number(n) => Some(Cow::Owned(n.to_string())),
-        _ => None,
-    }
+/// The members of a JSON object as [`Fields`]; `None` for anything else, or a nested value.
+fn json_fields(value: &Value) -> Option<Vec<(&str, Cow<'_, str>)>> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                Value::Null => Cow::Borrowed(""),
+                Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+                Value::Number(n) => Cow::Owned(n.to_string()),
+                _ => return None,
+            };
+            Some((k.as_str(), text))
+        })
+        .collect()
 }
 
 /// True when a key is written as the reader would read it: the exact name of a column of `kind`,
 /// or (for leads) an attribute name that no column shares in another case.
 fn plain_key(kind: FileKind, key: &str) -> bool {
-    let columns = kind.required_columns().iter().chain(kind.optional_columns());
+    let columns = kind
+        .required_columns()
+        .iter()
+        .chain(kind.optional_columns());
     let mut other_case = false;
     for column in columns {
         if *column == key {
@@ -69,6 +98,11 @@ fn plain_key(kind: FileKind, key: &str) -> bool {
     !other_case
 }
 
+/// Text the general reader reads as it is: no surrounding spaces (it trims them in places).
+fn plain_text<'a>(text: &'a Cow<'a, str>) -> Option<&'a Cow<'a, str>> {
+    (text.trim().len() == text.len()).then_some(text)
+}
+
 struct Reader {
     parser: TimeParser,
 }
@@ -76,59 +110,56 @@ struct Reader {
 /// An event as read, before its symbols are numbered.
 struct RawEvent<'a> {
     ts: Instant,
-    kind: std::borrow::Cow<'a, str>,
-    channel: std::borrow::Cow<'a, str>,
+    kind: &'a str,
+    channel: &'a str,
     team: Option<Team>,
-    campaign: Option<std::borrow::Cow<'a, str>>,
-    asset: Option<std::borrow::Cow<'a, str>>,
+    campaign: Option<&'a str>,
+    asset: Option<&'a str>,
 }
 
 impl Reader {
-    fn new(framework: &Framework) -> Self {
-        Self {
-            parser: TimeParser::new(framework.tz.clone()),
-        }
-    }
-
     /// A timestamp read without adjustment (a naive time moved by DST is warned about).
-    fn time(&self, value: Option<&Value>) -> Option<Instant> {
-        match self.parser.parse(&text(value?)?) {
+    fn time(&self, text: &str) -> Option<Instant> {
+        match self.parser.parse(text) {
             Ok((t, None)) => Some(t),
             _ => None,
         }
     }
 
-    fn read(
+    fn read<'a>(
         &self,
         framework: &std::sync::Arc<Framework>,
-        facts: &[String],
-        lead: &Map<String, Value>,
-        events: &[Value],
+        facts: &'a [String],
+        lead: &'a Fields<'a>,
+        events: &'a [Vec<(&'a str, Cow<'a, str>)>],
     ) -> Option<Workspace> {
-        let id = text(lead.get("lead_id")?)?;
+        let field = |key: &str| lead.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        let id: &str = plain_text(field("lead_id")?)?;
         if id.is_empty() {
             return None;
         }
-        let created_at = self.time(lead.get("created_at"))?;
+        let created_at = self.time(plain_text(field("created_at")?)?)?;
         // Attributes: the lead's keys but `lead_id` and `created_at`, and the facts it lacks.
-        let mut attributes: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
+        let mut attributes: Vec<(&str, &str)> = Vec::with_capacity(lead.len() + facts.len());
         for (key, value) in lead {
             if !plain_key(FileKind::Leads, key) {
                 return None;
             }
-            if key != "lead_id" && key != "created_at" {
-                attributes.push((key, text(value)?));
+            if *key != "lead_id" && *key != "created_at" {
+                attributes.push((key, plain_text(value)?));
             }
         }
         for fact in facts {
-            if !lead.contains_key(fact) {
-                if !plain_key(FileKind::Leads, fact) || matches!(fact.as_str(), "lead_id" | "created_at") {
+            if field(fact).is_none() {
+                if !plain_key(FileKind::Leads, fact)
+                    || matches!(fact.as_str(), "lead_id" | "created_at")
+                {
                     return None;
                 }
-                attributes.push((fact, "".into()));
+                attributes.push((fact, ""));
             }
         }
-        crate::order::sort_unstable_by(&mut attributes, |a, b| a.0.cmp(b.0));
+        crate::order::sort_unstable(&mut attributes);
         // Two names that differ only in case are merged or ignored by the general reader.
         if attributes
             .windows(2)
@@ -138,15 +169,12 @@ impl Reader {
         }
 
         let mut raw = Vec::with_capacity(events.len());
-        let mut event_ids: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        let mut event_ids: Vec<&str> = Vec::new();
         for event in events {
-            let Value::Object(event) = event else {
-                return None;
-            };
             let mut e = RawEvent {
                 ts: Instant(i64::MIN),
-                kind: "".into(),
-                channel: "".into(),
+                kind: "",
+                channel: "",
                 team: None,
                 campaign: None,
                 asset: None,
@@ -156,30 +184,19 @@ impl Reader {
                 if !plain_key(FileKind::Events, key) {
                     return None;
                 }
-                match key.as_str() {
-                    "lead_id" if text(value)? != id => return None,
+                let text: &str = plain_text(value)?;
+                match *key {
+                    "lead_id" if text != id => return None,
                     "ts" => {
-                        e.ts = self.time(Some(value))?;
+                        e.ts = self.time(text)?;
                         has_ts = true;
                     }
-                    "type" => e.kind = text(value)?,
-                    "channel" => e.channel = text(value)?,
-                    "team" => {
-                        let t = text(value)?;
-                        e.team = if t.is_empty() {
-                            None
-                        } else {
-                            Some(Team::parse(&t)?)
-                        };
-                    }
-                    "campaign" => e.campaign = Some(text(value)?).filter(|t| !t.is_empty()),
-                    "asset_id" => e.asset = Some(text(value)?).filter(|t| !t.is_empty()),
-                    "event_id" => {
-                        let t = text(value)?;
-                        if !t.is_empty() {
-                            event_ids.push(t);
-                        }
-                    }
+                    "type" => e.kind = text,
+                    "channel" => e.channel = text,
+                    "team" if !text.is_empty() => e.team = Some(Team::parse(text)?),
+                    "campaign" => e.campaign = Some(text).filter(|t| !t.is_empty()),
+                    "asset_id" => e.asset = Some(text).filter(|t| !t.is_empty()),
+                    "event_id" if !text.is_empty() => event_ids.push(text),
                     _ => {}
                 }
             }
@@ -196,12 +213,12 @@ impl Reader {
 
         // Symbols in lexicographic order, as the general reader's canonical table has them.
         let mut texts: Vec<&str> = Vec::with_capacity(2 + attributes.len() + 2 * raw.len());
-        texts.push(&id);
-        texts.extend(attributes.iter().map(|(_, v)| &**v).filter(|v| !v.is_empty()));
+        texts.push(id);
+        texts.extend(attributes.iter().map(|&(_, v)| v).filter(|v| !v.is_empty()));
         for e in &raw {
-            texts.extend([&*e.kind, &*e.channel]);
-            texts.extend(e.campaign.as_deref());
-            texts.extend(e.asset.as_deref());
+            texts.extend([e.kind, e.channel]);
+            texts.extend(e.campaign);
+            texts.extend(e.asset);
         }
         crate::order::sort_unstable(&mut texts);
         texts.dedup();
@@ -224,16 +241,16 @@ impl Reader {
             .map(|e| Event {
                 ts: e.ts,
                 lead: 0,
-                kind: sym(&e.kind),
-                channel: sym(&e.channel),
+                kind: sym(e.kind),
+                channel: sym(e.channel),
                 team: e.team,
-                campaign: e.campaign.as_deref().map(sym),
-                asset: e.asset.as_deref().map(sym),
+                campaign: e.campaign.map(sym),
+                asset: e.asset.map(sym),
             })
             .collect();
         crate::order::sort_unstable_by_key(&mut events, event_key);
         let lead = Lead {
-            id: sym(&id),
+            id: sym(id),
             created_at,
             line: 1,
         };
