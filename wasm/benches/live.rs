@@ -37,6 +37,41 @@ fn bench_live(c: &mut Criterion) {
     group.bench_function("score_lead_8_events", |b| {
         b.iter(|| live::score(engine.framework(), engine.facts(), lead, &events, as_of))
     });
+    // What the browser runs: the lead and events as `flatten` hands them over (bindings.rs).
+    let flat = {
+        let mut text = String::from(
+            "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}industry\u{1d}ssoftware\u{1f}persona\u{1d}schampion",
+        );
+        for i in 0..8 {
+            let kind = if i % 2 == 1 {
+                "pricing_page_view"
+            } else {
+                "email_open"
+            };
+            text += &format!(
+                "\u{1e}\u{1f}ts\u{1d}s2026-01-0{}T10:00:00Z\u{1f}type\u{1d}s{kind}\u{1f}channel\u{1d}sweb",
+                i + 2
+            );
+        }
+        text
+    };
+    let answer = live::score_flat(engine.framework(), engine.facts(), &flat, as_of)
+        .expect("the harness lead takes the fast path")
+        .expect("scored");
+    assert_eq!(
+        Ok(answer),
+        live::score(engine.framework(), engine.facts(), lead, &events, as_of).map_err(|_| ())
+    );
+    group.bench_function("score_lead_8_events_flat", |b| {
+        b.iter(|| live::score_flat(engine.framework(), engine.facts(), &flat, as_of))
+    });
+    // The same lead through the general ingestion (the route of every call before the fast path).
+    group.bench_function("score_lead_8_events_ingested", |b| {
+        b.iter(|| {
+            live::lead_workspace_ingested(engine.framework(), engine.facts(), lead, &events)
+                .and_then(|ws| live::score_workspace(&ws, as_of))
+        })
+    });
     group.bench_function("qualify_8_events", |b| {
         b.iter(|| live::qualify(engine.framework(), engine.facts(), lead, &events, as_of))
     });

@@ -82,20 +82,15 @@ fn json_fields(value: &Value) -> Option<Vec<(&str, Cow<'_, str>)>> {
 }
 
 /// True when a key is written as the reader would read it: the exact name of a column of `kind`,
-/// or (for leads) an attribute name that no column shares in another case.
+/// or any other name (an attribute, a key the reader ignores) that no column shares in another case.
 fn plain_key(kind: FileKind, key: &str) -> bool {
-    let columns = kind
-        .required_columns()
-        .iter()
-        .chain(kind.optional_columns());
-    let mut other_case = false;
-    for column in columns {
-        if *column == key {
-            return true;
-        }
-        other_case |= column.eq_ignore_ascii_case(key);
-    }
-    !other_case
+    // Columns are lowercase: only a key with an uppercase letter can name one in another case.
+    !key.bytes().any(|b| b.is_ascii_uppercase())
+        || !kind
+            .required_columns()
+            .iter()
+            .chain(kind.optional_columns())
+            .any(|column| column.eq_ignore_ascii_case(key))
 }
 
 /// Text the general reader reads as it is: no surrounding spaces (it trims them in places).
