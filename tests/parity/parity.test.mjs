@@ -112,7 +112,7 @@ test('scoreLead and qualify: a lead handed over directly gives what its JSON tex
   // takes the JSON way: both must answer alike, edge values included.
   const engine = engineFor(readFileSync(join(root, 'examples', 'acme', 'baton.toml'), 'utf8').split('# WebAssembly plugins')[0]);
   const asJson = (o) => ({ toJSON: () => o });
-  const values = [800, '800', 12.5, 1e21, 2 ** 60, -0, NaN, Infinity, 0.000001, true, null, undefined, '', ' 800', 'many', () => 1, [1], { a: 1 }, 'a\x1fb'];
+  const values = [800, '800', 12.5, 1e21, 2 ** 60, -0, NaN, Infinity, 0.000001, true, null, undefined, '', ' 800', 'many', () => 1, [1], { a: 1 }, 'a\x1fb', 'lone \ud800', 'emoji 😀'];
   let state = 7;
   const pick = (xs) => xs[(state = (state * 1103515245 + 12345) % 2147483648) % xs.length];
   let flatAnswers = 0;

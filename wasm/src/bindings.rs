@@ -38,10 +38,13 @@ fn parsed(json: Result<String, Error>) -> Result<JsValue, JsValue> {
 
 // A page's lead and its events handed over as one text, instead of two JSON texts parsed again:
 // the members of each object as the JSON text would give them, or undefined for anything that
-// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators in the text),
+// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators or surrogates in
+// the text),
 // which then goes the JSON way. Format: see `live::lead_workspace_flat`.
 #[wasm_bindgen(inline_js = r#"
-const SEP = /[\x1c-\x1f]/;
+// Separators, and surrogates: a lone one reaches Rust as U+FFFD where JSON text would refuse it
+// (text with emoji takes the JSON way too).
+const SEP = /[\x1c-\x1f\ud800-\udfff]/;
 function member(key, value) {
   const head = '\x1f' + key + '\x1d';
   switch (typeof value) {

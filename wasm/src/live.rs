@@ -86,30 +86,45 @@ pub fn lead_workspace_flat(
 /// One object's members as the JS layer flattened them.
 type Members<'a> = Vec<(&'a str, std::borrow::Cow<'a, str>)>;
 
-/// The lead's members and each event's from `flatten`'s text.
+/// The lead's members and each event's from `flatten`'s text, in one pass over its bytes.
 fn unflatten(flat: &str) -> Option<(Members<'_>, Vec<Members<'_>>)> {
-    let mut objects = flat.split('\u{1e}').skip(1).map(|object| {
-        object
-            .split('\u{1f}')
-            .skip(1)
-            .map(|member| {
-                let (key, value) = member.split_once('\u{1d}')?;
-                let (tag, text) = value.split_at_checked(1)?;
-                let text = match tag {
-                    "s" | "t" => std::borrow::Cow::Borrowed(text),
-                    // As serde_json writes the number JSON.stringify wrote.
-                    "d" => serde_json::Number::from_f64(text.parse().ok()?)?
-                        .to_string()
-                        .into(),
-                    _ => return None,
-                };
-                Some((key, text))
-            })
-            .collect::<Option<Members<'_>>>()
-    });
-    let lead = objects.next()??;
-    let events = objects.collect::<Option<Vec<_>>>()?;
-    Some((lead, events))
+    const OBJECT: u8 = 0x1e;
+    const MEMBER: u8 = 0x1f;
+    let mut objects: Vec<Members<'_>> = Vec::new();
+    // The separator that opened the piece being read, and where the piece starts.
+    let mut open: Option<(u8, usize)> = None;
+    let ends = flat.bytes().chain([OBJECT]).enumerate();
+    for (at, byte) in ends.filter(|&(_, b)| b == OBJECT || b == MEMBER) {
+        match open {
+            // Text before the first object, or between an object's start and its first member.
+            None if at > 0 => return None,
+            Some((OBJECT, from)) if at > from => return None,
+            Some((MEMBER, from)) => objects.last_mut()?.push(member(&flat[from..at])?),
+            _ => {}
+        }
+        if byte == OBJECT && at < flat.len() {
+            objects.push(Vec::new());
+        }
+        open = Some((byte, at + 1));
+    }
+    let mut objects = objects.into_iter();
+    let lead = objects.next()?;
+    Some((lead, objects.collect()))
+}
+
+/// One member: its key, `\u{1d}`, a tag and the text.
+fn member(text: &str) -> Option<(&str, std::borrow::Cow<'_, str>)> {
+    let (key, value) = text.split_once('\u{1d}')?;
+    let (tag, text) = value.split_at_checked(1)?;
+    let text = match tag {
+        "s" | "t" => std::borrow::Cow::Borrowed(text),
+        // As serde_json writes the number JSON.stringify wrote.
+        "d" => serde_json::Number::from_f64(text.parse().ok()?)?
+            .to_string()
+            .into(),
+        _ => return None,
+    };
+    Some((key, text))
 }
 
 /// [`lead_workspace`] through the general ingestion (the lead and events read as NDJSON files).

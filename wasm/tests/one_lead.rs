@@ -350,6 +350,9 @@ fn a_lead_flattened_by_the_js_layer_reads_as_its_json_text() {
     for flat in [
         "\u{1e}\u{1f}lead_id\u{1d}s P1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
         "\u{1e}\u{1f}lead_id\u{1d}xP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "x\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "\u{1e}x\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}bad",
         "",
     ] {
         assert!(
