@@ -554,7 +554,7 @@ impl<'a> Compiler<'a> {
             let mut teams = Vec::new();
             for t in texts {
                 teams.push(
-                    Team::parse(&t).ok_or_else(|| {
+                    Team::parse(t).ok_or_else(|| {
                         err(format!("{t:?} is not a team (marketing, sales, cs)"))
                     })?,
                 );
@@ -600,9 +600,9 @@ fn numeric(op: &str, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
 }
 
 /// The text values of an `eq` / `ne` / `in` / `not_in` condition, and whether it is negated.
-fn texts_for(op: &str, value: &Value) -> Result<(Vec<String>, bool), String> {
-    let text = |v: &Value| match v {
-        Value::String(s) => Ok(s.clone()),
+fn texts_for<'v>(op: &str, value: &'v Value) -> Result<(Vec<&'v str>, bool), String> {
+    let text = |v: &'v Value| match v {
+        Value::String(s) => Ok(s.as_str()),
         other => Err(format!("`{op}` on text needs a string, got {other}")),
     };
     match op {
@@ -638,18 +638,23 @@ fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
 fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>, bool), String> {
+    let symbol_texts =
+        (0..symbols.len()).map(|i| (Sym::from_index(i), symbols.text(Sym::from_index(i))));
     let (test, negate): (TextTest, bool) = match op {
         "eq" | "ne" | "in" | "not_in" => {
+            // The common case, without a boxed test: symbols equal to a value, ignoring case.
             let (texts, negate) = texts_for(op, value)?;
-            let lower: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
-            (
-                Box::new(move |s: &str| {
+            let lower: Vec<std::borrow::Cow<'_, str>> =
+                texts.iter().map(|t| lowercase(t)).collect();
+            let matching = symbol_texts
+                .filter(|(_, s)| {
                     lower
                         .iter()
-                        .any(|t| s.len() == t.len() && lowercase(s) == t.as_str())
-                }),
-                negate,
-            )
+                        .any(|t| s.len() == t.len() && lowercase(s) == *t)
+                })
+                .map(|(sym, _)| sym)
+                .collect();
+            return Ok((matching, negate));
         }
         "contains" | "starts_with" | "ends_with" => {
             let needle = value
@@ -679,9 +684,9 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
         "lt" | "lte" | "gt" | "gte" => return Err(format!("operator `{op}` needs a number fact")),
         _ => return Err(format!("operator `{op}` does not apply here")),
     };
-    let matching: Vec<Sym> = (0..symbols.len())
-        .map(Sym::from_index)
-        .filter(|&s| test(symbols.text(s)))
+    let matching: Vec<Sym> = symbol_texts
+        .filter(|(_, s)| test(s))
+        .map(|(sym, _)| sym)
         .collect();
     Ok((matching, negate))
 }
