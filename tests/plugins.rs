@@ -20,9 +20,15 @@ fn as_of() -> Instant {
     Instant::parse_rfc3339(AS_OF).expect("as_of")
 }
 
+/// The workspace's plugins with a 10 s deadline where none is set: these tests check verdicts,
+/// and a machine busy with the other tests must not fail a call (plugins_hostile.rs tests limits).
 fn host(ws: &Workspace, dir: &std::path::Path, cache: Option<PathBuf>) -> PluginHost {
+    let mut plugins = ws.framework.config.plugins.clone();
+    for p in &mut plugins {
+        p.timeout_ms.get_or_insert(10_000);
+    }
     PluginHost::new(
-        &ws.framework.config.plugins,
+        &plugins,
         dir,
         HostOptions {
             cache_dir: cache,
@@ -151,18 +157,18 @@ fn as_module() -> PathBuf {
 fn assemblyscript_port_agrees_with_the_rust_plugin_on_every_acme_lead() {
     let acme = repo_root().join("examples").join("acme");
     let ws = workspace(&acme);
-    let rust = host(&ws, &acme, None);
-    let mut as_config = ws.framework.config.plugins.clone();
+    // Agreement, not speed: a deadline far from the 50 ms default, so a machine busy with the
+    // other tests cannot fail a lead (deadlines have their own tests in plugins_hostile.rs).
+    let mut rust_config = ws.framework.config.plugins.clone();
+    rust_config[0].timeout_ms = Some(10_000);
+    let mut as_config = rust_config.clone();
     as_config[0].path = as_module().display().to_string();
-    let assemblyscript = PluginHost::new(
-        &as_config,
-        &acme,
-        HostOptions {
-            cache_dir: None,
-            threads: 2,
-        },
-    )
-    .expect("loads");
+    let options = || HostOptions {
+        cache_dir: None,
+        threads: 2,
+    };
+    let rust = PluginHost::new(&rust_config, &acme, options()).expect("loads");
+    let assemblyscript = PluginHost::new(&as_config, &acme, options()).expect("loads");
     let a = verdicts(&ws, &rust, 0);
     let b = verdicts(&ws, &assemblyscript, 0);
     assert_eq!(a.len(), ws.leads.len());
