@@ -100,6 +100,8 @@ fn lead_json(g: &mut Gen, dirty: bool) -> String {
             r#""meta":{"a":1}"#,
             r#""industry":" software ""#,
             r#""type":"x""#,
+            r#""":"x""#,
+            r#"" region":"x""#,
         ];
         if g.chance(40) {
             members.push(g.pick(odd).to_string());
