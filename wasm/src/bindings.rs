@@ -1,6 +1,6 @@
 //! The JS surface: the `Baton` class and errors as JS `Error`s with `code`, `file`, `line`, `key`.
 
-use baton_core::{Error, IngestError};
+use baton_core::{Error, IngestError, Workspace};
 use wasm_bindgen::prelude::*;
 
 use crate::MemoryWorkspace;
@@ -38,9 +38,8 @@ fn parsed(json: Result<String, Error>) -> Result<JsValue, JsValue> {
 
 // A page's lead and its events handed over as one text, instead of two JSON texts parsed again:
 // the members of each object as the JSON text would give them, or undefined for anything that
-// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators or surrogates in
-// the text),
-// which then goes the JSON way. Format: see `live::lead_workspace_flat`.
+// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators or surrogates
+// in the text), which then goes the JSON way. Format: see `live::lead_workspace_flat`.
 #[wasm_bindgen(inline_js = r#"
 // Separators, and surrogates: a lone one reaches Rust as U+FFFD where JSON text would refuse it
 // (text with emoji takes the JSON way too).
@@ -141,6 +140,29 @@ fn zone_to_load(config: &JsValue) -> Option<String> {
     (!zone.eq_ignore_ascii_case("UTC")).then_some(zone)
 }
 
+impl Baton {
+    /// The one-lead workspace of a page's lead and events: handed over flat and read straight
+    /// when clean, else as JSON text through the general ingestion (straight to it when the flat
+    /// text was read and declined: the JSON fast path would decline the same members).
+    fn lead_workspace(&self, lead: &JsValue, events: &JsValue) -> Result<Workspace, JsValue> {
+        let (framework, facts) = (self.inner.framework(), self.inner.facts());
+        let flat = flatten(lead, events);
+        if let Some(ws) = flat
+            .as_deref()
+            .and_then(|flat| crate::live::lead_workspace_flat(framework, facts, flat))
+        {
+            return Ok(ws);
+        }
+        let (lead, events) = (stringify(lead, "lead")?, stringify(events, "events")?);
+        let read = if flat.is_some() {
+            crate::live::lead_workspace_ingested
+        } else {
+            crate::live::lead_workspace
+        };
+        read(framework, facts, &lead, &events).map_err(|e| js_error(&e))
+    }
+}
+
 /// Baton's engine: give it `baton.toml` (text or object) and files, ask for the report, a
 /// lead's score and qualification, a draft's message check, content, SLA clocks, attribution.
 #[wasm_bindgen]
@@ -210,20 +232,8 @@ impl Baton {
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        let (framework, facts) = (self.inner.framework(), self.inner.facts());
-        if let Some(flat) = flatten(&lead, &events)
-            && let Some(answer) = crate::live::score_flat(framework, facts, &flat, as_of.as_deref())
-        {
-            return parsed(answer);
-        }
-        let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
-        parsed(crate::live::score(
-            self.inner.framework(),
-            self.inner.facts(),
-            &lead,
-            &events,
-            as_of.as_deref(),
-        ))
+        let ws = self.lead_workspace(&lead, &events)?;
+        parsed(crate::live::score_workspace(&ws, as_of.as_deref()))
     }
 
     /// Every qualification set's verdict for one lead (passed, failed, what to ask) and its route.
@@ -235,21 +245,8 @@ impl Baton {
         events: JsValue,
         as_of: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        let (framework, facts) = (self.inner.framework(), self.inner.facts());
-        if let Some(flat) = flatten(&lead, &events)
-            && let Some(answer) =
-                crate::live::qualify_flat(framework, facts, &flat, as_of.as_deref())
-        {
-            return parsed(answer);
-        }
-        let (lead, events) = (stringify(&lead, "lead")?, stringify(&events, "events")?);
-        parsed(crate::live::qualify(
-            self.inner.framework(),
-            self.inner.facts(),
-            &lead,
-            &events,
-            as_of.as_deref(),
-        ))
+        let ws = self.lead_workspace(&lead, &events)?;
+        parsed(crate::live::qualify_workspace(&ws, as_of.as_deref()))
     }
 
     /// Checks a draft against the messaging pillars; spans are UTF-16 offsets into `text`.

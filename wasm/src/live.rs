@@ -255,27 +255,6 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Err
     }
 }
 
-/// `scoreLead` of a lead flattened by the JS layer ([`lead_workspace_flat`]); `None` when the
-/// input needs the general ingestion (the caller then hands it over as JSON).
-pub fn score_flat(
-    framework: &Arc<Framework>,
-    facts: &[String],
-    flat: &str,
-    as_of: Option<&str>,
-) -> Option<Result<String, Error>> {
-    lead_workspace_flat(framework, facts, flat).map(|ws| score_workspace(&ws, as_of))
-}
-
-/// `qualify` of a lead flattened by the JS layer, as [`score_flat`].
-pub fn qualify_flat(
-    framework: &Arc<Framework>,
-    facts: &[String],
-    flat: &str,
-    as_of: Option<&str>,
-) -> Option<Result<String, Error>> {
-    lead_workspace_flat(framework, facts, flat).map(|ws| qualify_workspace(&ws, as_of))
-}
-
 /// `scoreLead`: the lead's score with its explanation.
 pub fn score(
     framework: &Arc<Framework>,
