@@ -52,7 +52,7 @@ cp wasm/npm/package.json wasm/npm/README.md wasm/npm/index.js wasm/npm/index.d.t
 (cd target/npm && npm pack --silent ./baton-engine >/dev/null)
 # Budgets (the browser issue): full engine 400 KB gzipped (met: its ceiling is the budget), widget
 # build 150 KB (not met yet, README and docs/browser.md: until it is, its ceiling is a little above
-# its measured size; raised from 245 to 250 KB for the live calls' fast path, +2.7 KB with
+# its measured size; raised from 245 to 250 KB for the live calls' fast path, +3.7 KB with
 # --low-memory-unused, which scores a lead 1.1-1.7x faster in the browser). Growing past a ceiling fails the build.
 check() { # name file budget_kb ceiling_kb
   local raw gz
