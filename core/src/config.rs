@@ -595,6 +595,8 @@ pub struct Framework {
     pub day_end: Time,
     /// Holidays, sorted.
     pub holidays: Vec<Date>,
+    /// Stage names: `[lifecycle] stages` then `exits` (what a workspace's stage indices name).
+    pub stage_names: std::sync::Arc<[String]>,
 }
 
 impl Framework {
@@ -949,7 +951,15 @@ impl Framework {
             }
             names.push(&p.name);
         }
+        let lifecycle = &config.lifecycle;
+        let stage_names = lifecycle
+            .stages
+            .iter()
+            .chain(&lifecycle.exits)
+            .cloned()
+            .collect();
         Ok(Framework {
+            stage_names,
             config,
             tz,
             working_days,

@@ -277,8 +277,8 @@ pub struct Workspace {
     pub event_start: Vec<u32>,
     /// Stage entries ordered by (lead, ts, stage order).
     pub stages: Vec<StageEntry>,
-    /// Stage names: `[lifecycle] stages` then `exits`.
-    pub stage_names: Vec<String>,
+    /// Stage names: `[lifecycle] stages` then `exits` (the framework's, shared).
+    pub stage_names: std::sync::Arc<[String]>,
     /// Deals ordered by id.
     pub deals: Vec<Deal>,
     /// Assets ordered by id.

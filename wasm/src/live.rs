@@ -88,43 +88,70 @@ type Members<'a> = Vec<(&'a str, std::borrow::Cow<'a, str>)>;
 
 /// The lead's members and each event's from `flatten`'s text, in one pass over its bytes.
 fn unflatten(flat: &str) -> Option<(Members<'_>, Vec<Members<'_>>)> {
-    const OBJECT: u8 = 0x1e;
-    const MEMBER: u8 = 0x1f;
-    let mut objects: Vec<Members<'_>> = Vec::new();
-    // The separator that opened the piece being read, and where the piece starts.
-    let mut open: Option<(u8, usize)> = None;
-    let ends = flat.bytes().chain([OBJECT]).enumerate();
-    for (at, byte) in ends.filter(|&(_, b)| b == OBJECT || b == MEMBER) {
-        match open {
-            // Text before the first object, or between an object's start and its first member.
-            None if at > 0 => return None,
-            Some((OBJECT, from)) if at > from => return None,
-            Some((MEMBER, from)) => objects.last_mut()?.push(member(&flat[from..at])?),
-            _ => {}
+    let bytes = flat.as_bytes();
+    if bytes.first() != Some(&OBJECT) {
+        return None;
+    }
+    let mut objects: Vec<Members<'_>> = vec![Vec::new()];
+    // The separator that opened the piece being read, and the end of its key when it is a member.
+    let (mut open, mut key_end) = (0, None);
+    for (at, &byte) in bytes.iter().enumerate().skip(1) {
+        if !(KEY_END..=MEMBER).contains(&byte) {
+            continue;
         }
-        if byte == OBJECT && at < flat.len() {
+        if byte == KEY_END {
+            key_end = key_end.or(Some(at));
+            continue;
+        }
+        close_piece(flat, &mut objects, open, key_end, at)?;
+        if byte == OBJECT {
             objects.push(Vec::new());
         }
-        open = Some((byte, at + 1));
+        (open, key_end) = (at, None);
     }
+    close_piece(flat, &mut objects, open, key_end, bytes.len())?;
     let mut objects = objects.into_iter();
     let lead = objects.next()?;
     Some((lead, objects.collect()))
 }
 
-/// One member: its key, `\u{1d}`, a tag and the text.
-fn member(text: &str) -> Option<(&str, std::borrow::Cow<'_, str>)> {
-    let (key, value) = text.split_once('\u{1d}')?;
+/// `flatten`'s separator before an object.
+const OBJECT: u8 = 0x1e;
+/// `flatten`'s separator before a member.
+const MEMBER: u8 = 0x1f;
+/// `flatten`'s separator after a member's key.
+const KEY_END: u8 = 0x1d;
+
+/// Reads the piece of `flat` opened by the separator at `open` and ending at `at`: a member
+/// goes into the last object; an object's opening piece must be empty.
+fn close_piece<'a>(
+    flat: &'a str,
+    objects: &mut [Members<'a>],
+    open: usize,
+    key_end: Option<usize>,
+    at: usize,
+) -> Option<()> {
+    if flat.as_bytes()[open] == MEMBER {
+        let key_end = key_end?;
+        let value = member(&flat[key_end + 1..at])?;
+        objects.last_mut()?.push((&flat[open + 1..key_end], value));
+    } else if at > open + 1 {
+        return None;
+    }
+    Some(())
+}
+
+/// A member's value: a tag and the text.
+fn member(value: &str) -> Option<std::borrow::Cow<'_, str>> {
     let (tag, text) = value.split_at_checked(1)?;
-    let text = match tag {
+    Some(match tag {
         "s" | "t" => std::borrow::Cow::Borrowed(text),
         // As serde_json writes the number JSON.stringify wrote.
         "d" => serde_json::Number::from_f64(text.parse().ok()?)?
             .to_string()
             .into(),
         _ => return None,
-    };
-    Some((key, text))
+    })
 }
 
 /// [`lead_workspace`] through the general ingestion (the lead and events read as NDJSON files).

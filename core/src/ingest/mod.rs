@@ -384,8 +384,7 @@ impl Loader {
                 .lead_attributes
                 .insert(a.name.clone(), a.values.type_name().into());
         }
-        let mut stage_names = self.framework.config.lifecycle.stages.clone();
-        stage_names.extend(self.framework.config.lifecycle.exits.iter().cloned());
+        let stage_names = self.framework.stage_names.clone();
         Ok(Workspace {
             framework: self.framework,
             symbols: self.symbols,

@@ -85,7 +85,7 @@ fn json_fields(value: &Value) -> Option<Vec<(&str, Cow<'_, str>)>> {
 /// or any other name (an attribute, a key the reader ignores) that no column shares in another
 /// case; not empty, no surrounding spaces.
 fn plain_key(kind: FileKind, key: &str) -> bool {
-    if key.is_empty() || key.trim().len() != key.len() {
+    if key.is_empty() || spaced(key) {
         return false;
     }
     // Columns are lowercase: only a key with an uppercase letter can name one in another case.
@@ -99,7 +99,12 @@ fn plain_key(kind: FileKind, key: &str) -> bool {
 
 /// Text the general reader reads as it is: no surrounding spaces (it trims them in places).
 fn plain_text<'a>(text: &'a Cow<'a, str>) -> Option<&'a Cow<'a, str>> {
-    (text.trim().len() == text.len()).then_some(text)
+    (!spaced(text)).then_some(text)
+}
+
+/// True when `trim` would take something: white space at either end.
+fn spaced(text: &str) -> bool {
+    text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace)
 }
 
 struct Reader {
@@ -253,9 +258,7 @@ impl Reader {
             created_at,
             line: 1,
         };
-        let lifecycle = &framework.config.lifecycle;
-        let mut stage_names = lifecycle.stages.clone();
-        stage_names.extend(lifecycle.exits.iter().cloned());
+        let stage_names = framework.stage_names.clone();
         let event_start = vec![0, events.len() as u32];
         Some(Workspace {
             framework: framework.clone(),
