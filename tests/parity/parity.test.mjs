@@ -112,13 +112,15 @@ test('scoreLead and qualify: a lead handed over directly gives what its JSON tex
   // takes the JSON way: both must answer alike, edge values included.
   const engine = engineFor(readFileSync(join(root, 'examples', 'acme', 'baton.toml'), 'utf8').split('# WebAssembly plugins')[0]);
   const asJson = (o) => ({ toJSON: () => o });
-  const values = [800, '800', 12.5, 1e21, 2 ** 60, -0, NaN, Infinity, 0.000001, true, null, undefined, '', ' 800', 'many', () => 1, [1], { a: 1 }, 'a\x1fb', 'lone \ud800', 'emoji 😀'];
+  const values = [800, '800', 12.5, 1e21, 2 ** 60, -0, NaN, Infinity, 0.000001, true, null, undefined, '', ' 800', 'many', () => 1, [1], { a: 1 }, 'a\x1fb', 'a\x1eb', 'a\x1db', '\x1e\x1fpersona\x1dschampion', 'lone \ud800', 'emoji 😀', 'U+FFFD \ufffd'];
   let state = 7;
   const pick = (xs) => xs[(state = (state * 1103515245 + 12345) % 2147483648) % xs.length];
   let flatAnswers = 0;
   for (let i = 0; i < 600; i++) {
     const lead = { lead_id: pick(['P1', 'P1', 'P1', 'P1', ' P1', 7]), created_at: pick(['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01 08:00', new Date(Date.UTC(2026, 0, 1))]) };
     for (const key of ['employees', 'industry', 'persona', 'budget']) if (pick([true, false])) lead[key] = pick(key === 'industry' ? ['software', 'Retail', ...values] : values);
+    // Keys `flatten` does not look into: separators and a lone surrogate.
+    if (pick([true, false, false, false])) lead[pick(['a\x1fb', 'a\x1db', 'a\x1eb', 'k\ud800', 'persona\x1dschampion\x1fx'])] = pick(['v', 7]);
     const events = Array.from({ length: i % 6 }, (_, k) => {
       const e = { ts: pick([`2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, `2026-01-0${k + 2}T10:00:00Z`, '2026-01-03 10:00', 'soon']), type: pick(['pricing_page_view', 'email_open', 'webinar_attend']), channel: pick(['web', 'email']) };
       if (pick([true, false, false, false])) e.team = pick(['marketing', 'Sales', 'bogus', undefined, null]);

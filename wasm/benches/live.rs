@@ -40,7 +40,7 @@ fn bench_live(c: &mut Criterion) {
     // What the browser runs: the lead and events as `flatten` hands them over (bindings.rs).
     let flat = {
         let mut text = String::from(
-            "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}industry\u{1d}ssoftware\u{1f}persona\u{1d}schampion",
+            "9 29\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}industry\u{1d}ssoftware\u{1f}persona\u{1d}schampion",
         );
         for i in 0..8 {
             let kind = if i % 2 == 1 {

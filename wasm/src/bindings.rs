@@ -38,23 +38,27 @@ fn parsed(json: Result<String, Error>) -> Result<JsValue, JsValue> {
 
 // A page's lead and its events handed over as one text, instead of two JSON texts parsed again:
 // the members of each object as the JSON text would give them, or undefined for anything that
-// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53, separators or surrogates
-// in the text), which then goes the JSON way. Format: see `live::lead_workspace_flat`.
+// reads otherwise in JSON (nested values, `toJSON`, integers past 2^53), which then goes the JSON
+// way. Keys and strings are not searched here: the text starts with how many objects and members
+// were written, and Rust declines it when a separator inside a key or string shows up as more
+// (or as a second key end), or a lone surrogate as U+FFFD. Format: `live::lead_workspace_flat`.
 #[wasm_bindgen(inline_js = r#"
-// Separators, and surrogates: a lone one reaches Rust as U+FFFD where JSON text would refuse it
-// (text with emoji takes the JSON way too).
-const SEP = /[\x1c-\x1f\ud800-\udfff]/;
+let members = 0;
 function member(key, value) {
-  const head = '\x1f' + key + '\x1d';
   switch (typeof value) {
-    case 'string': return SEP.test(value) ? null : head + 's' + value;
-    case 'boolean': return head + 't' + value;
+    case 'string': members++; return '\x1f' + key + '\x1ds' + value;
+    case 'boolean': members++; return '\x1f' + key + '\x1dt' + value;
     case 'number':
-      if (Number.isSafeInteger(value)) return head + 't' + value;
-      if (!Number.isFinite(value)) return head + 't';
-      return Number.isInteger(value) ? null : head + 'd' + value;
+      if (Number.isSafeInteger(value)) { members++; return '\x1f' + key + '\x1dt' + value; }
+      if (!Number.isFinite(value)) { members++; return '\x1f' + key + '\x1dt'; }
+      if (Number.isInteger(value)) return null;
+      members++;
+      return '\x1f' + key + '\x1dd' + value;
     case 'undefined': case 'function': case 'symbol': return '';
-    default: return value === null ? head + 't' : null;
+    default:
+      if (value !== null) return null;
+      members++;
+      return '\x1f' + key + '\x1dt';
   }
 }
 function object(o) {
@@ -62,23 +66,27 @@ function object(o) {
       || Object.prototype.toString.call(o) !== '[object Object]') return null;
   let text = '\x1e';
   for (const key of Object.keys(o)) {
-    const m = SEP.test(key) ? null : member(key, o[key]);
+    const m = member(key, o[key]);
     if (m === null) return null;
     text += m;
   }
   return text;
 }
 export function flatten(lead, events) {
+  members = 0;
   let text = object(lead);
   if (text === null) return undefined;
-  if (events === undefined || events === null) return text;
-  if (!Array.isArray(events)) return undefined;
-  for (const e of events) {
-    const o = object(e);
-    if (o === null) return undefined;
-    text += o;
+  let objects = 1;
+  if (events !== undefined && events !== null) {
+    if (!Array.isArray(events)) return undefined;
+    for (let i = 0; i < events.length; i++) {
+      const o = object(events[i]);
+      if (o === null) return undefined;
+      text += o;
+    }
+    objects += events.length;
   }
-  return text;
+  return objects + ' ' + members + text;
 }
 "#)]
 extern "C" {
@@ -142,24 +150,19 @@ fn zone_to_load(config: &JsValue) -> Option<String> {
 
 impl Baton {
     /// The one-lead workspace of a page's lead and events: handed over flat and read straight
-    /// when clean, else as JSON text through the general ingestion (straight to it when the flat
-    /// text was read and declined: the JSON fast path would decline the same members).
+    /// when clean, else as JSON text through the general ingestion, which says what is wrong
+    /// (objects `flatten` declines, a `Date` or another `toJSON` among them, are rare enough
+    /// not to carry the JSON fast path in the package).
     fn lead_workspace(&self, lead: &JsValue, events: &JsValue) -> Result<Workspace, JsValue> {
         let (framework, facts) = (self.inner.framework(), self.inner.facts());
-        let flat = flatten(lead, events);
-        if let Some(ws) = flat
-            .as_deref()
-            .and_then(|flat| crate::live::lead_workspace_flat(framework, facts, flat))
+        if let Some(ws) = flatten(lead, events)
+            .and_then(|flat| crate::live::lead_workspace_flat(framework, facts, &flat))
         {
             return Ok(ws);
         }
         let (lead, events) = (stringify(lead, "lead")?, stringify(events, "events")?);
-        let read = if flat.is_some() {
-            crate::live::lead_workspace_ingested
-        } else {
-            crate::live::lead_workspace
-        };
-        read(framework, facts, &lead, &events).map_err(|e| js_error(&e))
+        crate::live::lead_workspace_ingested(framework, facts, &lead, &events)
+            .map_err(|e| js_error(&e))
     }
 }
 

@@ -71,9 +71,10 @@ pub fn lead_workspace(
 }
 
 /// The one-lead workspace of a lead and its events handed over as one text by the JS layer
-/// (`flatten` in `bindings.rs`: `\u{1e}` opens an object, `\u{1f}` a member, `\u{1d}` ends its key,
-/// then a tag: `s` a string, `t` text to read as it is, `d` a non-integer number); `None` when
-/// the input needs the general ingestion.
+/// (`flatten` in `bindings.rs`): how many objects and members it wrote (`9 31`), then each
+/// object: `\u{1e}`, and per member `\u{1f}`, the key, `\u{1d}`, a tag (`s` a string, `t` text to
+/// read as it is, `d` a non-integer number) and the text; `None` when the input needs the general
+/// ingestion.
 pub fn lead_workspace_flat(
     framework: &Arc<Framework>,
     facts: &[String],
@@ -87,29 +88,49 @@ pub fn lead_workspace_flat(
 type Members<'a> = Vec<(&'a str, std::borrow::Cow<'a, str>)>;
 
 /// The lead's members and each event's from `flatten`'s text, in one pass over its bytes.
+///
+/// `flatten` does not look inside keys and strings: a separator in one shows as more objects or
+/// members than it counted, or as a second key end in a member, and a lone surrogate as U+FFFD
+/// (how it reaches Rust); all of them, and a real U+FFFD, are declined (the JSON way reads them).
 fn unflatten(flat: &str) -> Option<(Members<'_>, Vec<Members<'_>>)> {
-    let bytes = flat.as_bytes();
-    if bytes.first() != Some(&OBJECT) {
+    let body = flat.find('\u{1e}')?;
+    let (objects_written, members_written) = flat[..body].split_once(' ')?;
+    let count = <usize as std::str::FromStr>::from_str;
+    let (objects_written, members_written) =
+        (count(objects_written).ok()?, count(members_written).ok()?);
+    // Each object and member takes a byte of the text at least.
+    if objects_written > flat.len() || members_written > flat.len() {
         return None;
     }
-    let mut objects: Vec<Members<'_>> = vec![Vec::new()];
+    let bytes = flat.as_bytes();
+    let mut objects: Vec<Members<'_>> = Vec::with_capacity(objects_written);
+    objects.push(Vec::with_capacity(members_written.min(16)));
+    let mut members = 0;
     // The separator that opened the piece being read, and the end of its key when it is a member.
-    let (mut open, mut key_end) = (0, None);
-    for (at, &byte) in bytes.iter().enumerate().skip(1) {
-        if !(KEY_END..=MEMBER).contains(&byte) {
+    let (mut open, mut key_end) = (body, None);
+    for (at, &byte) in bytes.iter().enumerate().skip(body + 1) {
+        if byte > MEMBER && byte != 0xEF {
             continue;
         }
-        if byte == KEY_END {
-            key_end = key_end.or(Some(at));
-            continue;
+        match byte {
+            KEY_END if key_end.is_none() => key_end = Some(at),
+            KEY_END => return None,
+            OBJECT | MEMBER => {
+                members += close_piece(flat, &mut objects, open, key_end, at)?;
+                if byte == OBJECT {
+                    objects.push(Vec::new());
+                }
+                (open, key_end) = (at, None);
+            }
+            // U+FFFD (EF BF BD).
+            0xEF if bytes[at..].starts_with("\u{fffd}".as_bytes()) => return None,
+            _ => {}
         }
-        close_piece(flat, &mut objects, open, key_end, at)?;
-        if byte == OBJECT {
-            objects.push(Vec::new());
-        }
-        (open, key_end) = (at, None);
     }
-    close_piece(flat, &mut objects, open, key_end, bytes.len())?;
+    members += close_piece(flat, &mut objects, open, key_end, bytes.len())?;
+    if objects.len() != objects_written || members != members_written {
+        return None;
+    }
     let mut objects = objects.into_iter();
     let lead = objects.next()?;
     Some((lead, objects.collect()))
@@ -123,22 +144,24 @@ const MEMBER: u8 = 0x1f;
 const KEY_END: u8 = 0x1d;
 
 /// Reads the piece of `flat` opened by the separator at `open` and ending at `at`: a member
-/// goes into the last object; an object's opening piece must be empty.
+/// goes into the last object (1, the members read); an object's opening piece must be empty (0).
 fn close_piece<'a>(
     flat: &'a str,
     objects: &mut [Members<'a>],
     open: usize,
     key_end: Option<usize>,
     at: usize,
-) -> Option<()> {
+) -> Option<usize> {
     if flat.as_bytes()[open] == MEMBER {
         let key_end = key_end?;
         let value = member(&flat[key_end + 1..at])?;
         objects.last_mut()?.push((&flat[open + 1..key_end], value));
+        Some(1)
     } else if at > open + 1 {
-        return None;
+        None
+    } else {
+        Some(0)
     }
-    Some(())
 }
 
 /// A member's value: a tag and the text.

@@ -323,13 +323,13 @@ fn a_lead_flattened_by_the_js_layer_reads_as_its_json_text() {
     // writes for them: the same workspace, numbers written as serde_json writes them.
     let cases = [
         (
-            "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}budget\u{1d}d12.5\u{1f}ratio\u{1d}d0.000001\u{1f}big\u{1d}d1e+21\u{1f}ok\u{1d}ttrue\u{1f}gone\u{1d}t\
+            "2 12\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}employees\u{1d}t800\u{1f}budget\u{1d}d12.5\u{1f}ratio\u{1d}d0.000001\u{1f}big\u{1d}d1e+21\u{1f}ok\u{1d}ttrue\u{1f}gone\u{1d}t\
              \u{1e}\u{1f}ts\u{1d}s2026-01-03T10:00:00Z\u{1f}type\u{1d}spricing_page_view\u{1f}channel\u{1d}sweb\u{1f}team\u{1d}t",
             r#"{"lead_id":"P1","created_at":"2026-01-01T00:00:00Z","employees":800,"budget":12.5,"ratio":0.000001,"big":1e+21,"ok":true,"gone":null}"#,
             r#"[{"ts":"2026-01-03T10:00:00Z","type":"pricing_page_view","channel":"web","team":null}]"#,
         ),
         (
-            "\u{1e}\u{1f}lead_id\u{1d}sP2\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+            "1 2\u{1e}\u{1f}lead_id\u{1d}sP2\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
             r#"{"lead_id":"P2","created_at":"2026-01-01T00:00:00Z"}"#,
             "",
         ),
@@ -348,13 +348,29 @@ fn a_lead_flattened_by_the_js_layer_reads_as_its_json_text() {
         texts.contains(&"12.5") && texts.contains(&"1e-6") && texts.contains(&"1e+21"),
         "{texts:?}"
     );
-    // Text with surrounding spaces, an unknown tag, or no members at all: the JSON way instead.
+    // The JSON way instead: text with surrounding spaces, an unknown tag, a malformed text; a
+    // separator inside a key or string (more objects or members than `flatten` counted, or a
+    // second key end), U+FFFD (a lone surrogate arrives so), a missing or impossible count.
+    let lead = "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z";
+    assert!(live::lead_workspace_flat(framework, facts, &format!("1 2{lead}")).is_some());
     for flat in [
-        "\u{1e}\u{1f}lead_id\u{1d}s P1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
-        "\u{1e}\u{1f}lead_id\u{1d}xP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
-        "x\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
-        "\u{1e}x\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
-        "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}bad",
+        "1 2\u{1e}\u{1f}lead_id\u{1d}s P1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 2\u{1e}\u{1f}lead_id\u{1d}xP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 2x\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 2\u{1e}x\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 3\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z\u{1f}bad",
+        // A string `P1\u{1f}persona\u{1d}schampion` (3 members, where 2 were written).
+        "1 2\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}persona\u{1d}schampion\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        // A string ending in `\u{1e}` (2 objects, where 1 was written).
+        "1 2\u{1e}\u{1f}lead_id\u{1d}sP1\u{1e}\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        // A key `a\u{1d}sb`.
+        "1 3\u{1e}\u{1f}a\u{1d}sb\u{1d}sc\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 2\u{1e}\u{1f}lead_id\u{1d}sP\u{fffd}\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "2 2\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "1 99999999999999999\u{1e}\u{1f}lead_id\u{1d}sP1\u{1f}created_at\u{1d}s2026-01-01T00:00:00Z",
+        "0 0",
         "",
     ] {
         assert!(

@@ -104,7 +104,15 @@ fn plain_text<'a>(text: &'a Cow<'a, str>) -> Option<&'a Cow<'a, str>> {
 
 /// True when `trim` would take something: white space at either end.
 fn spaced(text: &str) -> bool {
-    text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace)
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        // ASCII at both ends (the usual case): its white space, without decoding a char.
+        (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => {
+            let white = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+            white(first) || white(last)
+        }
+        _ => text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace),
+    }
 }
 
 struct Reader {
@@ -274,5 +282,42 @@ impl Reader {
             feedback: Vec::new(),
             data_quality: DataQuality::default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spaced;
+
+    #[test]
+    fn spaced_is_what_trim_would_take() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "ab",
+            " a",
+            "a ",
+            "\ta",
+            "a\n",
+            "\u{b}a",
+            "a\u{c}",
+            "\ra",
+            "\u{1f}a",
+            "\u{a0}a",
+            "a\u{a0}",
+            "\u{85}x",
+            "x\u{2003}",
+            "\u{3000}",
+            "é",
+            "éa",
+            "aé",
+            "é ",
+            " é",
+            "日本",
+            "a\u{200b}",
+        ] {
+            assert_eq!(spaced(text), text.trim().len() != text.len(), "{text:?}");
+        }
     }
 }
