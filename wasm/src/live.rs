@@ -18,7 +18,33 @@ use baton_core::{Error, FileKind, Framework, Instant, JsonRows, Workspace};
 use serde::{Deserialize, Serialize};
 
 fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut out = Answer(Vec::with_capacity(2048));
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => String::from_utf8(out.0).unwrap_or_default(),
+        Err(e) => format!("{{\"error\":\"{e}\"}}"),
+    }
+}
+
+/// An answer's JSON text as serde_json writes it: most pieces are a byte (a quote, a colon, a
+/// comma), pushed as such rather than copied (a `memory.copy` each in wasm).
+struct Answer(Vec<u8>);
+
+impl std::io::Write for Answer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match buf {
+            [byte] => self.0.push(*byte),
+            _ => self.0.extend_from_slice(buf),
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn bad_input(what: &str, e: impl std::fmt::Display) -> Error {
