@@ -24,12 +24,16 @@ pub struct Config {
     /// `[lifecycle]`: ordered stages and which team owns them.
     pub lifecycle: Lifecycle,
     /// `[calendar]`: the business calendar SLA clocks run on.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub calendar: Calendar,
     /// `[sla.<name>]`: service-level agreements measured in business hours.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub sla: Map<String, Sla>,
     /// `[friction]`: stalled leads and the stage that counts as qualified.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub friction: Friction,
     /// `[lead_quality]`: extra segments and the minimum size of a flagged segment.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub lead_quality: LeadQuality,
     /// `[scoring]`: rule-based lead scoring.
     pub scoring: Scoring,
@@ -38,13 +42,22 @@ pub struct Config {
     /// `[routing]`: who a lead goes to.
     pub routing: Routing,
     /// `[attribution]`: what counts as a conversion and how paths are trimmed.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub attribution: Attribution,
     /// `[messaging]`: pillars and claims for the messaging audit.
     pub messaging: Messaging,
     /// `[chassis]`: Business Chassis settings.
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub chassis: Chassis,
     /// `[[plugins]]`: user-supplied WebAssembly plugins (run by the native host only).
     pub plugins: Vec<Plugin>,
+}
+
+/// A section of the workspace analyses in a build without them (the widget's): accepted whatever
+/// it holds, unread and unchecked, left at its default.
+#[cfg(not(feature = "analysis-config"))]
+fn unread<'de, D: serde::Deserializer<'de>, T: Default>(d: D) -> Result<T, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| T::default())
 }
 
 /// `[workspace]`.

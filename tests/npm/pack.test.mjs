@@ -137,6 +137,13 @@ test('the widget build (baton-engine/widget) answers scoreLead, qualify and chec
     () => new widget.Baton({ workspace: { timezone: 'America/New_York' } }),
     (e) => e.code === 'config' && e.key === 'workspace.timezone' && /widget build/.test(e.message),
   );
+  // The analyses' sections (calendar, SLAs, friction, lead quality, attribution, chassis) are
+  // accepted unread: none of its calls reads them. The full engine checks them; any other key is
+  // an error in both.
+  const analyses = { sla: { first_touch: { from_stage: 'nowhere' } }, calendar: { hours: ['9'] } };
+  assert.deepEqual(new widget.Baton({ ...config, ...analyses }).scoreLead(lead, events, '2026-02-01T00:00:00Z'), a.scoreLead(lead, events, '2026-02-01T00:00:00Z'));
+  assert.throws(() => new full.Baton({ ...config, ...analyses }), (e) => e.code === 'config' && /^(sla|calendar)\./.test(e.key));
+  assert.throws(() => new widget.Baton({ ...config, scorng: {} }), (e) => e.code === 'config' && /scorng/.test(e.message));
   const tzif = readFileSync(join(scratch, 'node_modules', 'baton-engine', 'tz', 'America', 'New_York'));
   assert.throws(
     () => new widget.Baton({ workspace: { timezone: 'America/New_York' } }, tzif),
