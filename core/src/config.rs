@@ -785,63 +785,66 @@ impl Framework {
         }
         crate::order::sort(&mut holidays);
         holidays.dedup();
-        for (name, sla) in &config.sla {
-            let key = format!("sla.{name}.from_stage");
-            if !lc.stages.iter().any(|s| s == &sla.from_stage) {
+        // The analyses' sections (left at their defaults, unread, in a build without them).
+        if cfg!(feature = "analysis-config") {
+            for (name, sla) in &config.sla {
+                let key = format!("sla.{name}.from_stage");
+                if !lc.stages.iter().any(|s| s == &sla.from_stage) {
+                    return Err(err(
+                        &key,
+                        format!(
+                            "{:?} is not one of lifecycle.stages {:?}",
+                            sla.from_stage, lc.stages
+                        ),
+                    ));
+                }
+                if ["stage", "friction", "friction_cost"].contains(&name.as_str()) {
+                    return Err(err(
+                        &format!("sla.{name}"),
+                        format!(
+                            "{name:?} is a reserved name in report.json's handoff section; choose another"
+                        ),
+                    ));
+                }
+                let until_ok = sla.until == "sales_touch"
+                    || sla.until == "next_stage"
+                    || lc
+                        .stages
+                        .iter()
+                        .chain(lc.exits.iter())
+                        .any(|s| s == &sla.until);
+                if !until_ok {
+                    return Err(err(
+                        &format!("sla.{name}.until"),
+                        format!(
+                            "expected \"sales_touch\", \"next_stage\" or a stage name, got {:?}",
+                            sla.until
+                        ),
+                    ));
+                }
+                if !(sla.within_business_hours.is_finite() && sla.within_business_hours > 0.0) {
+                    return Err(err(
+                        &format!("sla.{name}.within_business_hours"),
+                        "must be a positive number of business hours".into(),
+                    ));
+                }
+            }
+            if let Some(q) = &config.friction.qualified_stage
+                && !lc.stages.iter().any(|s| s == q)
+            {
                 return Err(err(
-                    &key,
-                    format!(
-                        "{:?} is not one of lifecycle.stages {:?}",
-                        sla.from_stage, lc.stages
-                    ),
+                    "friction.qualified_stage",
+                    format!("{q:?} is not one of lifecycle.stages {:?}", lc.stages),
                 ));
             }
-            if ["stage", "friction", "friction_cost"].contains(&name.as_str()) {
+            if !(config.friction.stalled_after_days.is_finite()
+                && config.friction.stalled_after_days > 0.0)
+            {
                 return Err(err(
-                    &format!("sla.{name}"),
-                    format!(
-                        "{name:?} is a reserved name in report.json's handoff section; choose another"
-                    ),
+                    "friction.stalled_after_days",
+                    "must be a positive number of days".into(),
                 ));
             }
-            let until_ok = sla.until == "sales_touch"
-                || sla.until == "next_stage"
-                || lc
-                    .stages
-                    .iter()
-                    .chain(lc.exits.iter())
-                    .any(|s| s == &sla.until);
-            if !until_ok {
-                return Err(err(
-                    &format!("sla.{name}.until"),
-                    format!(
-                        "expected \"sales_touch\", \"next_stage\" or a stage name, got {:?}",
-                        sla.until
-                    ),
-                ));
-            }
-            if !(sla.within_business_hours.is_finite() && sla.within_business_hours > 0.0) {
-                return Err(err(
-                    &format!("sla.{name}.within_business_hours"),
-                    "must be a positive number of business hours".into(),
-                ));
-            }
-        }
-        if let Some(q) = &config.friction.qualified_stage
-            && !lc.stages.iter().any(|s| s == q)
-        {
-            return Err(err(
-                "friction.qualified_stage",
-                format!("{q:?} is not one of lifecycle.stages {:?}", lc.stages),
-            ));
-        }
-        if !(config.friction.stalled_after_days.is_finite()
-            && config.friction.stalled_after_days > 0.0)
-        {
-            return Err(err(
-                "friction.stalled_after_days",
-                "must be a positive number of days".into(),
-            ));
         }
         if crate::text::Analyzer::new(&config.messaging.language).is_none() {
             return Err(err(
@@ -852,31 +855,33 @@ impl Framework {
                 ),
             ));
         }
-        let conv = &config.attribution.conversion;
-        if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
-            return Err(err(
-                "attribution.conversion",
-                format!(
-                    "expected \"won\" or one of lifecycle.stages {:?}, got {conv:?}",
-                    lc.stages
-                ),
-            ));
-        }
-        if !(config.attribution.half_life_days.is_finite()
-            && config.attribution.half_life_days > 0.0)
-        {
-            return Err(err(
-                "attribution.half_life_days",
-                "must be a positive number of days".into(),
-            ));
-        }
-        if let Some(m) = config.chassis.margin
-            && !(0.0..=1.0).contains(&m)
-        {
-            return Err(err(
-                "chassis.margin",
-                format!("a margin is a fraction between 0 and 1, got {m}"),
-            ));
+        if cfg!(feature = "analysis-config") {
+            let conv = &config.attribution.conversion;
+            if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
+                return Err(err(
+                    "attribution.conversion",
+                    format!(
+                        "expected \"won\" or one of lifecycle.stages {:?}, got {conv:?}",
+                        lc.stages
+                    ),
+                ));
+            }
+            if !(config.attribution.half_life_days.is_finite()
+                && config.attribution.half_life_days > 0.0)
+            {
+                return Err(err(
+                    "attribution.half_life_days",
+                    "must be a positive number of days".into(),
+                ));
+            }
+            if let Some(m) = config.chassis.margin
+                && !(0.0..=1.0).contains(&m)
+            {
+                return Err(err(
+                    "chassis.margin",
+                    format!("a margin is a fraction between 0 and 1, got {m}"),
+                ));
+            }
         }
         for (i, rule) in config.scoring.rules.iter().enumerate() {
             if rule.kind == RuleKind::Engagement
