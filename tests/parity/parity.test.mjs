@@ -135,3 +135,31 @@ test('scoreLead and qualify: a lead handed over directly gives what its JSON tex
   }
   assert.ok(flatAnswers > 80, `${flatAnswers} leads scored`);
 });
+
+test('scoreLead: keys and strings made of separators, surrogates and U+FFFD read as their JSON text', () => {
+  // `flatten` does not search keys and strings: a separator inside one must be caught in Rust by
+  // the counts it writes. Random short texts over an alphabet of its separators, lone and paired
+  // surrogates, U+FFFD and spaces, in keys and values: both routes must answer alike.
+  const engine = engineFor(readFileSync(join(root, 'examples', 'acme', 'baton.toml'), 'utf8').split('# WebAssembly plugins')[0]);
+  const asJson = (o) => ({ toJSON: () => o });
+  let state = 12345;
+  const rnd = (n) => (state = (state * 1103515245 + 12345) % 2147483648) % n;
+  const alphabet = ['a', 'P', '1', ' ', 's', 't', 'd', 'é', '\n', '\x1c', '\x1d', '\x1e', '\x1f', '\ud800', '\udc00', '\ufffd', '😀'];
+  const text = () => Array.from({ length: rnd(5) }, () => alphabet[rnd(alphabet.length)]).join('');
+  const keys = ['employees', 'industry', 'persona', 'budget_confirmed'];
+  let scored = 0;
+  for (let i = 0; i < 3000; i++) {
+    const lead = { lead_id: rnd(3) ? 'P1' : `P${text()}`, created_at: '2026-01-01T00:00:00Z' };
+    for (let k = rnd(4); k > 0; k--) lead[rnd(4) ? keys[rnd(keys.length)] : text()] = rnd(3) ? text() : [800, 12.5, true, null][rnd(4)];
+    const events = Array.from({ length: rnd(3) }, (_, k) => {
+      const e = { ts: `2026-01-0${k + 2}T10:00:00Z`, type: rnd(3) ? 'pricing_page_view' : text(), channel: rnd(3) ? 'web' : text() };
+      if (!rnd(4)) e[text()] = text();
+      return e;
+    });
+    const answer = (l, ev) => { try { return engine.scoreLead(l, ev, '2026-02-01T00:00:00Z'); } catch (e) { return `${e.code}: ${e.message}`; } };
+    const direct = answer(lead, events);
+    assert.deepEqual(direct, answer(asJson(lead), events.map(asJson)), JSON.stringify({ lead, events }));
+    if (typeof direct === 'object') scored++;
+  }
+  assert.ok(scored > 1000, `${scored} leads scored`);
+});
