@@ -26,7 +26,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// An answer's JSON text as serde_json writes it: most pieces are a byte (a quote, a colon, a
-/// comma), pushed as such rather than copied (a `memory.copy` each in wasm).
+/// comma), pushed as such rather than appended as a slice (a reserve and a copy each).
 struct Answer(Vec<u8>);
 
 impl std::io::Write for Answer {
