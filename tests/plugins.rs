@@ -20,10 +20,19 @@ fn as_of() -> Instant {
     Instant::parse_rfc3339(AS_OF).expect("as_of")
 }
 
-/// The workspace's plugins with a 10 s deadline where none is set: these tests check verdicts,
-/// and a machine busy with the other tests must not fail a call (plugins_hostile.rs tests limits).
+/// The workspace's plugins, as [`host_for`].
 fn host(ws: &Workspace, dir: &std::path::Path, cache: Option<PathBuf>) -> PluginHost {
-    let mut plugins = ws.framework.config.plugins.clone();
+    host_for(&ws.framework.config.plugins, dir, cache)
+}
+
+/// A host for `plugins` with a 10 s deadline where none is set: these tests check verdicts, and
+/// a machine busy with the other tests must not fail a call (plugins_hostile.rs tests limits).
+fn host_for(
+    plugins: &[baton_core::config::Plugin],
+    dir: &std::path::Path,
+    cache: Option<PathBuf>,
+) -> PluginHost {
+    let mut plugins = plugins.to_vec();
     for p in &mut plugins {
         p.timeout_ms.get_or_insert(10_000);
     }
@@ -157,18 +166,10 @@ fn as_module() -> PathBuf {
 fn assemblyscript_port_agrees_with_the_rust_plugin_on_every_acme_lead() {
     let acme = repo_root().join("examples").join("acme");
     let ws = workspace(&acme);
-    // Agreement, not speed: a deadline far from the 50 ms default, so a machine busy with the
-    // other tests cannot fail a lead (deadlines have their own tests in plugins_hostile.rs).
-    let mut rust_config = ws.framework.config.plugins.clone();
-    rust_config[0].timeout_ms = Some(10_000);
-    let mut as_config = rust_config.clone();
+    let rust = host(&ws, &acme, None);
+    let mut as_config = ws.framework.config.plugins.clone();
     as_config[0].path = as_module().display().to_string();
-    let options = || HostOptions {
-        cache_dir: None,
-        threads: 2,
-    };
-    let rust = PluginHost::new(&rust_config, &acme, options()).expect("loads");
-    let assemblyscript = PluginHost::new(&as_config, &acme, options()).expect("loads");
+    let assemblyscript = host_for(&as_config, &acme, None);
     let a = verdicts(&ws, &rust, 0);
     let b = verdicts(&ws, &assemblyscript, 0);
     assert_eq!(a.len(), ws.leads.len());
