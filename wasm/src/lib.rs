@@ -124,18 +124,7 @@ impl MemoryWorkspace {
     pub fn check_message_json(&self, text: &str, audience: &str) -> Result<String, Error> {
         // The widget build has no workspace files (and leaves the file readers out).
         if !cfg!(feature = "full") || self.data.is_empty() {
-            // A placeholder lead, read as the JS layer hands one over (the general way if the
-            // configuration's facts need it).
-            let flat = "1 2\u{1e}\u{1f}lead_id\u{1d}s-\u{1f}created_at\u{1d}s2000-01-01T00:00:00Z";
-            let ws = match live::lead_workspace_flat(&self.framework, &self.facts, flat) {
-                Some(ws) => ws,
-                None => live::lead_workspace_ingested(
-                    &self.framework,
-                    &self.facts,
-                    r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
-                    "",
-                )?,
-            };
+            let ws = live::placeholder_workspace(&self.framework, &self.facts)?;
             return live::check_message(&ws, text, audience);
         }
         live::check_message(self.workspace()?, text, audience)

@@ -110,6 +110,25 @@ pub fn lead_workspace_flat(
     baton_core::ingest::one_lead_workspace(framework, facts, &lead, &events)
 }
 
+/// The one-lead workspace of a placeholder lead (`-`), for a call that reads the configuration
+/// but no lead (`checkMessage` without workspace files): read flat, or the general way when the
+/// configuration's facts need it.
+pub fn placeholder_workspace(
+    framework: &Arc<Framework>,
+    facts: &[String],
+) -> Result<Workspace, Error> {
+    let flat = "1 2\u{1e}\u{1f}lead_id\u{1d}s-\u{1f}created_at\u{1d}s2000-01-01T00:00:00Z";
+    match lead_workspace_flat(framework, facts, flat) {
+        Some(ws) => Ok(ws),
+        None => lead_workspace_ingested(
+            framework,
+            facts,
+            r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
+            "",
+        ),
+    }
+}
+
 /// One object's members as the JS layer flattened them.
 type Members<'a> = Vec<(&'a str, std::borrow::Cow<'a, str>)>;
 
