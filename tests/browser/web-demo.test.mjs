@@ -176,32 +176,41 @@ test('browser performance: analyze 100k events, scoreLead, checkMessage on 300 w
     const scorer = new Baton(toml, await zoneOf(toml));
     const lead = { lead_id: 'P1', created_at: '2026-01-01T00:00:00Z', employees: 800, industry: 'software', persona: 'champion' };
     const events = Array.from({ length: 8 }, (_, i) => ({ ts: `2026-01-0${i + 2}T10:00:00Z`, type: i % 2 ? 'pricing_page_view' : 'email_open', channel: 'web' }));
-    for (let i = 0; i < 200; i++) scorer.scoreLead(lead, events, '2026-02-01T00:00:00Z');
-    const n = 2000;
-    t = performance.now();
-    for (let i = 0; i < n; i++) scorer.scoreLead(lead, events, '2026-02-01T00:00:00Z');
-    const scoreUs = ((performance.now() - t) * 1000) / n;
+    // V8 runs a module's functions in its baseline tier first and optimises the hot ones in the
+    // background: a page's first thousand scoreLead calls are 2-3x slower. `cold` is the mean of
+    // the first `first` calls; the figure is the steady state, the median of `rounds` rounds of `n`
+    // calls after `warm` more (scoreLead: 15 of 500 after 5,000).
+    const timed = (call, first, warm, rounds, n) => {
+      let t = performance.now();
+      for (let i = 0; i < first; i++) call();
+      const cold = ((performance.now() - t) * 1000) / first;
+      for (let i = 0; i < warm; i++) call();
+      const times = [];
+      for (let r = 0; r < rounds; r++) {
+        t = performance.now();
+        for (let i = 0; i < n; i++) call();
+        times.push(((performance.now() - t) * 1000) / n);
+      }
+      return { cold, steady: times.sort((a, b) => a - b)[Math.floor(rounds / 2)] };
+    };
+    const score = timed(() => scorer.scoreLead(lead, events, '2026-02-01T00:00:00Z'), 1000, 5000, 15, 500);
     const words = 'Teams go live in 30 days and cut onboarding time by 40% with 200 native integrations and an open REST API, SOC 2 Type II security and a 3x return on investment.'.split(' ');
     const draft = Array.from({ length: 300 }, (_, i) => words[i % words.length]).join(' ');
-    for (let i = 0; i < 20; i++) scorer.checkMessage(draft, 'champion');
-    t = performance.now();
-    for (let i = 0; i < 200; i++) scorer.checkMessage(draft, 'champion');
-    const checkMs = (performance.now() - t) / 200;
+    const check = timed(() => scorer.checkMessage(draft, 'champion'), 20, 200, 9, 40);
     // The same call in the widget build (its own module, with the widget's configuration).
     const widget = await import('../widget/pkg/baton_wasm.js');
     await widget.default();
     const widgetEngine = new widget.Baton(await (await fetch('../widget/widget.json')).json());
-    for (let i = 0; i < 200; i++) widgetEngine.scoreLead(lead, events, '2026-02-01T00:00:00Z');
-    t = performance.now();
-    for (let i = 0; i < n; i++) widgetEngine.scoreLead(lead, events, '2026-02-01T00:00:00Z');
-    const widgetScoreUs = ((performance.now() - t) * 1000) / n;
-    return { events: report.summary.events, analyzeMs, scoreUs, checkMs, widgetScoreUs };
+    const widgetScore = timed(() => widgetEngine.scoreLead(lead, events, '2026-02-01T00:00:00Z'), 1000, 5000, 15, 500);
+    return { events: report.summary.events, analyzeMs, score, check, widgetScore };
   }, { files, toml });
   perf.analyze_events = result.events;
   perf.analyze_ms = Math.round(result.analyzeMs);
-  perf.score_lead_us = Number(result.scoreUs.toFixed(1));
-  perf.widget_score_lead_us = Number(result.widgetScoreUs.toFixed(1));
-  perf.check_message_300_words_ms = Number(result.checkMs.toFixed(3));
+  perf.score_lead_us = Number(result.score.steady.toFixed(1));
+  perf.score_lead_first_1000_calls_us = Number(result.score.cold.toFixed(1));
+  perf.widget_score_lead_us = Number(result.widgetScore.steady.toFixed(1));
+  perf.widget_score_lead_first_1000_calls_us = Number(result.widgetScore.cold.toFixed(1));
+  perf.check_message_300_words_ms = Number((result.check.steady / 1000).toFixed(3));
   assert.ok(result.events > 90000, `${result.events} events`);
   assert.deepEqual(page.errors, []);
 });
