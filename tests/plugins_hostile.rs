@@ -91,14 +91,24 @@ fn run(module: &[u8], extra_toml: &str, on_error: &str) -> Run {
     }
 }
 
+/// The file name for `module`: WAT text is read only from a `.wat` file.
+fn module_file(stem: &str, module: &[u8]) -> String {
+    let text = module
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|&b| b == b'(' || b == b';');
+    format!("{stem}.{}", if text { "wat" } else { "wasm" })
+}
+
 fn write_workspace(dir: &Path, module: &[u8], extra_toml: &str, on_error: &str) {
     std::fs::write(dir.join("leads.csv"), LEADS).expect("leads");
-    std::fs::write(dir.join("hostile.wat"), module).expect("module");
+    let hostile = module_file("hostile", module);
+    std::fs::write(dir.join(&hostile), module).expect("module");
     std::fs::write(dir.join("good.wat"), good()).expect("good");
     let toml = format!(
         r#"[[plugins]]
 name = "hostile"
-path = "hostile.wat"
+path = "{hostile}"
 on_error = "{on_error}"
 {extra_toml}
 
@@ -482,7 +492,7 @@ fn assert_refused(module: &[u8], kind: FailureKind, words: &str) {
     assert_failed(&r, kind, &["A1", "A2", "BAD3"], words);
     // `baton plugin check` names the same problem.
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("m.wasm");
+    let file = dir.path().join(module_file("m", module));
     std::fs::write(&file, module).expect("write");
     let err = baton::plugins::commands::check(&file).expect_err("refused");
     assert!(err.to_string().contains(words), "{err}");
@@ -598,4 +608,306 @@ fn on_error_policies_decide_the_criterion() {
     assert_eq!((skip, skip_failed), (Some(3), Some(0)));
     let bad = scored.lines().find(|l| l.starts_with("BAD3")).expect("row");
     assert!(bad.contains("left out of the set (skip)"), "{bad}");
+}
+
+// ---- Host calls that must not escape the limits (bounds first, fuel for bytes, deadline) ----
+
+/// Peak resident memory of this test process in KiB (`VmHWM`).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs `module` and asserts the run took under `secs` and grew the host by under 512 MiB.
+fn run_bounded(module: &str, extra_toml: &str, secs: u64) -> Run {
+    let before = peak_rss_kib();
+    let began = std::time::Instant::now();
+    let r = run(module.as_bytes(), extra_toml, "fail_closed");
+    let took = began.elapsed();
+    assert!(took.as_secs() < secs, "took {took:?}");
+    let grew = peak_rss_kib().saturating_sub(before);
+    assert!(grew < 512 * 1024, "host memory grew by {grew} KiB");
+    r
+}
+
+const RANDOM_GET: &str = r#"(import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))"#;
+
+fn with_random_get(body: &str) -> String {
+    per_lead(body, "").replacen("(memory", &format!("{RANDOM_GET}\n  (memory"), 1)
+}
+
+#[test]
+fn random_get_of_4_gib_is_refused_before_the_host_allocates() {
+    let module = with_random_get("(drop (call $random_get (i32.const 1024) (i32.const -1)))");
+    let r = run_bounded(&module, "", 20);
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["BAD3"],
+        "random_get buffer at 0x400+4294967295 is outside the plugin's 131072-byte memory",
+    );
+}
+
+#[test]
+fn random_get_in_a_start_section_fails_each_lead_at_once() {
+    // A `start` function runs at instantiation, on every lead, before `_start`.
+    let module = with_random_get("(call $ok)").replacen(
+        "(func (export \"baton_plugin_abi_v1\"))",
+        "(func (export \"baton_plugin_abi_v1\"))\n  (func $bomb (drop (call $random_get (i32.const 0) (i32.const -1))))\n  (start $bomb)",
+        1,
+    );
+    let r = run_bounded(&module, "", 20);
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["A1", "A2", "BAD3"],
+        "random_get buffer",
+    );
+}
+
+#[test]
+fn bytes_a_host_call_moves_are_paid_in_fuel() {
+    // 16 MiB of random bytes per call, forever: the fuel (11M) pays for fewer than one call.
+    let body = "(drop (memory.grow (i32.const 254))) (loop $l (drop (call $random_get (i32.const 0) (i32.const 16777216))) (br $l))";
+    let r = run_bounded(&with_random_get(body), "", 20);
+    assert_failed(&r, FailureKind::FuelExhausted, &["BAD3"], "fuel");
+}
+
+#[test]
+fn a_host_call_loop_meets_the_deadline() {
+    let body = "(drop (memory.grow (i32.const 254))) (loop $l (drop (call $random_get (i32.const 0) (i32.const 16777216))) (br $l))";
+    let r = run_bounded(
+        &with_random_get(body),
+        "fuel = 1000000000000\ntimeout_ms = 30",
+        20,
+    );
+    assert_failed(&r, FailureKind::Deadline, &["BAD3"], "30 ms deadline");
+}
+
+#[test]
+fn fd_write_with_128m_iovecs_is_refused_before_any_list_is_built() {
+    let body = "(drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
+    let r = run_bounded(&per_lead(body, ""), "", 20);
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["BAD3"],
+        "fd_write iovec array at 0x0+1073741824 is outside",
+    );
+}
+
+#[test]
+fn fd_read_with_128m_iovecs_is_refused_before_any_list_is_built() {
+    let body = "(drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
+    let r = run_bounded(&per_lead(body, ""), "", 20);
+    assert_failed(&r, FailureKind::Trap, &["BAD3"], "fd_read iovec array");
+}
+
+#[test]
+fn millions_of_empty_iovecs_cost_fuel() {
+    // 2M zero-length iovecs (16 MiB of zeros) per fd_write, forever.
+    let body = "(drop (memory.grow (i32.const 254))) (loop $l (drop (call $fd_write (i32.const 2) (i32.const 131072) (i32.const 2000000) (i32.const 16))) (br $l))";
+    // A generous deadline, so that the fuel runs out first even in a debug build.
+    let r = run_bounded(&per_lead(body, ""), "timeout_ms = 60000", 60);
+    assert_failed(&r, FailureKind::FuelExhausted, &["BAD3"], "fuel");
+}
+
+#[test]
+fn zero_length_reads_are_not_called_reading_after_the_end() {
+    // Reads nothing (a zero-length buffer), forever, and never reached the end of stdin.
+    let body = "(i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 0)) (loop $r (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8))) (br $r))";
+    let r = run_bounded(&per_lead(body, ""), "timeout_ms = 60000", 60);
+    assert_failed(
+        &r,
+        FailureKind::FuelExhausted,
+        &["BAD3"],
+        "kept calling fd_read with zero-length buffers",
+    );
+    let h = plugin(&r, "hostile");
+    assert!(
+        !h.to_string().contains("after the end of its input"),
+        "{h}"
+    );
+}
+
+// ---- Compile bombs: refused by limits checked before compiling ----
+
+fn leb(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn section(id: u8, payload: &[u8], out: &mut Vec<u8>) {
+    out.push(id);
+    leb(payload.len() as u64, out);
+    out.extend_from_slice(payload);
+}
+
+/// A binary module with the ABI's exports and `bodies` as its functions (each body: locals
+/// vector and code, without the size prefix); function 0 is `_start`, 1 the ABI marker.
+fn binary_module(bodies: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    section(1, &[1, 0x60, 0, 0], &mut m);
+    let mut funcs = Vec::new();
+    leb(bodies.len() as u64, &mut funcs);
+    funcs.extend(std::iter::repeat_n(0u8, bodies.len()));
+    section(3, &funcs, &mut m);
+    section(5, &[1, 0, 1], &mut m);
+    let mut exports = vec![3];
+    for (name, kind, index) in [("memory", 2u8, 0u8), ("_start", 0, 0), ("baton_plugin_abi_v1", 0, 1)] {
+        exports.push(name.len() as u8);
+        exports.extend_from_slice(name.as_bytes());
+        exports.extend([kind, index]);
+    }
+    section(7, &exports, &mut m);
+    let mut code = Vec::new();
+    leb(bodies.len() as u64, &mut code);
+    for b in bodies {
+        leb(b.len() as u64, &mut code);
+        code.extend_from_slice(b);
+    }
+    section(10, &code, &mut m);
+    m
+}
+
+/// An empty body: no locals, `end`.
+fn empty_body() -> Vec<u8> {
+    vec![0, 0x0b]
+}
+
+fn assert_refused_fast(module: &[u8], words: &str) {
+    let began = std::time::Instant::now();
+    let before = peak_rss_kib();
+    assert_refused(module, FailureKind::Refused, words);
+    let took = began.elapsed();
+    assert!(took.as_secs() < 30, "took {took:?}");
+    let grew = peak_rss_kib().saturating_sub(before);
+    assert!(grew < 1024 * 1024, "host memory grew by {grew} KiB");
+}
+
+#[test]
+fn a_million_empty_functions_are_refused_before_compiling() {
+    let module = binary_module(&vec![empty_body(); 1_000_000]);
+    assert!(module.len() > 3_000_000);
+    assert_refused_fast(
+        &module,
+        "the module defines 1000000 functions; the limit is 20000 (max_functions), checked before compiling",
+    );
+}
+
+#[test]
+fn a_deep_operand_stack_is_refused_before_compiling() {
+    // 20,000 constants pushed, then dropped: 20,000 deep.
+    let mut body = vec![0];
+    for _ in 0..20_000 {
+        body.extend([0x41, 0]);
+    }
+    body.extend(std::iter::repeat_n(0x1a, 20_000));
+    body.push(0x0b);
+    let module = binary_module(&[empty_body(), empty_body(), body]);
+    assert_refused_fast(
+        &module,
+        "function 3 builds an operand stack 10001 deep; the limit is 10000 (max_operand_stack)",
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_before_compiling() {
+    let mut body = vec![0];
+    body.extend(std::iter::repeat_n([0x02, 0x40], 5_000).flatten());
+    body.extend(std::iter::repeat_n(0x0b, 5_001));
+    let module = binary_module(&[empty_body(), body]);
+    assert_refused_fast(
+        &module,
+        "function 2 nests blocks 1001 deep; the limit is 1000 (max_nesting)",
+    );
+}
+
+#[test]
+fn too_many_locals_are_refused_before_compiling() {
+    // One declaration of 20,000 i32 locals.
+    let mut body = vec![1];
+    leb(20_000, &mut body);
+    body.extend([0x7f, 0x0b]);
+    let module = binary_module(&[body, empty_body()]);
+    assert_refused_fast(
+        &module,
+        "function 1 declares 20000 or more locals; the limit is 10000 (max_locals)",
+    );
+}
+
+#[test]
+fn a_huge_function_body_and_a_huge_code_section_are_refused() {
+    let mut big = vec![0];
+    big.extend(std::iter::repeat_n(0x01, 2 << 20));
+    big.push(0x0b);
+    assert_refused_fast(
+        &binary_module(&[empty_body(), big]),
+        "function 2 is 2097154 bytes; the limit is 1048576 (max_function_bytes)",
+    );
+    let mut mib = vec![0];
+    mib.extend(std::iter::repeat_n(0x01, (1 << 20) - 8));
+    mib.push(0x0b);
+    let module = binary_module(&vec![mib; 17]);
+    assert_refused_fast(&module, "(max_code_bytes), checked before compiling");
+}
+
+#[test]
+fn compile_limits_are_configurable_and_checked_with_key_and_line() {
+    let module = binary_module(&vec![empty_body(); 50]);
+    let r = run(&module, "max_functions = 10", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::Refused,
+        &["A1", "A2", "BAD3"],
+        "the module defines 50 functions; the limit is 10 (max_functions)",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_workspace(dir.path(), good().as_bytes(), "max_nesting = 0", "fail_closed");
+    let err = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("baton.toml:5: `plugins.0.max_nesting`"),
+        "{err}"
+    );
+    assert!(err.contains("max_nesting = 0 is outside 1..=100000"), "{err}");
+}
+
+#[test]
+fn a_compile_deadline_refuses_a_slow_compile() {
+    // 15,000 distinct small functions (a fresh module each run, so no cache hit) take far more
+    // than 1 ms to compile.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let bodies: Vec<Vec<u8>> = (0..15_000u64)
+        .map(|i| {
+            let mut b = vec![0, 0x42];
+            leb((nonce ^ i) & 0x3f_ffff_ffff, &mut b);
+            b.extend([0x1a, 0x0b]);
+            b
+        })
+        .collect();
+    let r = run(&binary_module(&bodies), "compile_timeout_ms = 1", "fail_closed");
+    assert_failed(
+        &r,
+        FailureKind::Refused,
+        &["A1", "A2", "BAD3"],
+        "compiling the module took longer than 1 ms (compile_timeout_ms)",
+    );
 }

@@ -73,6 +73,10 @@ pub struct WorkspaceSection {
     pub currency: String,
     /// What to do with events timestamped before their lead was created.
     pub events_before_creation: PreCreationPolicy,
+    /// Shared plugin folders outside the workspace that `[[plugins]]` paths may lead into
+    /// (relative ones from the workspace folder); none by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugin_dirs: Vec<String>,
 }
 
 impl Default for WorkspaceSection {
@@ -82,6 +86,7 @@ impl Default for WorkspaceSection {
             timezone: "UTC".into(),
             currency: "USD".into(),
             events_before_creation: PreCreationPolicy::Keep,
+            plugin_dirs: Vec::new(),
         }
     }
 }
@@ -520,6 +525,46 @@ pub struct Plugin {
     /// Maximum verdict size in bytes.
     #[serde(default)]
     pub max_output_bytes: Option<u64>,
+    /// Most functions the module may define (checked before it is compiled).
+    #[serde(default)]
+    pub max_functions: Option<u64>,
+    /// Largest body of one function in bytes (checked before compiling).
+    #[serde(default)]
+    pub max_function_bytes: Option<u64>,
+    /// Largest code section in bytes, all function bodies together (checked before compiling).
+    #[serde(default)]
+    pub max_code_bytes: Option<u64>,
+    /// Most locals one function may declare (checked before compiling).
+    #[serde(default)]
+    pub max_locals: Option<u64>,
+    /// Deepest nesting of blocks, loops and ifs in one function (checked before compiling).
+    #[serde(default)]
+    pub max_nesting: Option<u64>,
+    /// Deepest operand stack one function may build (checked before compiling).
+    #[serde(default)]
+    pub max_operand_stack: Option<u64>,
+    /// Deadline for compiling the module, in milliseconds.
+    #[serde(default)]
+    pub compile_timeout_ms: Option<u64>,
+}
+
+impl Plugin {
+    /// Each limit's key in `[[plugins]]`, the value given (if any), and the range it must be in.
+    pub fn limits(&self) -> [(&'static str, Option<u64>, std::ops::RangeInclusive<u64>); 11] {
+        [
+            ("fuel", self.fuel, 1..=1_000_000_000_000),
+            ("memory_mib", self.memory_mib.map(u64::from), 1..=1024),
+            ("timeout_ms", self.timeout_ms, 1..=600_000),
+            ("max_output_bytes", self.max_output_bytes, 1..=16 << 20),
+            ("max_functions", self.max_functions, 1..=1_000_000),
+            ("max_function_bytes", self.max_function_bytes, 1..=32 << 20),
+            ("max_code_bytes", self.max_code_bytes, 1..=32 << 20),
+            ("max_locals", self.max_locals, 1..=50_000),
+            ("max_nesting", self.max_nesting, 1..=100_000),
+            ("max_operand_stack", self.max_operand_stack, 1..=1_000_000),
+            ("compile_timeout_ms", self.compile_timeout_ms, 1..=600_000),
+        ]
+    }
 }
 
 fn default_role() -> PluginRole {
@@ -960,14 +1005,29 @@ impl Framework {
             }
         }
         let mut names: Vec<&str> = Vec::new();
-        for p in &config.plugins {
+        for (i, p) in config.plugins.iter().enumerate() {
             if names.contains(&p.name.as_str()) {
                 return Err(err(
-                    "plugins.name",
+                    &format!("plugins.{i}.name"),
                     format!("plugin {:?} is declared twice", p.name),
                 ));
             }
             names.push(&p.name);
+            for (key, value, range) in p.limits() {
+                if let Some(v) = value
+                    && !range.contains(&v)
+                {
+                    return Err(err(
+                        &format!("plugins.{i}.{key}"),
+                        format!(
+                            "plugin {:?}: {key} = {v} is outside {}..={}",
+                            p.name,
+                            range.start(),
+                            range.end()
+                        ),
+                    ));
+                }
+            }
         }
         let lifecycle = &config.lifecycle;
         let stage_names = lifecycle

@@ -20,6 +20,9 @@ pub enum HostError {
     /// The input is unusable for a reason the message gives.
     #[error("{0}")]
     Input(String),
+    /// A file the workspace names may not be read (outside it, not a regular file, too large).
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
 }
 
 impl HostError {
@@ -35,6 +38,7 @@ impl HostError {
     pub fn is_input_error(&self) -> bool {
         match self {
             HostError::Core(_) | HostError::Input(_) => true,
+            HostError::File(e) => !matches!(e, crate::files::FileError::Io { .. }),
             HostError::Io { source, .. } => matches!(
                 source.kind(),
                 std::io::ErrorKind::NotFound

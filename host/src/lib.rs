@@ -2,6 +2,7 @@
 //! workspace folders, the CLI's commands, report files, CRM importers and the data generator.
 
 pub mod error;
+pub mod files;
 pub mod generate;
 pub mod html;
 pub mod import;
@@ -155,8 +156,12 @@ pub fn load_plugins(
     if declared.is_empty() {
         return Ok(None);
     }
-    let host = plugins::PluginHost::new(declared, dir, plugins::HostOptions::default())
-        .map_err(|e| HostError::Input(e.0))?;
+    let options = plugins::HostOptions {
+        shared_dirs: workspace.framework.config.workspace.plugin_dirs.clone(),
+        ..plugins::HostOptions::default()
+    };
+    let host =
+        plugins::PluginHost::new(declared, dir, options).map_err(|e| HostError::Input(e.0))?;
     for p in host.plugins() {
         if let Some(f) = p.refusal() {
             eprintln!(

@@ -1,6 +1,5 @@
 //! A workspace on disk: `baton.toml` plus data files, streamed into the engine.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::path::{Component, Path, PathBuf};
 
@@ -8,6 +7,12 @@ use baton_core::{Framework, Loader, TextSource, Workspace, classify_file};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::HostError;
+use crate::files::{Confinement, FileError};
+
+/// Largest asset text (`assets.path`) read: 8 MiB.
+pub const MAX_ASSET_BYTES: u64 = 8 << 20;
+/// Largest `baton.toml` read: 4 MiB.
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
 /// Reads asset files named by `assets.path`, confined to the workspace folder.
 #[derive(Debug, Clone)]
@@ -33,41 +38,61 @@ impl TextSource for DirTexts {
                 "{path}: asset paths must stay inside the workspace (no absolute paths or `..`)"
             ));
         }
-        std::fs::read_to_string(self.root.join(rel)).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{path}: no such file in the workspace"),
-            _ => format!("{path}: {e}"),
-        })
+        let read = Confinement::new(&self.root, &[])
+            .and_then(|c| c.read(path, MAX_ASSET_BYTES, "an asset text"));
+        match read {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| format!("{path}: not UTF-8 text (asset texts are UTF-8)")),
+            Err(FileError::NotFound { .. }) => Err(format!("{path}: no such file in the workspace")),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
 /// Reads `baton.toml` from `dir`, or the defaults when there is none.
 pub fn load_framework(dir: &Path) -> Result<Framework, HostError> {
     let path = dir.join("baton.toml");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Framework::from_toml(&path.display().to_string(), &text)
-            .map_err(baton_core::Error::from)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let confined = Confinement::new(dir, &[])?;
+    match confined.read("baton.toml", MAX_CONFIG_BYTES, "baton.toml") {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                HostError::Input(format!(
+                    "{}: not UTF-8 text (byte {} is not valid UTF-8)",
+                    path.display(),
+                    e.utf8_error().valid_up_to()
+                ))
+            })?;
+            Ok(Framework::from_toml(&path.display().to_string(), &text)
+                .map_err(baton_core::Error::from)?)
+        }
+        Err(FileError::NotFound { .. }) => {
             Ok(Framework::from_config(Default::default()).map_err(baton_core::Error::from)?)
         }
-        Err(e) => Err(HostError::io(path, e)),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The data files of a workspace folder, in name order, and the files that were not recognised.
+/// A data file's name that leads outside the folder (a symlink) or to anything but a regular
+/// file (a FIFO, a device) is an error, not a file to read or skip.
 pub fn data_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), HostError> {
     let entries = std::fs::read_dir(dir).map_err(|e| HostError::io(dir, e))?;
+    let confined = Confinement::new(dir, &[])?;
     let mut data = Vec::new();
     let mut other = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| HostError::io(dir, e))?;
         let path = entry.path();
-        if !path.is_file() {
-            continue;
-        }
         let name = entry.file_name().to_string_lossy().to_string();
         if classify_file(&name).is_some() {
+            let resolved = confined.resolve(&name)?;
+            drop(crate::files::open_regular(&resolved, &name)?);
             data.push(path);
-        } else if name.ends_with(".csv") || name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+            continue;
+        }
+        if path.is_file()
+            && (name.ends_with(".csv") || name.ends_with(".ndjson") || name.ends_with(".jsonl"))
+        {
             other.push(path);
         }
     }
@@ -119,7 +144,7 @@ pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
             continue;
         };
         bar.set_message(name.clone());
-        let file = File::open(path).map_err(|e| HostError::io(path, e))?;
+        let file = crate::files::open_regular(path, &name)?;
         if let Ok(meta) = file.metadata() {
             loader.expect_bytes(kind, meta.len());
         }

@@ -2,7 +2,9 @@
 //! `_start`, `memory` and the ABI v1 marker, and imports nothing outside the allowed WASI subset.
 
 use baton_core::plugins::{Failure, FailureKind};
-use wasmparser::{Parser, Payload, TypeRef};
+use wasmparser::{Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures};
+
+use super::CompileLimits;
 
 use super::wasi::{ALLOWED, WASI_MODULE, capability};
 
@@ -25,9 +27,10 @@ fn refused(kind: FailureKind, message: String) -> Failure {
     Failure { kind, message }
 }
 
-/// Turns the file's bytes into a WebAssembly binary: `.wasm` as is, WAT text compiled; refuses
-/// precompiled artifacts, components and anything else.
-pub fn to_binary(bytes: Vec<u8>, max_bytes: usize) -> Result<Vec<u8>, Failure> {
+/// Turns the file's bytes into a WebAssembly binary: a binary module as is, WAT text compiled
+/// when the file is named `.wat` (`is_wat`); refuses precompiled artifacts, components and
+/// anything else, without quoting what the file holds.
+pub fn to_binary(bytes: Vec<u8>, max_bytes: usize, is_wat: bool) -> Result<Vec<u8>, Failure> {
     if bytes.len() > max_bytes {
         return Err(refused(
             FailureKind::Refused,
@@ -57,27 +60,34 @@ pub fn to_binary(bytes: Vec<u8>, max_bytes: usize) -> Result<Vec<u8>, Failure> {
         }
         return Ok(bytes);
     }
-    let looks_like_text = bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'(' || b == b';');
-    if looks_like_text {
+    if is_wat {
         return wat::parse_bytes(&bytes)
             .map(std::borrow::Cow::into_owned)
-            .map_err(|e| refused(FailureKind::Refused, format!("invalid WAT text: {e}")));
+            .map_err(|e| refused(FailureKind::Refused, format!("invalid WAT text: {}", wat_message(&e))));
     }
-    let head: String = bytes
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ");
     Err(refused(
         FailureKind::Refused,
-        format!(
-            "not a WebAssembly module (it starts with bytes {head}; a module starts with 00 61 73 6d)"
-        ),
+        "not a WebAssembly module: a module starts with the bytes 00 61 73 6d (\\0asm) and this \
+         file does not (WebAssembly text is read only from a file named .wat)"
+            .into(),
     ))
+}
+
+/// A WAT error's message and position, without the line of source text wat quotes.
+fn wat_message(e: &wat::Error) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    let message = lines.next().unwrap_or_default().trim().to_string();
+    match lines.find_map(|l| l.trim().strip_prefix("--> ")) {
+        Some(at) => {
+            let position = at.rsplitn(3, ':').take(2).collect::<Vec<_>>();
+            match position.as_slice() {
+                [col, line] => format!("{message} (line {line}, column {col})"),
+                _ => message,
+            }
+        }
+        None => message,
+    }
 }
 
 /// Reads a module's imports and exports and checks them against the ABI.
@@ -198,4 +208,102 @@ pub fn inspect(wasm: &[u8]) -> Result<ModuleInfo, Failure> {
         ));
     }
     Ok(info)
+}
+
+fn over(what: String, limit: u64, key: &str) -> Failure {
+    refused(
+        FailureKind::Refused,
+        format!("{what}; the limit is {limit} ({key}), checked before compiling"),
+    )
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> Failure {
+    refused(
+        FailureKind::Refused,
+        format!("not a valid WebAssembly module: {e}"),
+    )
+}
+
+/// Checks what compiling would cost before anything is compiled: how many functions, how large
+/// each body and all of them, how many locals, how deep blocks and the operand stack go. The
+/// module is validated on the way, one operator at a time, so a bomb is refused at the first
+/// operator past a limit.
+pub fn bounds(wasm: &[u8], limits: &CompileLimits) -> Result<(), Failure> {
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+    let mut index = 0u64;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(invalid)?;
+        match &payload {
+            Payload::FunctionSection(reader) if u64::from(reader.count()) > limits.functions => {
+                return Err(over(
+                    format!("the module defines {} functions", reader.count()),
+                    limits.functions,
+                    "max_functions",
+                ));
+            }
+            Payload::CodeSectionStart { size, .. } if u64::from(*size) > limits.code_bytes => {
+                return Err(over(
+                    format!("the module's code is {size} bytes"),
+                    limits.code_bytes,
+                    "max_code_bytes",
+                ));
+            }
+            _ => {}
+        }
+        if let ValidPayload::Func(func, body) = validator.payload(&payload).map_err(invalid)? {
+            index += 1;
+            let size = body.range().len() as u64;
+            if size > limits.function_bytes {
+                return Err(over(
+                    format!("function {index} is {size} bytes"),
+                    limits.function_bytes,
+                    "max_function_bytes",
+                ));
+            }
+            let mut fv = func.into_validator(std::mem::take(&mut allocs));
+            let mut locals = 0u64;
+            let mut reader = body.get_locals_reader().map_err(invalid)?;
+            for _ in 0..reader.get_count() {
+                let offset = reader.original_position();
+                let (count, ty) = reader.read().map_err(invalid)?;
+                locals += u64::from(count);
+                if locals > limits.locals {
+                    return Err(over(
+                        format!("function {index} declares {locals} or more locals"),
+                        limits.locals,
+                        "max_locals",
+                    ));
+                }
+                fv.define_locals(offset, count, ty).map_err(invalid)?;
+            }
+            let mut ops = body.get_binary_reader_for_operators().map_err(invalid)?;
+            while !ops.eof() {
+                let offset = ops.original_position();
+                ops.visit_operator(&mut fv.visitor(offset))
+                    .map_err(invalid)?
+                    .map_err(invalid)?;
+                let stack = u64::from(fv.operand_stack_height());
+                if stack > limits.operand_stack {
+                    return Err(over(
+                        format!("function {index} builds an operand stack {stack} deep"),
+                        limits.operand_stack,
+                        "max_operand_stack",
+                    ));
+                }
+                let nesting = u64::from(fv.control_stack_height());
+                if nesting > limits.nesting {
+                    return Err(over(
+                        format!("function {index} nests blocks {nesting} deep"),
+                        limits.nesting,
+                        "max_nesting",
+                    ));
+                }
+            }
+            ops.finish_expression(&fv.visitor(ops.original_position()))
+                .map_err(invalid)?;
+            allocs = fv.into_allocations();
+        }
+    }
+    Ok(())
 }

@@ -25,12 +25,22 @@ pub fn adhoc_plugin(file: &Path, role: PluginRole, params: serde_json::Value) ->
         memory_mib: None,
         timeout_ms: None,
         max_output_bytes: None,
+        max_functions: None,
+        max_function_bytes: None,
+        max_code_bytes: None,
+        max_locals: None,
+        max_nesting: None,
+        max_operand_stack: None,
+        compile_timeout_ms: None,
     }
 }
 
 fn host_for(plugin: &Plugin) -> Result<PluginHost, HostError> {
     let mut p = plugin.clone();
-    let path = std::path::PathBuf::from(&p.path);
+    // The file named on the command line is the one meant: its folder (symlinks resolved) is
+    // the one it may be read from.
+    let named = std::path::PathBuf::from(&p.path);
+    let path = named.canonicalize().unwrap_or(named);
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     p.path = path
         .file_name()

@@ -42,6 +42,20 @@ pub const DEFAULT_MAX_OUTPUT: u64 = 20 * 1024;
 pub const MAX_LOG: usize = 1024;
 /// Largest module accepted: 32 MB.
 pub const MAX_MODULE_BYTES: usize = 32 * 1024 * 1024;
+/// Default most functions a module may define.
+pub const DEFAULT_MAX_FUNCTIONS: u64 = 20_000;
+/// Default largest function body: 1 MiB.
+pub const DEFAULT_MAX_FUNCTION_BYTES: u64 = 1 << 20;
+/// Default largest code section: 16 MiB.
+pub const DEFAULT_MAX_CODE_BYTES: u64 = 16 << 20;
+/// Default most locals per function.
+pub const DEFAULT_MAX_LOCALS: u64 = 10_000;
+/// Default deepest nesting of blocks in a function.
+pub const DEFAULT_MAX_NESTING: u64 = 1_000;
+/// Default deepest operand stack in a function.
+pub const DEFAULT_MAX_OPERAND_STACK: u64 = 10_000;
+/// Default compile deadline: 20 s.
+pub const DEFAULT_COMPILE_TIMEOUT_MS: u64 = 20_000;
 /// Epoch tick: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(1);
 
@@ -58,6 +72,49 @@ pub struct Limits {
     pub max_output: usize,
     /// Largest stdin.
     pub max_input: usize,
+    /// What the module may be before it is compiled.
+    pub compile: CompileLimits,
+}
+
+/// Bounds checked on a module before it is compiled, and the compile deadline: module size
+/// alone does not bound what compiling costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompileLimits {
+    /// Most defined functions (`max_functions`).
+    pub functions: u64,
+    /// Largest function body in bytes (`max_function_bytes`).
+    pub function_bytes: u64,
+    /// Largest code section in bytes (`max_code_bytes`).
+    pub code_bytes: u64,
+    /// Most locals in one function (`max_locals`).
+    pub locals: u64,
+    /// Deepest block nesting in one function (`max_nesting`).
+    pub nesting: u64,
+    /// Deepest operand stack in one function (`max_operand_stack`).
+    pub operand_stack: u64,
+    /// Compile deadline in milliseconds (`compile_timeout_ms`).
+    pub timeout_ms: u64,
+}
+
+impl CompileLimits {
+    /// The compile limits of `plugin`.
+    pub fn of(plugin: &Plugin) -> CompileLimits {
+        CompileLimits {
+            functions: plugin.max_functions.unwrap_or(DEFAULT_MAX_FUNCTIONS),
+            function_bytes: plugin
+                .max_function_bytes
+                .unwrap_or(DEFAULT_MAX_FUNCTION_BYTES),
+            code_bytes: plugin.max_code_bytes.unwrap_or(DEFAULT_MAX_CODE_BYTES),
+            locals: plugin.max_locals.unwrap_or(DEFAULT_MAX_LOCALS),
+            nesting: plugin.max_nesting.unwrap_or(DEFAULT_MAX_NESTING),
+            operand_stack: plugin
+                .max_operand_stack
+                .unwrap_or(DEFAULT_MAX_OPERAND_STACK),
+            timeout_ms: plugin
+                .compile_timeout_ms
+                .unwrap_or(DEFAULT_COMPILE_TIMEOUT_MS),
+        }
+    }
 }
 
 impl Limits {
@@ -74,6 +131,7 @@ impl Limits {
             timeout_ms: plugin.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1),
             max_output: plugin.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT) as usize,
             max_input: baton_core::plugins::DEFAULT_MAX_INPUT_BYTES,
+            compile: CompileLimits::of(plugin),
         }
     }
 }
@@ -85,6 +143,9 @@ pub struct HostOptions {
     pub cache_dir: Option<PathBuf>,
     /// Threads for batch calls.
     pub threads: usize,
+    /// Shared plugin folders outside the workspace that module paths may lead into
+    /// (`[workspace] plugin_dirs`).
+    pub shared_dirs: Vec<String>,
 }
 
 impl Default for HostOptions {
@@ -97,6 +158,7 @@ impl Default for HostOptions {
         HostOptions {
             cache_dir: cache::default_dir(),
             threads,
+            shared_dirs: Vec::new(),
         }
     }
 }
@@ -234,8 +296,12 @@ impl PluginHost {
             clock_ns: AtomicU64::new(0),
             pooling,
         };
+        let confined = crate::files::Confinement::new(base, &host.options.shared_dirs)
+            .map_err(|e| SetupError(e.to_string()))?;
         for p in plugins {
-            let path = base.join(&p.path);
+            let path = confined
+                .resolve(&p.path)
+                .map_err(|e| SetupError(plugin_file_error(&p.name, e)))?;
             let loaded = host.load(p.clone(), path)?;
             host.plugins.push(loaded);
         }
@@ -245,13 +311,18 @@ impl PluginHost {
     fn load(&self, config: Plugin, path: PathBuf) -> Result<LoadedPlugin, SetupError> {
         let began = Instant::now();
         let limits = Limits::of(&config);
-        let meta = std::fs::metadata(&path).map_err(|e| {
+        let file = crate::files::open_regular(&path, &config.path)
+            .map_err(|e| SetupError(plugin_file_error(&config.name, e)))?;
+        let meta = file.metadata().map_err(|e| {
             SetupError(format!(
-                "plugin {:?}: cannot read {} ({e}); `path` in [[plugins]] is relative to the workspace folder",
+                "plugin {:?}: cannot read {} ({e})",
                 config.name,
                 path.display()
             ))
         })?;
+        let is_wat = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wat"));
         let mut info = None;
         let mut sha256 = String::new();
         let mut cache_outcome = None;
@@ -265,17 +336,18 @@ impl PluginHost {
                 ),
             })
         } else {
-            let bytes = std::fs::read(&path).map_err(|e| {
-                SetupError(format!(
-                    "plugin {:?}: cannot read {}: {e}",
-                    config.name,
-                    path.display()
-                ))
-            })?;
+            let bytes = crate::files::read_capped(
+                file,
+                &config.path,
+                MAX_MODULE_BYTES as u64,
+                "a plugin module",
+            )
+            .map_err(|e| SetupError(plugin_file_error(&config.name, e)))?;
             sha256 = cache::sha256_hex(&bytes);
-            check::to_binary(bytes, MAX_MODULE_BYTES)
+            check::to_binary(bytes, MAX_MODULE_BYTES, is_wat)
                 .and_then(|wasm| {
                     let i = check::inspect(&wasm)?;
+                    check::bounds(&wasm, &limits.compile)?;
                     let initial = i.memory_pages.unwrap_or(0).saturating_mul(65536);
                     info = Some(i);
                     if initial > limits.memory_bytes as u64 {
@@ -291,12 +363,12 @@ impl PluginHost {
                     Ok(wasm)
                 })
                 .and_then(|wasm| {
-                    let (module, outcome) =
-                        cache::compile(&self.engine, &wasm, self.options.cache_dir.as_deref())
-                            .map_err(|e| Failure {
-                                kind: FailureKind::Refused,
-                                message: format!("the module does not compile: {e:#}"),
-                            })?;
+                    let (module, outcome) = compile_within(
+                        &self.engine,
+                        wasm,
+                        self.options.cache_dir.clone(),
+                        limits.compile.timeout_ms,
+                    )?;
                     cache_outcome = Some(outcome);
                     self.linker.instantiate_pre(&module).map_err(|e| Failure {
                         kind: FailureKind::Refused,
@@ -395,13 +467,14 @@ impl PluginHost {
                 fuel_used: 0,
             };
         }
-        let ctx = Ctx::new(
+        let mut ctx = Ctx::new(
             input.to_vec(),
             limits.max_output,
             MAX_LOG,
             limits.memory_bytes,
             self.clock_ns.load(Ordering::Relaxed),
         );
+        ctx.deadline = Some(Instant::now() + Duration::from_millis(limits.timeout_ms));
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limiter);
         if store.set_fuel(limits.fuel).is_err() {
@@ -432,6 +505,53 @@ impl PluginHost {
             kind: FailureKind::InvalidOutput,
             message: format!("the answer to {{\"describe\": true}} is not a description: {e}"),
         })
+    }
+}
+
+/// The setup error for a module file that may not be read, naming the plugin.
+fn plugin_file_error(name: &str, e: crate::files::FileError) -> String {
+    match e {
+        crate::files::FileError::NotFound { name: file } => format!(
+            "plugin {name:?}: cannot read {file} (no such file); `path` in [[plugins]] is relative to the workspace folder"
+        ),
+        e => format!("plugin {name:?}: {e}"),
+    }
+}
+
+/// Compiles (or loads) a module on its own thread and gives up after `timeout_ms`: the thread
+/// is left to finish in the background (the pre-compile bounds keep that short) while the run
+/// goes on with the plugin refused.
+fn compile_within(
+    engine: &Engine,
+    wasm: Vec<u8>,
+    cache_dir: Option<PathBuf>,
+    timeout_ms: u64,
+) -> Result<(wasmtime::Module, CacheOutcome), Failure> {
+    let (send, receive) = std::sync::mpsc::channel();
+    let engine = engine.clone();
+    let spawned = std::thread::Builder::new()
+        .name("baton-plugin-compile".into())
+        .spawn(move || {
+            let _ = send.send(cache::compile(&engine, &wasm, cache_dir.as_deref()));
+        });
+    if let Err(e) = spawned {
+        return Err(Failure {
+            kind: FailureKind::Refused,
+            message: format!("cannot start compiling the module: {e}"),
+        });
+    }
+    match receive.recv_timeout(Duration::from_millis(timeout_ms)) {
+        Ok(Ok(compiled)) => Ok(compiled),
+        Ok(Err(e)) => Err(Failure {
+            kind: FailureKind::Refused,
+            message: format!("the module does not compile: {e:#}"),
+        }),
+        Err(_) => Err(Failure {
+            kind: FailureKind::Refused,
+            message: format!(
+                "compiling the module took longer than {timeout_ms} ms (compile_timeout_ms)"
+            ),
+        }),
     }
 }
 
@@ -536,12 +656,24 @@ fn classify(err: &wasmtime::Error, ctx: &Ctx, limits: &Limits) -> Result<(), Fai
                 kind: FailureKind::Trap,
                 message: with_trace(format!("out-of-bounds pointer handed to the host: {what}")),
             }),
+            Stop::Deadline => Err(Failure {
+                kind: FailureKind::Deadline,
+                message: with_trace(format!(
+                    "the plugin ran past its {} ms deadline (timeout_ms) inside a host call",
+                    limits.timeout_ms
+                )),
+            }),
         };
     }
     let reading = if ctx.reads_after_end > 1 {
         format!(
             " (it kept reading stdin after the end of its input: {} empty reads)",
             ctx.reads_after_end
+        )
+    } else if ctx.empty_reads > 1 {
+        format!(
+            " (it kept calling fd_read with zero-length buffers: {} calls that could read nothing)",
+            ctx.empty_reads
         )
     } else {
         String::new()

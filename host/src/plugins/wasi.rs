@@ -57,6 +57,8 @@ pub enum Stop {
     OutputTooLarge(usize),
     /// A pointer or length handed to the host lies outside the plugin's memory.
     OutOfBounds(String),
+    /// The call's deadline passed while the host was working for the plugin.
+    Deadline,
 }
 
 impl std::fmt::Display for Stop {
@@ -65,6 +67,7 @@ impl std::fmt::Display for Stop {
             Stop::Exit(code) => write!(f, "exited with status {code}"),
             Stop::OutputTooLarge(limit) => write!(f, "wrote more than {limit} bytes on stdout"),
             Stop::OutOfBounds(what) => write!(f, "out-of-bounds pointer: {what}"),
+            Stop::Deadline => write!(f, "ran past its deadline inside a host call"),
         }
     }
 }
@@ -111,8 +114,12 @@ pub struct Ctx {
     pub stdin: Vec<u8>,
     /// Bytes of stdin already read.
     pub read: usize,
-    /// `fd_read` calls made after the end of stdin.
+    /// `fd_read` calls that asked for bytes after the end of stdin.
     pub reads_after_end: u64,
+    /// `fd_read` calls whose buffers held no room at all (zero-length reads).
+    pub empty_reads: u64,
+    /// When the call must stop; host functions check it as they work.
+    pub deadline: Option<std::time::Instant>,
     /// The verdict as written so far.
     pub stdout: Vec<u8>,
     /// stdout limit in bytes.
@@ -146,6 +153,8 @@ impl Ctx {
             stdin,
             read: 0,
             reads_after_end: 0,
+            empty_reads: 0,
+            deadline: None,
             stdout: Vec::new(),
             max_output,
             log: Vec::new(),
@@ -217,18 +226,192 @@ fn write_bytes(
     Ok(())
 }
 
-/// The (ptr, len) pairs of an iovec array.
-fn iovecs(data: &[u8], what: &str, iovs: i32, count: i32) -> wasmtime::Result<Vec<(i32, usize)>> {
+/// Fuel charged per iovec entry a host call walks, beside one unit per byte it moves.
+const FUEL_PER_IOVEC: u64 = 8;
+/// Bytes a host call moves between two looks at the deadline.
+const DEADLINE_CHECK_BYTES: usize = 1 << 20;
+
+/// The fuel a host call spends for the plugin: the bytes it moves and the entries it walks
+/// count as instructions, so no host call outlasts the plugin's fuel.
+struct Meter {
+    left: Option<u64>,
+    spent: u64,
+    entries: usize,
+}
+
+impl Meter {
+    fn start(caller: &Caller<'_, Ctx>) -> Meter {
+        Meter {
+            left: caller.get_fuel().ok(),
+            spent: 0,
+            entries: 0,
+        }
+    }
+
+    /// Spends `cost`; fails once the plugin's fuel is gone, and looks at the deadline now and
+    /// then.
+    fn spend(&mut self, cost: u64, ctx: &Ctx) -> wasmtime::Result<()> {
+        self.spent = self.spent.saturating_add(cost);
+        if self.left.is_some_and(|left| self.spent > left) {
+            return Err(wasmtime::Error::new(wasmtime::Trap::OutOfFuel));
+        }
+        self.entries += 1;
+        if self.entries.is_multiple_of(1024) {
+            check_deadline(ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Takes what was spent from the plugin's fuel.
+    fn settle(self, caller: &mut Caller<'_, Ctx>) -> wasmtime::Result<()> {
+        if let Some(left) = self.left {
+            caller.set_fuel(left.saturating_sub(self.spent))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `work` with a meter and settles its fuel whether or not it succeeded.
+fn metered<T>(
+    caller: &mut Caller<'_, Ctx>,
+    work: impl FnOnce(&mut Caller<'_, Ctx>, &mut Meter) -> wasmtime::Result<T>,
+) -> wasmtime::Result<T> {
+    let mut meter = Meter::start(caller);
+    let result = work(caller, &mut meter);
+    meter.settle(caller)?;
+    result
+}
+
+/// Fails the call when its deadline has passed.
+fn check_deadline(ctx: &Ctx) -> wasmtime::Result<()> {
+    match ctx.deadline {
+        Some(d) if std::time::Instant::now() >= d => Err(wasmtime::Error::new(Stop::Deadline)),
+        _ => Ok(()),
+    }
+}
+
+/// The array of `count` iovecs at `iovs`, bounded by the memory before anything is read.
+fn iovec_array(
+    what: &str,
+    iovs: i32,
+    count: i32,
+    size: usize,
+) -> wasmtime::Result<std::ops::Range<usize>> {
     let count = count as u32 as usize;
-    let r = range(what, iovs, count.saturating_mul(8), data.len())?;
-    Ok(data[r]
-        .chunks_exact(8)
-        .map(|c| {
-            let ptr = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            let len = u32::from_le_bytes([c[4], c[5], c[6], c[7]]) as usize;
-            (ptr, len)
-        })
-        .collect())
+    range(what, iovs, count.saturating_mul(8), size)
+}
+
+/// The (ptr, len) of iovec `i` of the array at `array` (already bounds-checked).
+fn iovec(data: &[u8], array: &std::ops::Range<usize>, i: usize) -> (i32, usize) {
+    let at = array.start + i * 8;
+    let c = &data[at..at + 8];
+    let ptr = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    let len = u32::from_le_bytes([c[4], c[5], c[6], c[7]]) as usize;
+    (ptr, len)
+}
+
+/// Fills the plugin's buffer with the deterministic random source, in place: bounds, fuel and
+/// deadline are checked before any byte is made.
+fn random_get(c: &mut Caller<'_, Ctx>, buf: i32, len: i32) -> wasmtime::Result<i32> {
+    let mem = memory(c)?;
+    let len = len as u32 as usize;
+    let r = range("random_get buffer", buf, len, mem.data_size(&*c))?;
+    metered(c, |c, meter| {
+        meter.spend(len as u64, c.data())?;
+        let mut at = r.start;
+        while at < r.end {
+            check_deadline(c.data())?;
+            let end = (at + DEADLINE_CHECK_BYTES).min(r.end);
+            let (data, ctx) = mem.data_and_store_mut(&mut *c);
+            for chunk in data[at..end].chunks_mut(8) {
+                let word = ctx.next_random().to_le_bytes();
+                chunk.copy_from_slice(&word[..chunk.len()]);
+            }
+            at = end;
+        }
+        Ok(ESUCCESS)
+    })
+}
+
+/// Copies stdin into the plugin's iovecs, walking them in place.
+fn fd_read(c: &mut Caller<'_, Ctx>, iovs: i32, count: i32, nread: i32) -> wasmtime::Result<i32> {
+    let mem = memory(c)?;
+    let array = iovec_array("fd_read iovec array", iovs, count, mem.data_size(&*c))?;
+    let (total, asked) = metered(c, |c, meter| {
+        let (data, ctx) = mem.data_and_store_mut(&mut *c);
+        let size = data.len();
+        let mut total = 0usize;
+        let mut asked = 0usize;
+        for i in 0..array.len() / 8 {
+            let (ptr, len) = iovec(data, &array, i);
+            let r = range("fd_read buffer", ptr, len, size)?;
+            asked = asked.saturating_add(len);
+            let left = &ctx.stdin[ctx.read..];
+            let n = left.len().min(len);
+            data[r.start..r.start + n].copy_from_slice(&left[..n]);
+            ctx.read += n;
+            total += n;
+            meter.spend(FUEL_PER_IOVEC + n as u64, ctx)?;
+            if n < len {
+                break;
+            }
+        }
+        Ok((total, asked))
+    })?;
+    let ctx = c.data_mut();
+    if asked == 0 {
+        ctx.empty_reads += 1;
+    } else if total == 0 {
+        ctx.reads_after_end += 1;
+    }
+    write_bytes(c, "fd_read result", nread, &(total as u32).to_le_bytes())?;
+    Ok(ESUCCESS)
+}
+
+/// Appends the plugin's iovecs to stdout (capped) or the log (truncated), walking them in place.
+fn fd_write(
+    c: &mut Caller<'_, Ctx>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let mem = memory(c)?;
+    let array = iovec_array("fd_write iovec array", iovs, count, mem.data_size(&*c))?;
+    let total = metered(c, |c, meter| {
+        let (data, ctx) = mem.data_and_store_mut(&mut *c);
+        let size = data.len();
+        let mut total = 0usize;
+        for i in 0..array.len() / 8 {
+            let (ptr, len) = iovec(data, &array, i);
+            let r = range("fd_write buffer", ptr, len, size)?;
+            let bytes = &data[r];
+            let kept = if fd == 1 {
+                if ctx.stdout.len() + bytes.len() > ctx.max_output {
+                    return Err(wasmtime::Error::new(Stop::OutputTooLarge(ctx.max_output)));
+                }
+                ctx.stdout.extend_from_slice(bytes);
+                bytes.len()
+            } else {
+                let room = ctx.max_log.saturating_sub(ctx.log.len());
+                let keep = room.min(bytes.len());
+                ctx.log.extend_from_slice(&bytes[..keep]);
+                ctx.log_dropped += (bytes.len() - keep) as u64;
+                keep
+            };
+            total = total.saturating_add(len);
+            // Bytes dropped from the log are not moved, so they cost only the entry.
+            meter.spend(FUEL_PER_IOVEC + kept as u64, ctx)?;
+        }
+        Ok(total)
+    })?;
+    write_bytes(
+        c,
+        "fd_write result",
+        nwritten,
+        &(total.min(u32::MAX as usize) as u32).to_le_bytes(),
+    )?;
+    Ok(ESUCCESS)
 }
 
 /// Defines the allowed WASI functions in `linker`.
@@ -271,16 +454,7 @@ pub fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
     linker.func_wrap(
         m,
         "random_get",
-        |mut c: Caller<'_, Ctx>, buf: i32, len: i32| {
-            let len = len as u32 as usize;
-            let mut bytes = Vec::with_capacity(len);
-            while bytes.len() < len {
-                bytes.extend_from_slice(&c.data_mut().next_random().to_le_bytes());
-            }
-            bytes.truncate(len);
-            write_bytes(&mut c, "random_get buffer", buf, &bytes)?;
-            Ok(ESUCCESS)
-        },
+        |mut c: Caller<'_, Ctx>, buf: i32, len: i32| random_get(&mut c, buf, len),
     )?;
     linker.func_wrap(m, "fd_close", |_: Caller<'_, Ctx>, fd: i32| {
         Ok(if (0..=2).contains(&fd) {
@@ -346,31 +520,7 @@ pub fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             if fd != 0 {
                 return Ok(EBADF);
             }
-            let mem = memory(&mut c)?;
-            let (data, ctx) = mem.data_and_store_mut(&mut c);
-            let size = data.len();
-            let mut total = 0usize;
-            for (ptr, len) in iovecs(data, "fd_read iovec array", iovs, count)? {
-                let r = range("fd_read buffer", ptr, len, size)?;
-                let left = &ctx.stdin[ctx.read..];
-                let n = left.len().min(len);
-                data[r.start..r.start + n].copy_from_slice(&left[..n]);
-                ctx.read += n;
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            if total == 0 {
-                ctx.reads_after_end += 1;
-            }
-            write_bytes(
-                &mut c,
-                "fd_read result",
-                nread,
-                &(total as u32).to_le_bytes(),
-            )?;
-            Ok(ESUCCESS)
+            fd_read(&mut c, iovs, count, nread)
         },
     )?;
     linker.func_wrap(
@@ -380,33 +530,7 @@ pub fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             if !(1..=2).contains(&fd) {
                 return Ok(EBADF);
             }
-            let mem = memory(&mut c)?;
-            let (data, ctx) = mem.data_and_store_mut(&mut c);
-            let size = data.len();
-            let mut total = 0usize;
-            for (ptr, len) in iovecs(data, "fd_write iovec array", iovs, count)? {
-                let r = range("fd_write buffer", ptr, len, size)?;
-                let bytes = &data[r];
-                if fd == 1 {
-                    if ctx.stdout.len() + bytes.len() > ctx.max_output {
-                        return Err(wasmtime::Error::new(Stop::OutputTooLarge(ctx.max_output)));
-                    }
-                    ctx.stdout.extend_from_slice(bytes);
-                } else {
-                    let room = ctx.max_log.saturating_sub(ctx.log.len());
-                    let keep = room.min(bytes.len());
-                    ctx.log.extend_from_slice(&bytes[..keep]);
-                    ctx.log_dropped += (bytes.len() - keep) as u64;
-                }
-                total += len;
-            }
-            write_bytes(
-                &mut c,
-                "fd_write result",
-                nwritten,
-                &(total as u32).to_le_bytes(),
-            )?;
-            Ok(ESUCCESS)
+            fd_write(&mut c, fd, iovs, count, nwritten)
         },
     )?;
     linker.func_wrap(
