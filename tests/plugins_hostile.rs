@@ -293,7 +293,8 @@ fn writes_or(ok: &str, text: &str) -> String {
         ok,
         &format!(
             "(i32.store (i32.const 0) (i32.const 300)) (i32.store (i32.const 4) (i32.const {})) (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))",
-            text.len()
+            // WAT reads `\\` as one byte.
+            text.len() - text.matches("\\\\").count()
         ),
         &format!("(data (i32.const 300) \"{}\")", text.replace('"', "\\\"")),
     )
@@ -910,4 +911,74 @@ fn a_compile_deadline_refuses_a_slow_compile() {
         &["A1", "A2", "BAD3"],
         "compiling the module took longer than 1 ms (compile_timeout_ms)",
     );
+}
+
+// ---- What a plugin says is data: bounded, one line, escaped for each output ----
+
+#[test]
+fn a_verdict_string_with_a_newline_or_too_long_is_invalid() {
+    let r = run(
+        writes(r#"{"qualified":true,"reasons":["ok\\n## Injected heading"]}"#).as_bytes(),
+        "",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "reasons[0] holds the control character U+000A",
+    );
+    let long = "x".repeat(600);
+    let r = run(
+        writes(&format!(r#"{{"qualified":true,"reasons":["{long}"]}}"#)).as_bytes(),
+        "",
+        "fail_closed",
+    );
+    assert_failed(
+        &r,
+        FailureKind::InvalidOutput,
+        &["BAD3"],
+        "reasons[0] is 600 characters long; the limit is 500",
+    );
+}
+
+#[test]
+fn plugin_text_is_escaped_in_markdown_html_and_csv() {
+    let verdict = r#"{"qualified":true,"reasons":["<script>alert(1)</script> **bold** [x](y)"],"route_to":"=HYPERLINK(1)"}"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_workspace(dir.path(), module(verdict, "(call $ok)", "").as_bytes(), "", "fail_closed");
+    let a = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("analysis");
+    let md = baton::output::markdown(&a.report);
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains(r"\<script\>alert(1)\</script\> \*\*bold\*\* \[x\](y)"), "{md}");
+    let html = baton::html::render(&a.report);
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+    let routed: Vec<&str> = a
+        .scored_leads_csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains("HYPERLINK"))
+        .collect();
+    assert_eq!(routed.len(), 3, "{}", a.scored_leads_csv);
+    for line in routed {
+        assert!(line.contains(",'=HYPERLINK(1),"), "{line}");
+        assert!(!line.contains(",=HYPERLINK"), "{line}");
+    }
+}
+
+#[test]
+fn a_plugin_log_is_one_line_in_every_message() {
+    let body = "(i32.store (i32.const 0) (i32.const 400)) (i32.store (i32.const 4) (i32.const 22)) (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))) unreachable";
+    let module = per_lead(body, r#"(data (i32.const 400) "oops\n## Injected\n<b>x")"#);
+    let r = run(module.as_bytes(), "", "fail_closed");
+    assert_failed(&r, FailureKind::Trap, &["BAD3"], "log: oops ## Injected <b>x");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_workspace(dir.path(), module.as_bytes(), "", "fail_closed");
+    let a = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
+        .expect("analysis");
+    let md = baton::output::markdown(&a.report);
+    assert!(!md.contains("\n## Injected"), "{md}");
+    assert!(md.contains(r"oops \#\# Injected \<b\>x"), "{md}");
 }

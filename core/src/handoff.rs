@@ -738,10 +738,11 @@ pub fn handoffs_csv(ws: &Workspace, rows: &[HandoffRow]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(&header);
     for r in rows {
+        let text = |t: &str| crate::cells::spreadsheet_text(t).into_owned();
         let mut rec = vec![
-            ws.text(ws.leads[r.lead as usize].id).to_string(),
-            lead_text(ws, "source", r.lead).to_string(),
-            lead_text(ws, "owner", r.lead).to_string(),
+            text(ws.text(ws.leads[r.lead as usize].id)),
+            text(lead_text(ws, "source", r.lead)),
+            text(lead_text(ws, "owner", r.lead)),
             r.handoffs.to_string(),
             r.decision.to_string(),
         ];

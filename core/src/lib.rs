@@ -6,6 +6,7 @@
 
 pub mod attribution;
 pub mod calendar;
+pub mod cells;
 pub mod chassis;
 pub mod conditions;
 pub mod config;

@@ -483,7 +483,63 @@ pub fn parse_verdict(plugin: &Plugin, output: &[u8], max_score: f64) -> Result<V
     {
         return Err(invalid("route_to is empty".into()));
     }
+    check_strings(&v).map_err(invalid)?;
     Ok(v)
+}
+
+/// Most reasons one verdict may give, and the longest reason in characters.
+pub const MAX_REASONS: usize = 20;
+/// Longest reason in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+/// Most `missing_data` entries, and the longest in characters.
+pub const MAX_MISSING: usize = 50;
+/// Longest `missing_data` entry or `route_to` in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What a plugin writes lands in report.json, report.md, report.html and CSV cells: each string
+/// is one line of printable text of bounded length (no control or bidirectional-override
+/// characters), and there are boundedly many.
+fn check_strings(v: &Verdict) -> Result<(), String> {
+    let one = |field: String, text: &str, max: usize| -> Result<(), String> {
+        let chars = text.chars().count();
+        if chars > max {
+            return Err(format!(
+                "{field} is {chars} characters long; the limit is {max}"
+            ));
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|&c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        {
+            return Err(format!(
+                "{field} holds the control character U+{:04X}; verdict strings are one line of printable text",
+                c as u32
+            ));
+        }
+        Ok(())
+    };
+    if v.reasons.len() > MAX_REASONS {
+        return Err(format!(
+            "the verdict gives {} reasons; the limit is {MAX_REASONS}",
+            v.reasons.len()
+        ));
+    }
+    if v.missing_data.len() > MAX_MISSING {
+        return Err(format!(
+            "missing_data lists {} entries; the limit is {MAX_MISSING}",
+            v.missing_data.len()
+        ));
+    }
+    for (i, r) in v.reasons.iter().enumerate() {
+        one(format!("reasons[{i}]"), r, MAX_REASON_CHARS)?;
+    }
+    for (i, m) in v.missing_data.iter().enumerate() {
+        one(format!("missing_data[{i}]"), m, MAX_NAME_CHARS)?;
+    }
+    if let Some(r) = &v.route_to {
+        one("route_to".into(), r, MAX_NAME_CHARS)?;
+    }
+    Ok(())
 }
 
 /// Runs every configured plugin on every lead and applies the failure policies.

@@ -577,20 +577,21 @@ pub fn scored_leads_csv(
         let probability = probabilities
             .and_then(|p| p.get(i))
             .map_or(String::new(), |p| format!("{}", round6(*p)));
+        let text = |t: &str| crate::cells::spreadsheet_text(t).into_owned();
         let _ = w.write_record([
-            s.lead_id.as_str(),
-            &format!("{}", s.score),
-            &format!("{}", s.fit),
-            &format!("{}", s.engagement),
-            &s.grade.map(String::from).unwrap_or_default(),
-            s.priority.as_deref().unwrap_or(""),
-            if s.mql { "true" } else { "false" },
-            &qualified,
-            &sets.join(";"),
-            routes.get(i).and_then(|r| r.as_deref()).unwrap_or(""),
-            &probability,
-            &top_reasons,
-            &qualification_notes(v),
+            text(s.lead_id.as_str()),
+            format!("{}", s.score),
+            format!("{}", s.fit),
+            format!("{}", s.engagement),
+            text(&s.grade.map(String::from).unwrap_or_default()),
+            text(s.priority.as_deref().unwrap_or("")),
+            (if s.mql { "true" } else { "false" }).to_string(),
+            qualified,
+            text(&sets.join(";")),
+            text(routes.get(i).and_then(|r| r.as_deref()).unwrap_or("")),
+            probability,
+            text(&top_reasons),
+            text(&qualification_notes(v)),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -381,13 +381,30 @@ fn scoring_md(md: &mut String, report: &Report) {
     let _ = writeln!(md);
 }
 
+/// Text from data or a plugin as inline Markdown: one line (control characters become spaces),
+/// with the characters Markdown would read as markup or HTML escaped.
+pub fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A plugin's most frequent reasons and its failures, as nested list items.
 fn plugin_md(md: &mut String, p: &baton_core::plugins::PluginSummary) {
     let reasons: Vec<String> = p
         .top_reasons
         .iter()
         .take(5)
-        .map(|r| format!("\"{}\" ({})", r.reason, r.leads))
+        .map(|r| format!("\"{}\" ({})", md_text(&r.reason), r.leads))
         .collect();
     if !reasons.is_empty() {
         let _ = writeln!(md, "    - most given reasons: {}.", reasons.join(", "));
@@ -404,10 +421,12 @@ fn plugin_md(md: &mut String, p: &baton_core::plugins::PluginSummary) {
             p.failures,
             kinds.join(", "),
             p.on_error.as_str(),
-            p.failure_examples.first().map_or("", |e| e.lead.as_str()),
-            p.failure_examples
-                .first()
-                .map_or("", |e| e.message.as_str())
+            md_text(p.failure_examples.first().map_or("", |e| e.lead.as_str())),
+            md_text(
+                p.failure_examples
+                    .first()
+                    .map_or("", |e| e.message.as_str())
+            )
         );
     }
 }

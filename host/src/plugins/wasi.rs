@@ -170,9 +170,14 @@ impl Ctx {
         }
     }
 
-    /// The log as text, with a note of what was cut.
+    /// The log as one line of text (control characters become spaces), with a note of what
+    /// was cut.
     pub fn log_text(&self) -> String {
-        let mut s = String::from_utf8_lossy(&self.log).trim_end().to_string();
+        let mut s: String = String::from_utf8_lossy(&self.log)
+            .trim_end()
+            .chars()
+            .map(|c| if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') { ' ' } else { c })
+            .collect();
         if self.log_dropped > 0 {
             s.push_str(&format!(" … ({} more bytes not kept)", self.log_dropped));
         }
