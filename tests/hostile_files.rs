@@ -92,7 +92,10 @@ fn a_text_file_as_a_plugin_is_not_read_as_wat_nor_quoted() {
     let a = analyze(&ws).expect("refused plugin");
     let report = serde_json::to_string(&a.report).expect("json");
     assert!(!report.contains("TOP-SECRET"), "{report}");
-    assert!(report.contains("invalid WAT text") && report.contains("line 1, column"), "{report}");
+    assert!(
+        report.contains("invalid WAT text") && report.contains("line 1, column"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -111,7 +114,10 @@ fn a_shared_plugin_folder_is_allowed_only_when_named() {
     );
     std::fs::write(ws.join("baton.toml"), toml).expect("toml");
     let a = analyze(&ws).expect("allowed: refused only for its ABI");
-    assert_eq!(a.report.plugins[0].failures_by_kind.get("abi_mismatch"), Some(&1));
+    assert_eq!(
+        a.report.plugins[0].failures_by_kind.get("abi_mismatch"),
+        Some(&1)
+    );
 }
 
 #[test]
@@ -120,13 +126,19 @@ fn fifos_and_devices_are_refused_without_blocking() {
     let ws = workspace(root.path(), &plugin_toml("pipe.wasm"));
     mkfifo(&ws.join("pipe.wasm"));
     refused(&ws, "pipe.wasm: is a FIFO (named pipe), not a regular file");
-    let toml = format!("[workspace]\nplugin_dirs = [\"/dev\"]\n\n{}", plugin_toml("/dev/zero"));
+    let toml = format!(
+        "[workspace]\nplugin_dirs = [\"/dev\"]\n\n{}",
+        plugin_toml("/dev/zero")
+    );
     std::fs::write(ws.join("baton.toml"), toml).expect("toml");
     refused(&ws, "/dev/zero: is a device, not a regular file");
     // A FIFO as a data file is an error, not a hang and not a file silently skipped.
     std::fs::write(ws.join("baton.toml"), "").expect("toml");
     mkfifo(&ws.join("events.csv"));
-    refused(&ws, "events.csv: is a FIFO (named pipe), not a regular file");
+    refused(
+        &ws,
+        "events.csv: is a FIFO (named pipe), not a regular file",
+    );
 }
 
 #[test]
@@ -139,7 +151,10 @@ fn data_files_symlinked_outside_are_refused_without_quoting_them() {
     refused(&ws, "leads.csv: resolves to");
     std::fs::remove_file(ws.join("leads.csv")).expect("rm");
     symlink("/dev/zero", ws.join("leads.csv")).expect("symlink");
-    refused(&ws, "leads.csv: resolves to /dev/zero, outside the workspace folder");
+    refused(
+        &ws,
+        "leads.csv: resolves to /dev/zero, outside the workspace folder",
+    );
 }
 
 #[test]
@@ -169,5 +184,8 @@ fn asset_texts_outside_the_workspace_or_not_regular_are_not_read() {
     .expect("assets");
     let a = analyze(&ws).expect("asset warned");
     let dq = serde_json::to_string(&a.report.data_quality).expect("json");
-    assert!(dq.contains("pipe.md: is a FIFO (named pipe), not a regular file"), "{dq}");
+    assert!(
+        dq.contains("pipe.md: is a FIFO (named pipe), not a regular file"),
+        "{dq}"
+    );
 }

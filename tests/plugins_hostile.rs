@@ -693,7 +693,8 @@ fn a_host_call_loop_meets_the_deadline() {
 
 #[test]
 fn fd_write_with_128m_iovecs_is_refused_before_any_list_is_built() {
-    let body = "(drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
+    let body =
+        "(drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
     let r = run_bounded(&per_lead(body, ""), "", 20);
     assert_failed(
         &r,
@@ -705,7 +706,8 @@ fn fd_write_with_128m_iovecs_is_refused_before_any_list_is_built() {
 
 #[test]
 fn fd_read_with_128m_iovecs_is_refused_before_any_list_is_built() {
-    let body = "(drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
+    let body =
+        "(drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 134217728) (i32.const 8)))";
     let r = run_bounded(&per_lead(body, ""), "", 20);
     assert_failed(&r, FailureKind::Trap, &["BAD3"], "fd_read iovec array");
 }
@@ -731,10 +733,7 @@ fn zero_length_reads_are_not_called_reading_after_the_end() {
         "kept calling fd_read with zero-length buffers",
     );
     let h = plugin(&r, "hostile");
-    assert!(
-        !h.to_string().contains("after the end of its input"),
-        "{h}"
-    );
+    assert!(!h.to_string().contains("after the end of its input"), "{h}");
 }
 
 // ---- Compile bombs: refused by limits checked before compiling ----
@@ -768,7 +767,11 @@ fn binary_module(bodies: &[Vec<u8>]) -> Vec<u8> {
     section(3, &funcs, &mut m);
     section(5, &[1, 0, 1], &mut m);
     let mut exports = vec![3];
-    for (name, kind, index) in [("memory", 2u8, 0u8), ("_start", 0, 0), ("baton_plugin_abi_v1", 0, 1)] {
+    for (name, kind, index) in [
+        ("memory", 2u8, 0u8),
+        ("_start", 0, 0),
+        ("baton_plugin_abi_v1", 0, 1),
+    ] {
         exports.push(name.len() as u8);
         exports.extend_from_slice(name.as_bytes());
         exports.extend([kind, index]);
@@ -877,7 +880,12 @@ fn compile_limits_are_configurable_and_checked_with_key_and_line() {
         "the module defines 50 functions; the limit is 10 (max_functions)",
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    write_workspace(dir.path(), good().as_bytes(), "max_nesting = 0", "fail_closed");
+    write_workspace(
+        dir.path(),
+        good().as_bytes(),
+        "max_nesting = 0",
+        "fail_closed",
+    );
     let err = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
         .err()
         .expect("refused")
@@ -886,7 +894,10 @@ fn compile_limits_are_configurable_and_checked_with_key_and_line() {
         err.contains("baton.toml:5: `plugins.0.max_nesting`"),
         "{err}"
     );
-    assert!(err.contains("max_nesting = 0 is outside 1..=100000"), "{err}");
+    assert!(
+        err.contains("max_nesting = 0 is outside 1..=100000"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -904,7 +915,11 @@ fn a_compile_deadline_refuses_a_slow_compile() {
             b
         })
         .collect();
-    let r = run(&binary_module(&bodies), "compile_timeout_ms = 1", "fail_closed");
+    let r = run(
+        &binary_module(&bodies),
+        "compile_timeout_ms = 1",
+        "fail_closed",
+    );
     assert_failed(
         &r,
         FailureKind::Refused,
@@ -946,12 +961,20 @@ fn a_verdict_string_with_a_newline_or_too_long_is_invalid() {
 fn plugin_text_is_escaped_in_markdown_html_and_csv() {
     let verdict = r#"{"qualified":true,"reasons":["<script>alert(1)</script> **bold** [x](y)"],"route_to":"=HYPERLINK(1)"}"#;
     let dir = tempfile::tempdir().expect("tempdir");
-    write_workspace(dir.path(), module(verdict, "(call $ok)", "").as_bytes(), "", "fail_closed");
+    write_workspace(
+        dir.path(),
+        module(verdict, "(call $ok)", "").as_bytes(),
+        "",
+        "fail_closed",
+    );
     let a = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
         .expect("analysis");
     let md = baton::output::markdown(&a.report);
     assert!(!md.contains("<script>"), "{md}");
-    assert!(md.contains(r"\<script\>alert(1)\</script\> \*\*bold\*\* \[x\](y)"), "{md}");
+    assert!(
+        md.contains(r"\<script\>alert(1)\</script\> \*\*bold\*\* \[x\](y)"),
+        "{md}"
+    );
     let html = baton::html::render(&a.report);
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(1)"));
@@ -973,7 +996,12 @@ fn a_plugin_log_is_one_line_in_every_message() {
     let body = "(i32.store (i32.const 0) (i32.const 400)) (i32.store (i32.const 4) (i32.const 22)) (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))) unreachable";
     let module = per_lead(body, r#"(data (i32.const 400) "oops\n## Injected\n<b>x")"#);
     let r = run(module.as_bytes(), "", "fail_closed");
-    assert_failed(&r, FailureKind::Trap, &["BAD3"], "log: oops ## Injected <b>x");
+    assert_failed(
+        &r,
+        FailureKind::Trap,
+        &["BAD3"],
+        "log: oops ## Injected <b>x",
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     write_workspace(dir.path(), module.as_bytes(), "", "fail_closed");
     let a = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)

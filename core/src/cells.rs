@@ -18,10 +18,7 @@ mod tests {
 
     #[test]
     fn formulas_are_quoted_and_text_is_kept() {
-        assert_eq!(
-            spreadsheet_text("=HYPERLINK(\"x\")"),
-            "'=HYPERLINK(\"x\")"
-        );
+        assert_eq!(spreadsheet_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(spreadsheet_text("+1"), "'+1");
         assert_eq!(spreadsheet_text("-2+3"), "'-2+3");
         assert_eq!(spreadsheet_text("@SUM(A1)"), "'@SUM(A1)");

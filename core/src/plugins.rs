@@ -507,10 +507,9 @@ fn check_strings(v: &Verdict) -> Result<(), String> {
                 "{field} is {chars} characters long; the limit is {max}"
             ));
         }
-        if let Some(c) = text
-            .chars()
-            .find(|&c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
-        {
+        if let Some(c) = text.chars().find(|&c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        }) {
             return Err(format!(
                 "{field} holds the control character U+{:04X}; verdict strings are one line of printable text",
                 c as u32

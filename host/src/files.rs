@@ -91,15 +91,17 @@ impl Confinement {
     /// Where `name` (relative to the workspace, or absolute) really is, when it is allowed.
     pub fn resolve(&self, name: &str) -> Result<PathBuf, FileError> {
         let joined = self.root.join(name);
-        let resolved = joined.canonicalize().map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => FileError::NotFound { name: name.into() },
-            _ => FileError::Io {
-                name: name.into(),
-                source,
-            },
-        })?;
-        let inside = resolved.starts_with(&self.root)
-            || self.shared.iter().any(|d| resolved.starts_with(d));
+        let resolved = joined
+            .canonicalize()
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => FileError::NotFound { name: name.into() },
+                _ => FileError::Io {
+                    name: name.into(),
+                    source,
+                },
+            })?;
+        let inside =
+            resolved.starts_with(&self.root) || self.shared.iter().any(|d| resolved.starts_with(d));
         if !inside {
             return Err(FileError::Outside {
                 name: name.into(),

@@ -1,6 +1,7 @@
 //! Baton's native host: everything that touches the OS around the pure `baton-core` engine —
 //! workspace folders, the CLI's commands, report files, CRM importers and the data generator.
 
+pub mod atomic;
 pub mod error;
 pub mod files;
 pub mod generate;

@@ -413,7 +413,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
         } => {
             let model = model.map(|p| baton::load_model(&p)).transpose()?;
             let csv = baton::score_dir(&workspace, as_of.as_deref(), model.as_ref(), quiet)?;
-            std::fs::write(&out, csv).map_err(|e| HostError::io(&out, e))?;
+            baton::atomic::write_file(&out, csv.as_bytes())?;
             if !quiet {
                 println!("wrote {}", out.display());
             }
@@ -471,7 +471,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             let began = std::time::Instant::now();
             let model = baton_core::predictive::Model::train(&ws, as_of, &options)
                 .map_err(|e| HostError::Input(e.to_string()))?;
-            std::fs::write(&out, model.to_json()).map_err(|e| HostError::io(&out, e))?;
+            baton::atomic::write_file(&out, model.to_json().as_bytes())?;
             let r = &model.report;
             println!(
                 "trained on {} leads ({} converted), holdout {} ({} converted), {} features, {} Newton steps, {:.1} s",

@@ -8,21 +8,23 @@ use baton_core::Report;
 use crate::error::HostError;
 
 /// Writes `report.json`, `report.md`, `report.html`, `handoffs.csv` and `scored_leads.csv` into `out`.
+/// The five are written as one set ([`crate::atomic::write_set`]): after any failure `out` holds
+/// the complete old set or the complete new one.
 pub fn write_outputs(analyzed: &crate::Analyzed, out: &Path) -> Result<(), HostError> {
-    std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
     let report = &analyzed.report;
-    let files = [
-        ("report.json", report.to_json()),
-        ("report.md", markdown(report)),
-        ("report.html", crate::html::render(report)),
-        ("handoffs.csv", analyzed.handoffs_csv.clone()),
-        ("scored_leads.csv", analyzed.scored_leads_csv.clone()),
-    ];
-    for (name, text) in files {
-        let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| HostError::io(&path, e))?;
-    }
-    Ok(())
+    let json = report.to_json();
+    let md = markdown(report);
+    let html = crate::html::render(report);
+    crate::atomic::write_set(
+        out,
+        &[
+            ("report.json", json.as_bytes()),
+            ("report.md", md.as_bytes()),
+            ("report.html", html.as_bytes()),
+            ("handoffs.csv", analyzed.handoffs_csv.as_bytes()),
+            ("scored_leads.csv", analyzed.scored_leads_csv.as_bytes()),
+        ],
+    )
 }
 
 /// The short summary printed after `baton analyze`.

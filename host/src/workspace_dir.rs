@@ -43,7 +43,9 @@ impl TextSource for DirTexts {
         match read {
             Ok(bytes) => String::from_utf8(bytes)
                 .map_err(|_| format!("{path}: not UTF-8 text (asset texts are UTF-8)")),
-            Err(FileError::NotFound { .. }) => Err(format!("{path}: no such file in the workspace")),
+            Err(FileError::NotFound { .. }) => {
+                Err(format!("{path}: no such file in the workspace"))
+            }
             Err(e) => Err(e.to_string()),
         }
     }

@@ -63,7 +63,12 @@ pub fn to_binary(bytes: Vec<u8>, max_bytes: usize, is_wat: bool) -> Result<Vec<u
     if is_wat {
         return wat::parse_bytes(&bytes)
             .map(std::borrow::Cow::into_owned)
-            .map_err(|e| refused(FailureKind::Refused, format!("invalid WAT text: {}", wat_message(&e))));
+            .map_err(|e| {
+                refused(
+                    FailureKind::Refused,
+                    format!("invalid WAT text: {}", wat_message(&e)),
+                )
+            });
     }
     Err(refused(
         FailureKind::Refused,

@@ -176,7 +176,14 @@ impl Ctx {
         let mut s: String = String::from_utf8_lossy(&self.log)
             .trim_end()
             .chars()
-            .map(|c| if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') { ' ' } else { c })
+            .map(|c| {
+                if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         if self.log_dropped > 0 {
             s.push_str(&format!(" … ({} more bytes not kept)", self.log_dropped));
