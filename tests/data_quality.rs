@@ -554,3 +554,70 @@ fn two_columns_naming_one_attribute_keep_the_first_non_empty_value_and_warn_on_a
         "two columns name this attribute; \"Retail\" is kept, \"Software\" (column \"Industry\") is not"
     );
 }
+
+/// Loads `leads` as leads.csv and returns the report's data-quality section.
+fn leads_quality(leads: &str) -> Value {
+    let mut loader = Loader::new(Framework::default());
+    loader
+        .add(FileKind::Leads, "leads.csv", Format::Csv, leads.as_bytes())
+        .expect("readable");
+    let ws = loader.finish(&NoTexts).expect("workspace");
+    serde_json::to_value(&ws.data_quality).expect("json")
+}
+
+#[test]
+fn a_runaway_quote_is_counted_with_the_line_it_opened_and_the_lines_it_swallowed() {
+    let mut text = String::from("lead_id,created_at,source\n");
+    for i in 1..=300 {
+        if i == 10 {
+            text.push_str("L10,2026-01-10T00:00:00Z,\"web\n");
+        } else {
+            text.push_str(&format!("L{i},2026-01-10T00:00:00Z,web\n"));
+        }
+    }
+    let q = leads_quality(&text);
+    let leads = &q["files"]["leads"];
+    assert_eq!(leads["rows"], 10, "{leads}");
+    assert_eq!(leads["accepted"], 9, "{leads}");
+    assert_eq!(leads["rejected"], 1, "{leads}");
+    let r = &leads["rejections"][0];
+    assert_eq!(r["reason"], "malformed_row", "{r}");
+    assert_eq!(r["lines"][0], 11, "{r}");
+    let example = r["example"].as_str().expect("example");
+    assert!(
+        example.contains("unclosed quote in column 3 from line 11")
+            && example.contains("swallows the 290 lines to the end of the file (12..301)"),
+        "{example}"
+    );
+}
+
+#[test]
+fn a_quote_that_swallows_rows_and_closes_later_is_reported() {
+    let text = "lead_id,created_at,source\nL1,2026-01-10T00:00:00Z,\"web\nL2,2026-01-10T00:00:00Z,ads\nL3,2026-01-10T00:00:00Z,ads\"\nL4,2026-01-10T00:00:00Z,web\n";
+    let q = leads_quality(text);
+    let leads = &q["files"]["leads"];
+    assert_eq!(
+        (leads["rows"].as_u64(), leads["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{leads}"
+    );
+    let example = leads["rejections"][0]["example"].as_str().expect("example");
+    assert!(
+        example.contains(
+            "quote in column 3 from line 2 runs to line 4, swallowing 2 lines (2 like rows)"
+        ),
+        "{example}"
+    );
+}
+
+#[test]
+fn legitimate_multi_line_text_is_kept() {
+    let text = "lead_id,created_at,source,notes\nL1,2026-01-10T00:00:00Z,web,\"first line\nsecond line, with a comma\"\nL2,2026-01-10T00:00:00Z,ads,\"last\nrecord\"\n";
+    let q = leads_quality(text);
+    let leads = &q["files"]["leads"];
+    assert_eq!(
+        (leads["rows"].as_u64(), leads["rejected"].as_u64()),
+        (Some(2), Some(0)),
+        "{leads}"
+    );
+}

@@ -42,6 +42,11 @@ fn host_for(
         HostOptions {
             cache_dir: cache,
             threads: 2,
+            // The fixture's modules are acme's (its baton.toml names that folder), and the
+            // AssemblyScript port is read from where it is built.
+            shared_dirs: ["examples/acme/plugins", "plugins/examples"]
+                .map(|d| repo_root().join(d).display().to_string())
+                .to_vec(),
         },
     )
     .expect("plugins load")

@@ -77,9 +77,36 @@ fn shape_problem(op: &str, value: Option<&Value>) -> Option<(&'static str, Strin
     Some(("value", problem))
 }
 
-/// The case-insensitive regular expression of a `matches` condition.
+/// Largest compiled form of a `matches` regular expression: `a{100}{100}b` (10,000 states) is
+/// refused at load instead of costing seconds per value.
+pub const MAX_REGEX_BYTES: usize = 64 * 1024;
+/// A `matches` condition reads at most this many bytes of a value (the regex engine's cost is
+/// the pattern's size times the text's).
+pub const MAX_MATCH_BYTES: usize = 16 * 1024;
+
+/// The case-insensitive regular expression of a `matches` condition, bounded in size.
 fn matcher(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("(?i){pattern}")).map_err(|e| format!("invalid regular expression: {e}"))
+    regex_lite::RegexBuilder::new(&format!("(?i){pattern}"))
+        .size_limit(MAX_REGEX_BYTES)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| {
+            format!(
+                "invalid regular expression (or one larger than {MAX_REGEX_BYTES} bytes compiled, or nested deeper than 64): {e}"
+            )
+        })
+}
+
+/// The first [`MAX_MATCH_BYTES`] of `text`, cut at a character boundary.
+fn match_window(text: &str) -> &str {
+    if text.len() <= MAX_MATCH_BYTES {
+        return text;
+    }
+    let mut end = MAX_MATCH_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A condition that cannot be compiled, naming the rule and the field.
@@ -679,7 +706,7 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
                 format!("`matches` needs a regular expression string, got {value}")
             })?;
             let re = matcher(pattern)?;
-            (Box::new(move |s: &str| re.is_match(s)), false)
+            (Box::new(move |s: &str| re.is_match(match_window(s))), false)
         }
         "lt" | "lte" | "gt" | "gte" => return Err(format!("operator `{op}` needs a number fact")),
         _ => return Err(format!("operator `{op}` does not apply here")),

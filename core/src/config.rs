@@ -928,6 +928,45 @@ impl Framework {
                 ));
             }
         }
+        check_scoring_numbers(&config.scoring).map_err(|(key, message)| err(&key, message))?;
+        if config.calendar.days.is_empty() {
+            return Err(err(
+                "calendar.days",
+                "needs at least one working day: with none, no business hour ever passes and no SLA clock runs".into(),
+            ));
+        }
+        for (i, set) in config.qualification.sets.iter().enumerate() {
+            if let Some(j) = config.qualification.sets[..i]
+                .iter()
+                .position(|s| s.name == set.name)
+            {
+                return Err(err(
+                    &format!("qualification.sets.{i}.name"),
+                    format!("set {:?} is declared twice (also sets.{j})", set.name),
+                ));
+            }
+            if set.criteria.len() > MAX_CRITERIA {
+                return Err(err(
+                    &format!("qualification.sets.{i}.criteria"),
+                    format!(
+                        "set {:?} has {} criteria; the limit is {MAX_CRITERIA}",
+                        set.name,
+                        set.criteria.len()
+                    ),
+                ));
+            }
+            for (j, c) in set.criteria.iter().enumerate() {
+                if !(c.weight.is_finite() && (0.0..=MAX_POINTS).contains(&c.weight)) {
+                    return Err(err(
+                        &format!("qualification.sets.{i}.criteria.{j}.weight"),
+                        format!(
+                            "criterion {:?}: weight must be a number from 0 to {MAX_POINTS}",
+                            c.name
+                        ),
+                    ));
+                }
+            }
+        }
         for (i, rule) in config.scoring.rules.iter().enumerate() {
             if rule.kind == RuleKind::Engagement
                 && let Some(h) = rule.half_life_days
@@ -1070,6 +1109,73 @@ impl Default for Framework {
             Err(e) => panic!("default configuration is invalid: {e}"),
         }
     }
+}
+
+/// Most criteria in one qualification set.
+pub const MAX_CRITERIA: usize = 1_000;
+
+/// Largest magnitude of any points value, score bound or weight in `[scoring]`.
+pub const MAX_POINTS: f64 = 1e9;
+
+/// Points and score bounds are finite and ordered: `points = 1e308` would make scores `inf`.
+fn check_scoring_numbers(scoring: &Scoring) -> Result<(), (String, String)> {
+    let bounded = |x: f64| x.is_finite() && x.abs() <= MAX_POINTS;
+    let bad = |key: &str, what: &str| {
+        Err((
+            key.to_string(),
+            format!("{what} must be a finite number of at most {MAX_POINTS:e} in magnitude"),
+        ))
+    };
+    if !bounded(scoring.mql_threshold) {
+        return bad("scoring.mql_threshold", "mql_threshold");
+    }
+    for (key, value) in [
+        ("scoring.max_score", scoring.max_score),
+        ("scoring.min_score", scoring.min_score),
+    ] {
+        if value.is_some_and(|v| !bounded(v)) {
+            return bad(key, &key["scoring.".len()..]);
+        }
+    }
+    if let (Some(min), Some(max)) = (scoring.min_score, scoring.max_score)
+        && min > max
+    {
+        return Err((
+            "scoring.min_score".into(),
+            format!("min_score = {min} is above max_score = {max}"),
+        ));
+    }
+    if let Some(c) = scoring.sales_capacity_per_month
+        && !(c.is_finite() && c > 0.0)
+    {
+        return Err((
+            "scoring.sales_capacity_per_month".into(),
+            "must be a positive number of leads".into(),
+        ));
+    }
+    for (i, rule) in scoring.rules.iter().enumerate() {
+        if !bounded(rule.points) {
+            return Err((
+                format!("scoring.rules.{i}.points"),
+                format!(
+                    "rule {:?}: points must be a finite number of at most {MAX_POINTS:e} in magnitude",
+                    rule.name
+                ),
+            ));
+        }
+        if let Some(m) = rule.max_points
+            && !(m.is_finite() && (0.0..=MAX_POINTS).contains(&m))
+        {
+            return Err((
+                format!("scoring.rules.{i}.max_points"),
+                format!(
+                    "rule {:?}: max_points caps the rule's points and must be from 0 to {MAX_POINTS:e}, got {m}",
+                    rule.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "toml")]

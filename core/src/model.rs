@@ -337,6 +337,73 @@ impl Workspace {
             .max()
     }
 
+    /// The latest timestamp and the row it comes from, when it lies more than `gap_days` after
+    /// every other timestamp (one mistyped date such as 9999-12-30 would otherwise move the
+    /// default `as_of` by centuries without a word).
+    pub fn far_latest_timestamp(&self, gap_days: i64) -> Option<FarTimestamp> {
+        let lead_id = |l: LeadIx| self.text(self.leads[l as usize].id).to_string();
+        let mut top: [Option<(Instant, usize, usize)>; 2] = [None, None];
+        let mut push = |ts: Instant, kind: usize, index: usize| {
+            let entry = Some((ts, kind, index));
+            if top[0].is_none_or(|(t, _, _)| ts > t) {
+                top[1] = top[0];
+                top[0] = entry;
+            } else if top[1].is_none_or(|(t, _, _)| ts > t) {
+                top[1] = entry;
+            }
+        };
+        self.leads
+            .iter()
+            .enumerate()
+            .for_each(|(i, l)| push(l.created_at, 0, i));
+        self.events
+            .iter()
+            .enumerate()
+            .for_each(|(i, e)| push(e.ts, 1, i));
+        self.stages
+            .iter()
+            .enumerate()
+            .for_each(|(i, s)| push(s.ts, 2, i));
+        for (i, d) in self.deals.iter().enumerate() {
+            push(d.created_at, 3, i);
+            if let Some(c) = d.closed_at {
+                push(c, 3, i);
+            }
+        }
+        self.feedback
+            .iter()
+            .enumerate()
+            .for_each(|(i, f)| push(f.ts, 4, i));
+        let (at, kind, index) = top[0]?;
+        let (next, _, _) = top[1]?;
+        if at.0 - next.0 <= gap_days * 86_400_000_000 {
+            return None;
+        }
+        let row = match kind {
+            0 => format!(
+                "leads.csv line {} (lead {})",
+                self.leads[index].line,
+                lead_id(index as LeadIx)
+            ),
+            1 => format!(
+                "events.csv, an event of lead {}",
+                lead_id(self.events[index].lead)
+            ),
+            2 => format!(
+                "stages.csv line {} (lead {})",
+                self.stages[index].line,
+                lead_id(self.stages[index].lead)
+            ),
+            3 => format!("deals.csv, deal {}", self.text(self.deals[index].id)),
+            _ => format!(
+                "feedback.csv line {} (lead {})",
+                self.feedback[index].line,
+                lead_id(self.feedback[index].lead)
+            ),
+        };
+        Some(FarTimestamp { at, next, row })
+    }
+
     /// The earliest timestamp anywhere in the data.
     pub fn earliest_timestamp(&self) -> Option<Instant> {
         let leads = self.leads.iter().map(|l| l.created_at);
@@ -344,6 +411,17 @@ impl Workspace {
         let stages = self.stages.iter().map(|s| s.ts);
         leads.chain(events).chain(stages).min()
     }
+}
+
+/// A latest timestamp far beyond the rest of the data ([`Workspace::far_latest_timestamp`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarTimestamp {
+    /// The latest timestamp.
+    pub at: Instant,
+    /// The latest of all the others.
+    pub next: Instant,
+    /// Which row holds it.
+    pub row: String,
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ impl Format {
     }
 }
 
+/// Most columns a file may have (HubSpot's all-properties exports reach 1,500 or so): wider
+/// files are refused, since work per row grows with the columns a row names.
+pub const MAX_COLUMNS: usize = 5_000;
+
 /// What reading the next row gave.
 pub(crate) enum Next {
     /// A row at this line.
@@ -59,7 +63,7 @@ pub(crate) struct ReadError(pub String);
 /// Reads rows from CSV or NDJSON.
 pub(crate) enum Records<R: Read> {
     Csv {
-        reader: csv::Reader<R>,
+        reader: csv::Reader<Tail<R>>,
         header: Vec<String>,
     },
     Ndjson {
@@ -91,7 +95,7 @@ impl<R: Read> Records<R> {
                     .flexible(true)
                     .has_headers(true)
                     .buffer_capacity(1 << 16)
-                    .from_reader(input);
+                    .from_reader(Tail::new(input));
                 let header = reader
                     .byte_headers()
                     .map_err(|e| ReadError(format!("cannot read the header row: {e}")))?
@@ -106,7 +110,13 @@ impl<R: Read> Records<R> {
                         };
                         text.trim().to_string()
                     })
-                    .collect();
+                    .collect::<Vec<String>>();
+                if header.len() > MAX_COLUMNS {
+                    return Err(ReadError(format!(
+                        "the header row has {} columns; the limit is {MAX_COLUMNS}",
+                        header.len()
+                    )));
+                }
                 Ok(Records::Csv { reader, header })
             }
             Format::Ndjson => Ok(Records::Ndjson {
@@ -157,15 +167,25 @@ impl<R: Read> Records<R> {
                 Ok(false) => Ok(Next::End),
                 Ok(true) => {
                     let line = record.position().map_or(0, |p| p.line());
+                    let next = reader.position().line();
+                    let runaway = if next > line + 1 || reader.get_ref().eof {
+                        runaway_quote(record, header.len(), line, next, reader)
+                    } else {
+                        None
+                    };
                     if record.len() != header.len() {
-                        return Ok(Next::Malformed(
-                            line,
-                            format!(
-                                "expected {} fields as in the header, found {}",
-                                header.len(),
-                                record.len()
-                            ),
-                        ));
+                        let mut message = format!(
+                            "expected {} fields as in the header, found {}",
+                            header.len(),
+                            record.len()
+                        );
+                        if let Some(r) = runaway {
+                            message = format!("{r}; {message}");
+                        }
+                        return Ok(Next::Malformed(line, message));
+                    }
+                    if let Some(r) = runaway {
+                        return Ok(Next::Malformed(line, r));
                     }
                     Ok(Next::Row(line))
                 }
@@ -226,6 +246,74 @@ impl<R: Read> Records<R> {
             },
         }
     }
+}
+
+/// The input of a CSV reader, remembering its last byte that is not a line end: a file whose
+/// last record holds a line break but does not end in `"` ran to its end inside a quoted field.
+pub(crate) struct Tail<R> {
+    inner: R,
+    last: Option<u8>,
+    eof: bool,
+}
+
+impl<R> Tail<R> {
+    fn new(inner: R) -> Self {
+        Tail {
+            inner,
+            last: None,
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.eof |= n == 0 && !buf.is_empty();
+        if let Some(&b) = buf[..n].iter().rev().find(|b| !matches!(b, b'\r' | b'\n')) {
+            self.last = Some(b);
+        }
+        Ok(n)
+    }
+}
+
+/// Why a record that spans lines `line..next` looks like a runaway quote: a quoted field that
+/// never closes and swallows the rest of the file, or one that swallowed lines shaped like rows
+/// (as many commas as the header has separators). Legitimate multi-line text passes.
+fn runaway_quote<R: Read>(
+    record: &ByteRecord,
+    columns: usize,
+    line: u64,
+    next: u64,
+    reader: &csv::Reader<Tail<R>>,
+) -> Option<String> {
+    let (index, field) = record
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.contains(&b'\n'))?;
+    let breaks = field.iter().filter(|&&b| b == b'\n').count() as u64;
+    let column = index + 1;
+    let tail = reader.get_ref();
+    if tail.eof && index + 1 == record.len() && tail.last != Some(b'"') {
+        let breaks = breaks - u64::from(field.ends_with(b"\n"));
+        let last = line + breaks;
+        return Some(format!(
+            "unclosed quote in column {column} from line {line}: it swallows the {breaks} lines to the end of the file ({}..{last})",
+            line + 1
+        ));
+    }
+    let rowlike = field
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .filter(|l| columns >= 3 && l.iter().filter(|&&b| b == b',').count() + 1 >= columns)
+        .count();
+    if rowlike == 0 {
+        return None;
+    }
+    let last = next.saturating_sub(1).max(line + breaks);
+    Some(format!(
+        "quote in column {column} from line {line} runs to line {last}, swallowing {breaks} lines ({rowlike} like rows): an unclosed quote?"
+    ))
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

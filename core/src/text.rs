@@ -1,6 +1,9 @@
 //! Text analysis for the messaging audit: Unicode word segmentation, case folding, stop words and
 //! Snowball stemming, with every token's character span in the original text.
 
+/// Tokens longer than this many bytes are not stemmed.
+pub const MAX_STEM_BYTES: usize = 64;
+
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -88,7 +91,10 @@ impl Analyzer {
             byte = offset;
             let len = word.chars().count();
             let lower = word.to_lowercase();
-            let stem = if lower.chars().any(|c| c.is_ascii_digit()) {
+            // A token longer than any word is kept whole: the stemmer's suffix search is
+            // quadratic in its length (1 MB of `y` took a minute).
+            let stem = if lower.len() > MAX_STEM_BYTES || lower.chars().any(|c| c.is_ascii_digit())
+            {
                 lower.clone()
             } else {
                 self.stemmer.stem(&lower).into_owned()

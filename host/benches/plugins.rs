@@ -55,6 +55,7 @@ fn bench_plugins(c: &mut Criterion) {
     let options = HostOptions {
         cache_dir: None,
         threads: 1,
+        shared_dirs: Vec::new(),
     };
 
     let mut group = c.benchmark_group("plugin_verdict_per_lead");
@@ -88,6 +89,7 @@ fn bench_plugins(c: &mut Criterion) {
         HostOptions {
             cache_dir: None,
             threads,
+            shared_dirs: Vec::new(),
         },
     )
     .expect("loads");
@@ -111,6 +113,7 @@ fn bench_plugins(c: &mut Criterion) {
     let cached = HostOptions {
         cache_dir: Some(cache.path().to_path_buf()),
         threads: 1,
+        shared_dirs: Vec::new(),
     };
     PluginHost::new(std::slice::from_ref(&p), Path::new("/"), cached.clone())
         .expect("warms the cache");

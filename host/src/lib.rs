@@ -18,7 +18,12 @@ use baton_core::{Instant, Report, Workspace};
 
 pub use error::HostError;
 
-/// Resolves `--as-of`: RFC 3339 or local time in the workspace zone; default the data's latest timestamp.
+/// A latest timestamp more than this many days after all the others is warned about.
+pub const FAR_TIMESTAMP_DAYS: i64 = 366;
+
+/// Resolves `--as-of`: RFC 3339 or local time in the workspace zone; default the data's latest
+/// timestamp (with a warning when one row's timestamp lies far beyond all the others).
+
 pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Instant, HostError> {
     match as_of {
         Some(text) => {
@@ -30,11 +35,23 @@ pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Insta
                 })
             })
         }
-        None => workspace.latest_timestamp().ok_or_else(|| {
-            HostError::Input(
-                "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
-            )
-        }),
+        None => {
+            let latest = workspace.latest_timestamp().ok_or_else(|| {
+                HostError::Input(
+                    "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
+                )
+            })?;
+            if let Some(far) = workspace.far_latest_timestamp(FAR_TIMESTAMP_DAYS) {
+                eprintln!(
+                    "warning: as_of is taken from the latest timestamp, {} in {}, which lies {} days after every other timestamp (the next is {}); pass --as-of if that row is wrong",
+                    far.at,
+                    far.row,
+                    (far.at.0 - far.next.0) / 86_400_000_000,
+                    far.next
+                );
+            }
+            Ok(latest)
+        }
     }
 }
 

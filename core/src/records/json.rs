@@ -162,6 +162,12 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let Text(value) = map.next_value::<Text<'de>>()?;
             pairs.push((key, value));
+            if pairs.len() > super::MAX_COLUMNS {
+                return Err(de::Error::custom(format_args!(
+                    "the object has more than {} keys, the limit of columns",
+                    super::MAX_COLUMNS
+                )));
+            }
         }
         let exact = |column: &str| pairs.iter().rev().find(|(k, _)| k == column);
         // The known column a key names in another case, when the object lacks the exact name.
@@ -187,6 +193,13 @@ impl<'de> Visitor<'de> for ObjectRow<'_> {
             .collect();
         crate::order::sort_unstable(&mut new);
         new.dedup();
+        if self.header.len() + new.len() > super::MAX_COLUMNS {
+            return Err(de::Error::custom(format_args!(
+                "its keys would make the file's columns {}; the limit is {}",
+                self.header.len() + new.len(),
+                super::MAX_COLUMNS
+            )));
+        }
         self.header.extend(new.into_iter().map(str::to_string));
         if self.fresh {
             // One allocation for the row's text and one for its field bounds, not one per growth.
