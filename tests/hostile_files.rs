@@ -45,7 +45,7 @@ fn analyze(ws: &Path) -> Result<baton::Analyzed, String> {
 
 fn refused(ws: &Path, words: &str) {
     let began = Instant::now();
-    let err = analyze(ws).err().expect("refused");
+    let err = analyze(ws).expect_err("refused");
     assert!(err.contains(words), "{err:?} lacks {words:?}");
     assert!(!err.contains("TOP-SECRET"), "{err}");
     assert!(began.elapsed() < Duration::from_secs(10));

@@ -7,8 +7,7 @@ use baton_core::{FileKind, Format, Framework, Loader, NoTexts};
 
 fn refused(toml: &str, key: &str, words: &str) {
     let err = Framework::from_toml("baton.toml", toml)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains(&format!("`{key}`")), "{err:?} lacks key {key}");
     assert!(err.contains(words), "{err:?} lacks {words:?}");
@@ -47,8 +46,7 @@ fn numbers_configuration_should_never_accept_are_refused() {
         "set \"BANT\" is declared twice",
     );
     let err = Framework::from_toml("baton.toml", "[calendar]\ndays = []\n")
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.starts_with("baton.toml:2:"), "{err}");
 }

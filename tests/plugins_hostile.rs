@@ -887,8 +887,7 @@ fn compile_limits_are_configurable_and_checked_with_key_and_line() {
         "fail_closed",
     );
     let err = baton::analyze_dir_with(dir.path(), None, &Default::default(), None, true)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         err.contains("baton.toml:5: `plugins.0.max_nesting`"),

@@ -23,7 +23,6 @@ pub const FAR_TIMESTAMP_DAYS: i64 = 366;
 
 /// Resolves `--as-of`: RFC 3339 or local time in the workspace zone; default the data's latest
 /// timestamp (with a warning when one row's timestamp lies far beyond all the others).
-
 pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Instant, HostError> {
     match as_of {
         Some(text) => {
