@@ -23,12 +23,12 @@ fn numbers_configuration_should_never_accept_are_refused() {
     refused(
         &rule("points = 1e308"),
         "scoring.rules.0.points",
-        "finite number of at most 1e9",
+        "must be a finite number from -1e9 to 1e9",
     );
     refused(
         &rule("points = 5\nmax_points = -1"),
         "scoring.rules.0.max_points",
-        "must be from 0 to 1e9, got -1",
+        "must be a finite number from 0 to 1e9",
     );
     refused(
         "[scoring]\nmin_score = 10\nmax_score = 5\n",

@@ -1052,6 +1052,7 @@ impl Framework {
                 ));
             }
             names.push(&p.name);
+            #[cfg(feature = "plugin-host")]
             for (key, value, range) in p.limits() {
                 if let Some(v) = value
                     && !range.contains(&v)
@@ -1120,21 +1121,37 @@ pub const MAX_POINTS: f64 = 1e9;
 /// Points and score bounds are finite and ordered: `points = 1e308` would make scores `inf`.
 fn check_scoring_numbers(scoring: &Scoring) -> Result<(), (String, String)> {
     let bounded = |x: f64| x.is_finite() && x.abs() <= MAX_POINTS;
-    let bad = |key: &str, what: &str| {
-        Err((
-            key.to_string(),
-            format!("{what} must be a finite number of at most {MAX_POINTS:e} in magnitude"),
-        ))
-    };
-    if !bounded(scoring.mql_threshold) {
-        return bad("scoring.mql_threshold", "mql_threshold");
+    let mut values = vec![
+        (
+            "scoring.mql_threshold".to_string(),
+            Some(scoring.mql_threshold),
+            false,
+        ),
+        ("scoring.max_score".into(), scoring.max_score, false),
+        ("scoring.min_score".into(), scoring.min_score, false),
+    ];
+    for (i, rule) in scoring.rules.iter().enumerate() {
+        values.push((
+            format!("scoring.rules.{i}.points"),
+            Some(rule.points),
+            false,
+        ));
+        values.push((
+            format!("scoring.rules.{i}.max_points"),
+            rule.max_points,
+            true,
+        ));
     }
-    for (key, value) in [
-        ("scoring.max_score", scoring.max_score),
-        ("scoring.min_score", scoring.min_score),
-    ] {
-        if value.is_some_and(|v| !bounded(v)) {
-            return bad(key, &key["scoring.".len()..]);
+    for (key, value, non_negative) in values {
+        if let Some(v) = value
+            && !(bounded(v) && (!non_negative || v >= 0.0))
+        {
+            let range = if non_negative {
+                "from 0 to 1e9"
+            } else {
+                "from -1e9 to 1e9"
+            };
+            return Err((key, format!("must be a finite number {range}")));
         }
     }
     if let (Some(min), Some(max)) = (scoring.min_score, scoring.max_score)
@@ -1152,28 +1169,6 @@ fn check_scoring_numbers(scoring: &Scoring) -> Result<(), (String, String)> {
             "scoring.sales_capacity_per_month".into(),
             "must be a positive number of leads".into(),
         ));
-    }
-    for (i, rule) in scoring.rules.iter().enumerate() {
-        if !bounded(rule.points) {
-            return Err((
-                format!("scoring.rules.{i}.points"),
-                format!(
-                    "rule {:?}: points must be a finite number of at most {MAX_POINTS:e} in magnitude",
-                    rule.name
-                ),
-            ));
-        }
-        if let Some(m) = rule.max_points
-            && !(m.is_finite() && (0.0..=MAX_POINTS).contains(&m))
-        {
-            return Err((
-                format!("scoring.rules.{i}.max_points"),
-                format!(
-                    "rule {:?}: max_points caps the rule's points and must be from 0 to {MAX_POINTS:e}, got {m}",
-                    rule.name
-                ),
-            ));
-        }
     }
     Ok(())
 }

@@ -278,12 +278,16 @@ pub fn run(
     let feedback = feedback_report(workspace, as_of, &handoff_rows, sla_index, &variants);
     let lead_quality = lead_quality(workspace, &outcomes);
     let leads = 0..workspace.leads.len() as crate::model::LeadIx;
+    #[cfg(feature = "plugin-host")]
     let plugin_results = match runner {
         Some(r) if !options.skip_plugins && !workspace.framework.config.plugins.is_empty() => Some(
             crate::plugins::evaluate(workspace, &scoring_model, as_of, r),
         ),
         _ => None,
     };
+    // Builds without a plugin host (the browser's) are never handed a runner.
+    #[cfg(not(feature = "plugin-host"))]
+    let plugin_results: Option<PluginResults> = runner.and(None);
     let mut scores: Vec<QuickScore> = leads
         .clone()
         .map(|l| score_quick(&scoring_model, workspace, l, as_of))
