@@ -37,7 +37,7 @@ cargo clippy -p baton-plugin -p enterprise-fit -p meddic-completeness --target w
 step "example plugins: Rust (wasm32-wasip1) and AssemblyScript (npm)"
 bash scripts/build-plugins.sh
 
-step "tests (Rust, with the hostile-plugin suite)"
+step "tests (Rust, with the hostile-plugin suite and the fuzz targets in smoke mode: docs/fuzzing.md)"
 cargo test --workspace
 
 step "plugin projects from 'baton plugin new' build as is, pass 'check' and run on acme"

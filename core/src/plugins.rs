@@ -444,7 +444,7 @@ pub fn parse_verdict(plugin: &Plugin, output: &[u8], max_score: f64) -> Result<V
     if text.trim().is_empty() {
         return Err(invalid("the plugin wrote nothing on stdout".into()));
     }
-    let v: Verdict = serde_json::from_str(text).map_err(|e| {
+    let mut v: Verdict = serde_json::from_str(text).map_err(|e| {
         invalid(format!(
             "output is not a verdict: {e} (output starts {:?})",
             text.chars().take(80).collect::<String>()
@@ -457,6 +457,8 @@ pub fn parse_verdict(plugin: &Plugin, output: &[u8], max_score: f64) -> Result<V
                     "a criterion plugin must set `qualified` or list `missing_data`".into(),
                 ));
             }
+            // A criterion's points are not used: dropped, so no summary adds them up.
+            v.score_adjustment = None;
         }
         PluginRole::ScoreAdjustment => match v.score_adjustment {
             None => {
