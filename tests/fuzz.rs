@@ -468,3 +468,21 @@ fn plugin_verdicts() {
             }
         });
 }
+
+/// What the verdict target found: a criterion's `score_adjustment` is never applied, so it is
+/// dropped rather than summed into the plugin summary (`1e308` twice made `inf`).
+#[test]
+fn a_criterion_plugins_adjustment_is_dropped() {
+    let toml = fixture("plugins/baton.toml");
+    let framework = Framework::from_toml("baton.toml", std::str::from_utf8(&toml).expect("UTF-8"))
+        .expect("valid");
+    let criterion = &framework.config.plugins[0];
+    assert_eq!(criterion.role, baton_core::config::PluginRole::Criterion);
+    let v = parse_verdict(
+        criterion,
+        br#"{"qualified":true,"score_adjustment":1e308}"#,
+        100.0,
+    )
+    .expect("a criterion verdict");
+    assert_eq!((v.qualified, v.score_adjustment), (Some(true), None));
+}
