@@ -237,3 +237,41 @@ fn handoffs_csv_lists_every_handoff_once() {
         "D,referral,ben,2,rejected,2026-03-02T15:00:00Z,2026-03-03T15:00:00Z,8,met,2026-03-02T15:00:00Z,2026-03-02T20:00:00Z,5,breached"
     );
 }
+
+/// A lead's SLA clocks computed for that lead alone (`live::sla_clocks`, what the sidebar and the
+/// service ask) are the clocks the whole handoff analysis gives it, for every lead of acme and of
+/// the journey fixture, at the data's end and at an instant mid-way.
+#[test]
+fn one_leads_sla_clocks_are_the_handoff_analysis_clocks() {
+    use baton_core::calendar::BusinessClock;
+    use baton_core::outcomes::Outcomes;
+    let acme = baton_tests::repo_root().join("examples/acme");
+    for dir in [fixtures().join("journey"), acme] {
+        let ws = baton::workspace_dir::load_workspace(&dir, true).expect("loads");
+        let end = ws.latest_timestamp().expect("timestamps");
+        let start = ws.earliest_timestamp().expect("timestamps");
+        for now in [end, baton_core::Instant(start.0 + (end.0 - start.0) / 2)] {
+            let clock = BusinessClock::new(&ws.framework, start.min(now), end.max(now));
+            let outcomes = Outcomes::new(&ws, now);
+            let (_, rows) = baton_core::handoff::handoff_analysis(&ws, now, &clock, &outcomes);
+            let mut compared = 0;
+            for (lead, l) in ws.leads.iter().enumerate() {
+                let id = ws.text(l.id);
+                let live = baton_core::live::sla_clocks(&ws, id, now).expect("a lead");
+                let row = rows.iter().find(|r| r.lead as usize == lead);
+                for (i, c) in live.iter().enumerate() {
+                    let whole = row.and_then(|r| r.clocks[i].as_ref());
+                    assert_eq!(c.started, whole.map(|w| w.started), "{id} {}", c.sla);
+                    assert_eq!(c.stopped, whole.and_then(|w| w.stopped), "{id}");
+                    let hours = whole.map(|w| baton_core::stats::round6(w.business_hours));
+                    assert_eq!(c.business_hours, hours, "{id} {}", c.sla);
+                    let status = whole.map_or("not_started", |w| w.outcome.as_str());
+                    assert_eq!(c.status, status, "{id}");
+                    assert_eq!(c.open_now, clock.is_open(now));
+                    compared += usize::from(whole.is_some());
+                }
+            }
+            assert!(compared > 0, "{}: no clock compared", dir.display());
+        }
+    }
+}

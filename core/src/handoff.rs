@@ -382,6 +382,23 @@ fn clock_for(
     })
 }
 
+/// One lead's clock for each `[sla]` (in its order) at `as_of`, computed for that lead alone:
+/// the clocks [`handoff_analysis`] gives it in its row.
+pub fn lead_clocks(
+    ws: &Workspace,
+    lead: LeadIx,
+    as_of: Instant,
+    clock: &BusinessClock,
+) -> Vec<Option<Clock>> {
+    let entries = ws.stages_of(lead, as_of);
+    ws.framework
+        .config
+        .sla
+        .values()
+        .map(|sla| clock_for(ws, sla, lead, entries, as_of, clock))
+        .collect()
+}
+
 /// Computes `handoff` and the per-lead rows of `handoffs.csv`.
 pub fn handoff_analysis(
     ws: &Workspace,

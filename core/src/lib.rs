@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod ingest;
 pub mod journey;
 pub mod lead_quality;
+pub mod live;
 pub mod messaging;
 pub mod model;
 pub mod order;

@@ -304,6 +304,14 @@ impl Workspace {
         }
     }
 
+    /// A lead's stage entries up to `as_of`, in time order.
+    pub fn stages_of(&self, lead: LeadIx, as_of: Instant) -> &[StageEntry] {
+        let from = self.stages.partition_point(|s| s.lead < lead);
+        let to = from + self.stages[from..].partition_point(|s| s.lead == lead);
+        let entries = &self.stages[from..to];
+        &entries[..entries.partition_point(|s| s.ts <= as_of)]
+    }
+
     /// The attribute column with this name.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)

@@ -19,39 +19,32 @@ use baton_core::{Instant, Report, Workspace};
 pub use error::HostError;
 
 /// A latest timestamp more than this many days after all the others is warned about.
-pub const FAR_TIMESTAMP_DAYS: i64 = 366;
+pub use baton_core::live::FAR_TIMESTAMP_DAYS;
 
-/// Resolves `--as-of`: RFC 3339 or local time in the workspace zone; default the data's latest
-/// timestamp (with a warning when one row's timestamp lies far beyond all the others).
+/// Resolves `--as-of` ([`baton_core::live::resolve_as_of`]): RFC 3339 or local time in the
+/// workspace zone; default the data's latest timestamp, with a warning on stderr when one row's
+/// timestamp lies far beyond all the others.
 pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Instant, HostError> {
-    match as_of {
-        Some(text) => {
-            let parser = baton_core::time::TimeParser::new(workspace.framework.tz.clone());
-            parser.parse(text).map(|(i, _)| i).map_err(|_| {
-                HostError::Core(baton_core::Error::BadTime {
-                    what: "--as-of".into(),
-                    text: text.into(),
-                })
-            })
-        }
-        None => {
-            let latest = workspace.latest_timestamp().ok_or_else(|| {
-                HostError::Input(
-                    "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
-                )
-            })?;
-            if let Some(far) = workspace.far_latest_timestamp(FAR_TIMESTAMP_DAYS) {
-                eprintln!(
-                    "warning: as_of is taken from the latest timestamp, {} in {}, which lies {} days after every other timestamp (the next is {}); pass --as-of if that row is wrong",
-                    far.at,
-                    far.row,
-                    (far.at.0 - far.next.0) / 86_400_000_000,
-                    far.next
-                );
-            }
-            Ok(latest)
-        }
+    use baton_core::live::AsOfError;
+    let resolved = baton_core::live::resolve_as_of(workspace, as_of).map_err(|e| match e {
+        AsOfError::Unreadable(text) => HostError::Core(baton_core::Error::BadTime {
+            what: "--as-of".into(),
+            text,
+        }),
+        AsOfError::NoTimestamps => HostError::Input(
+            "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
+        ),
+    })?;
+    if let Some(far) = resolved.far {
+        eprintln!(
+            "warning: as_of is taken from the latest timestamp, {} in {}, which lies {} days after every other timestamp (the next is {}); pass --as-of if that row is wrong",
+            far.at,
+            far.row,
+            (far.at.0 - far.next.0) / 86_400_000_000,
+            far.next
+        );
     }
+    Ok(resolved.at)
 }
 
 /// Loads a workspace folder and analyses it with default options.

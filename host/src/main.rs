@@ -426,14 +426,11 @@ fn run(cli: Cli) -> Result<(), HostError> {
         } => {
             let ws = baton::workspace_dir::load_workspace(&workspace, true)?;
             let as_of = baton::resolve_as_of(&ws, as_of.as_deref())?;
-            let ix = ws.lead_index(&lead).ok_or_else(|| {
-                HostError::Input(format!("no lead {lead:?} in {}", workspace.display()))
-            })?;
-            let outcomes = baton_core::outcomes::Outcomes::new(&ws, as_of);
-            let report = baton_core::content::content_report(&ws, as_of, &outcomes);
-            let lexicon = baton_core::messaging::Lexicon::new(&ws);
-            let suggestions =
-                baton_core::content::next_best_content(&ws, ix, as_of, &report, lexicon.as_ref());
+            if ws.lead_index(&lead).is_none() {
+                let dir = workspace.display();
+                return Err(HostError::Input(format!("no lead {lead:?} in {dir}")));
+            }
+            let suggestions = baton_core::live::next_best_content(&ws, &lead, as_of)?;
             if suggestions.is_empty() {
                 println!("no marketing asset left to suggest for {lead}");
             }

@@ -1,21 +1,21 @@
 //! What a page asks about one lead or one draft, live: score and qualify a lead given as objects,
-//! check a message, suggest content, read a lead's SLA clocks, attribute given paths. Every
-//! answer is JSON text (the JS layer parses it), built by the same engine functions as the CLI.
+//! check a message, suggest content, read a lead's SLA clocks, attribute given paths. The answers
+//! are [`baton_core::live`]'s, the same the CLI and the service give; this layer reads the page's
+//! input (the flat text of `flatten`), writes each answer as JSON text (the JS layer parses it),
+//! and turns message spans into UTF-16 offsets.
 
-use baton_core::order::Map;
 use std::sync::Arc;
 
-use baton_core::attribution::{
-    AttributionOptions, MarkovChain, PathRecord, PathSet, TEAMS, Touch, attribute,
+use baton_core::live::{self, AsOfError};
+use baton_core::messaging::{MessageCheck, Span};
+use baton_core::{Error, Framework, Instant, Workspace};
+use serde::Serialize;
+
+pub use baton_core::live::{
+    Attribution, AttributionPath, AttributionTouch, InputWarning, LiveScore, ModelCredits,
+    Qualification, SlaClock, lead_workspace, lead_workspace_ingested, placeholder_workspace,
+    rule_facts,
 };
-use baton_core::calendar::BusinessClock;
-use baton_core::config::Condition;
-use baton_core::messaging::{Lexicon, MessageCheck, Span};
-use baton_core::outcomes::Outcomes;
-use baton_core::qualification::{NoPlugins, QualificationModel, RoutingModel};
-use baton_core::scoring::{ScoringModel, score_lead};
-use baton_core::{Error, FileKind, Framework, Instant, JsonRows, Workspace};
-use serde::{Deserialize, Serialize};
 
 fn to_json<T: Serialize>(value: &T) -> String {
     let mut out = Answer(Vec::with_capacity(2048));
@@ -47,55 +47,6 @@ impl std::io::Write for Answer {
     }
 }
 
-fn bad_input(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Input {
-        what: what.into(),
-        message: e.to_string(),
-    }
-}
-
-/// The lead attributes the configuration's rules read (computed once per engine).
-pub fn rule_facts(framework: &Framework) -> Vec<String> {
-    let config = &framework.config;
-    let conditions = config
-        .scoring
-        .rules
-        .iter()
-        .map(|r| &r.when)
-        .chain(
-            config
-                .qualification
-                .sets
-                .iter()
-                .flat_map(|s| s.criteria.iter().filter_map(|c| c.when.as_ref())),
-        )
-        .chain(config.routing.rules.iter().map(|r| &r.when));
-    let mut facts = Vec::new();
-    for condition in conditions {
-        collect_facts(condition, &mut facts);
-    }
-    facts.retain(|f| !EVENT_FACTS.contains(&f.as_str()));
-    baton_core::order::sort(&mut facts);
-    facts.dedup();
-    facts
-}
-
-/// A one-lead workspace from a lead object and its events (the same columns as the files);
-/// `facts` ([`rule_facts`]) the lead does not have become empty columns, so rules on them are
-/// unknown rather than refused. Clean input is read straight into the workspace; anything the
-/// ingestion would reject or warn about goes through it as an NDJSON file, which says why.
-pub fn lead_workspace(
-    framework: &Arc<Framework>,
-    facts: &[String],
-    lead_json: &str,
-    events_json: &str,
-) -> Result<Workspace, Error> {
-    match baton_core::ingest::one_lead_workspace_json(framework, facts, lead_json, events_json) {
-        Some(ws) => Ok(ws),
-        None => lead_workspace_ingested(framework, facts, lead_json, events_json),
-    }
-}
-
 /// The one-lead workspace of a lead and its events handed over as one text by the JS layer
 /// (`flatten` in `bindings.rs`): how many objects and members it wrote (`9 31`), then each
 /// object: `\u{1e}`, and per member `\u{1f}`, the key, `\u{1d}`, a tag (`s` a string, `t` text to
@@ -108,25 +59,6 @@ pub fn lead_workspace_flat(
 ) -> Option<Workspace> {
     let (lead, events) = unflatten(flat)?;
     baton_core::ingest::one_lead_workspace(framework, facts, &lead, &events)
-}
-
-/// The one-lead workspace of a placeholder lead (`-`), for a call that reads the configuration
-/// but no lead (`checkMessage` without workspace files): read flat, or the general way when the
-/// configuration's facts need it.
-pub fn placeholder_workspace(
-    framework: &Arc<Framework>,
-    facts: &[String],
-) -> Result<Workspace, Error> {
-    let flat = "1 2\u{1e}\u{1f}lead_id\u{1d}s-\u{1f}created_at\u{1d}s2000-01-01T00:00:00Z";
-    match lead_workspace_flat(framework, facts, flat) {
-        Some(ws) => Ok(ws),
-        None => lead_workspace_ingested(
-            framework,
-            facts,
-            r#"{"lead_id":"-","created_at":"2000-01-01T00:00:00Z"}"#,
-            "",
-        ),
-    }
 }
 
 /// One object's members as the JS layer flattened them.
@@ -222,132 +154,20 @@ fn member(value: &str) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
-/// [`lead_workspace`] through the general ingestion (the lead and events read as NDJSON files).
-pub fn lead_workspace_ingested(
-    framework: &Arc<Framework>,
-    facts: &[String],
-    lead_json: &str,
-    events_json: &str,
-) -> Result<Workspace, Error> {
-    let empty: Vec<(&str, &str)> = facts.iter().map(|f| (f.as_str(), "")).collect();
-    let lead =
-        JsonRows::parse(FileKind::Leads, lead_json, &empty).map_err(|e| bad_input("lead", e))?;
-    if lead.len() != 1 {
-        return Err(bad_input(
-            "lead",
-            "expected one object (the lead), not a list",
-        ));
-    }
-    let id = lead.field(0, "lead_id").unwrap_or_default();
-    let events_json = if events_json.trim().is_empty() {
-        "[]"
-    } else {
-        events_json
-    };
-    if !events_json.trim_start().starts_with('[') {
-        return Err(bad_input("events", "expected a list of event objects"));
-    }
-    let events = JsonRows::parse(FileKind::Events, events_json, &[("lead_id", id)])
-        .map_err(|e| bad_input("events", e))?;
-    let mut files = vec![("leads.ndjson", lead)];
-    if !events.is_empty() {
-        files.push(("events.ndjson", events));
-    }
-    let ws = baton_core::load_from_json_rows(framework.clone(), files)?;
-    refuse_rejected(&ws)?;
-    Ok(ws)
-}
-
-/// The files a page's lead and events become, and what an answer calls them.
-const PAGE_FILES: [(&str, &str); 2] = [("leads", "lead"), ("events", "events")];
-
-/// The input a row of a page's lead or events is: `lead`, or the event's index (`events[3]`).
-fn input_name(stem: &str, rows: &str, line: u64) -> String {
-    if stem == "leads" {
-        rows.to_string()
-    } else {
-        format!("{rows}[{}]", line.saturating_sub(1))
-    }
-}
-
-/// A lead or event the engine could not use is an error naming it and its field, not a row
-/// left out of the answer: a page gets told, where a file's rejected rows are counted.
-fn refuse_rejected(ws: &Workspace) -> Result<(), Error> {
-    for (stem, rows) in PAGE_FILES {
-        let Some(file) = ws.data_quality.files.get(stem) else {
-            continue;
-        };
-        let Some((finding, line)) = file
-            .rejections
-            .iter()
-            .filter_map(|f| f.lines.first().map(|&l| (f, l)))
-            .min_by_key(|&(_, l)| l)
-        else {
-            continue;
-        };
-        let reason = serde_json::to_value(finding.reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let what = input_name(stem, rows, line);
-        let others = match file.rejected {
-            0 | 1 => String::new(),
-            n => format!(" ({n} of the {} {rows} given cannot be used)", file.rows),
-        };
-        return Err(bad_input(
-            &what,
-            format!(
-                "`{}`: {} ({reason}){others}",
-                finding.field, finding.example
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Facts that name an event's own fields, not lead attributes.
-const EVENT_FACTS: &[&str] = &[
-    "type",
-    "channel",
-    "team",
-    "campaign",
-    "asset_id",
-    "asset",
-    "ts",
-    "age_days",
-    "lead_id",
-    "created_at",
-    "stage",
-    "source",
-    "owner",
-];
-
-/// Every fact a condition names.
-fn collect_facts(condition: &Condition, out: &mut Vec<String>) {
-    match condition {
-        Condition::All { all: parts } | Condition::Any { any: parts } => {
-            parts.iter().for_each(|c| collect_facts(c, out));
-        }
-        Condition::Not { not } => collect_facts(not, out),
-        Condition::Fact { fact, .. } => out.push(fact.clone()),
-    }
-}
-
-/// Parses `as_of` in the workspace zone, or takes the workspace's latest timestamp.
+/// Parses `asOf` in the workspace zone, or takes the workspace's latest timestamp.
 pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Error> {
-    match as_of {
-        Some(text) => baton_core::time::TimeParser::new(ws.framework.tz.clone())
-            .parse(text)
-            .map(|(i, _)| i)
-            .map_err(|_| Error::BadTime {
+    live::resolve_as_of(ws, as_of)
+        .map(|a| a.at)
+        .map_err(|e| match e {
+            AsOfError::Unreadable(text) => Error::BadTime {
                 what: "asOf".into(),
-                text: text.into(),
-            }),
-        None => ws.latest_timestamp().ok_or_else(|| Error::BadTime {
-            what: "asOf (the data has no timestamps)".into(),
-            text: String::new(),
-        }),
-    }
+                text,
+            },
+            AsOfError::NoTimestamps => Error::BadTime {
+                what: "asOf (the data has no timestamps)".into(),
+                text: String::new(),
+            },
+        })
 }
 
 /// `scoreLead`: the lead's score with its explanation.
@@ -363,70 +183,7 @@ pub fn score(
 
 /// [`score`] on a one-lead workspace ([`lead_workspace`]).
 pub fn score_workspace(ws: &Workspace, as_of: Option<&str>) -> Result<String, Error> {
-    let as_of = resolve_as_of(ws, as_of)?;
-    let model = ScoringModel::compile(ws)?;
-    Ok(to_json(&LiveScore {
-        score: score_lead(&model, ws, 0, as_of),
-        warnings: input_warnings(ws),
-    }))
-}
-
-/// `scoreLead`'s answer: the score with its explanation, and what was read with a caveat.
-#[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct LiveScore {
-    /// The score, as the CLI's `scored_leads.csv` has it, with every point explained.
-    #[serde(flatten)]
-    pub score: baton_core::scoring::LeadScore,
-    /// Values used with a caveat (a non-numeric `employees` left empty, a local time moved by a
-    /// DST change, an event dated before the lead): the page's counterpart of `data_quality`.
-    pub warnings: Vec<InputWarning>,
-}
-
-/// A lead field or event field the engine used with a caveat (a `data_quality` warning).
-#[derive(Serialize, Debug, PartialEq)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct InputWarning {
-    /// Why (`bad_number`, `local_time_in_gap`, `before_lead_created`, ...).
-    pub reason: baton_core::quality::Reason,
-    /// The field concerned.
-    pub field: String,
-    /// Which inputs: `lead`, or events by index (`events[3]`); the first ones when many.
-    pub inputs: Vec<String>,
-    /// How many inputs have it.
-    pub count: u64,
-    /// What was found in the first.
-    pub example: String,
-}
-
-/// The warnings the ingestion gave the lead and its events: the lead's first, each file's in
-/// the order `data_quality` lists them.
-fn input_warnings(ws: &Workspace) -> Vec<InputWarning> {
-    PAGE_FILES
-        .iter()
-        .filter_map(|&(stem, rows)| Some((stem, rows, ws.data_quality.files.get(stem)?)))
-        .flat_map(|(stem, rows, file)| {
-            file.warnings.iter().map(move |w| InputWarning {
-                reason: w.reason,
-                field: w.field.clone(),
-                inputs: w.lines.iter().map(|&l| input_name(stem, rows, l)).collect(),
-                count: w.count,
-                example: w.example.clone(),
-            })
-        })
-        .collect()
-}
-
-/// `qualify`'s answer.
-#[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Qualification {
-    /// Every set's verdict.
-    pub verdicts: Vec<baton_core::qualification::Verdict>,
-    /// The route (first matching routing rule, or the default).
-    pub route_to: Option<String>,
-    /// Values used with a caveat, as `scoreLead` gives them.
-    pub warnings: Vec<InputWarning>,
+    Ok(to_json(&live::score(ws, resolve_as_of(ws, as_of)?)?))
 }
 
 /// `qualify`: every criteria set's verdict (what passed, failed, and what to ask) and the route.
@@ -442,30 +199,18 @@ pub fn qualify(
 
 /// [`qualify`] on a one-lead workspace ([`lead_workspace`]).
 pub fn qualify_workspace(ws: &Workspace, as_of: Option<&str>) -> Result<String, Error> {
-    let as_of = resolve_as_of(ws, as_of)?;
-    let q = QualificationModel::compile(ws)?;
-    let routing = RoutingModel::compile(ws)?;
-    Ok(to_json(&Qualification {
-        verdicts: q.qualify(ws, 0, as_of, &NoPlugins),
-        route_to: routing.route_all(ws, as_of).into_iter().next().flatten(),
-        warnings: input_warnings(ws),
-    }))
+    Ok(to_json(&live::qualify(ws, resolve_as_of(ws, as_of)?)?))
 }
 
 /// `checkMessage`: pillar coverage, retired or banned claims and conflicting numbers, with spans
 /// as UTF-16 code-unit offsets (what JavaScript strings index by).
 pub fn check_message(ws: &Workspace, text: &str, audience: &str) -> Result<String, Error> {
-    let lexicon = Lexicon::new(ws).ok_or_else(|| {
-        bad_input(
-            "checkMessage",
-            "baton.toml has no [messaging] pillars to check against",
-        )
-    })?;
-    let mut check = lexicon.check(text, audience);
+    let mut check = live::check_message(ws, text, audience)?;
     to_utf16(text, &mut check);
     Ok(to_json(&check))
 }
 
+/// Character offsets of a message check as UTF-16 code-unit offsets.
 fn to_utf16(text: &str, check: &mut MessageCheck) {
     let mut offsets = Vec::with_capacity(text.len() + 1);
     let mut at = 0usize;
@@ -496,206 +241,24 @@ pub fn next_best_content(
     as_of: Option<&str>,
 ) -> Result<String, Error> {
     let as_of = resolve_as_of(ws, as_of)?;
-    let lead = ws.lead_index(lead_id).ok_or_else(|| {
-        bad_input(
-            "nextBestContent",
-            format!("no lead {lead_id:?} in the workspace"),
-        )
-    })?;
-    let outcomes = Outcomes::new(ws, as_of);
-    let report = baton_core::content::content_report(ws, as_of, &outcomes);
-    let lexicon = Lexicon::new(ws);
-    Ok(to_json(&baton_core::content::next_best_content(
-        ws,
-        lead,
-        as_of,
-        &report,
-        lexicon.as_ref(),
-    )))
-}
-
-/// One SLA clock of a lead.
-#[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct SlaClock {
-    /// The SLA's name in `[sla]`.
-    pub sla: String,
-    /// The stage whose entry starts it.
-    pub from_stage: String,
-    /// Its limit.
-    pub within_business_hours: f64,
-    /// When the clock started.
-    pub started: Option<Instant>,
-    /// When it stopped, if it did by `now`.
-    pub stopped: Option<Instant>,
-    /// Business hours elapsed (to the stop, or to `now`).
-    pub business_hours: Option<f64>,
-    /// Business hours left while it runs (negative: overdue).
-    pub remaining_business_hours: Option<f64>,
-    /// `met`, `breached`, `pending` or `not_started`.
-    pub status: &'static str,
-    /// Whether `now` is within business hours.
-    pub open_now: bool,
+    Ok(to_json(&live::next_best_content(ws, lead_id, as_of)?))
 }
 
 /// `slaClock`: every SLA clock of a lead at `now`, in business hours on the workspace calendar.
 pub fn sla_clock(ws: &Workspace, lead_id: &str, now: Option<&str>) -> Result<String, Error> {
     let now = resolve_as_of(ws, now)?;
-    let lead = ws
-        .lead_index(lead_id)
-        .ok_or_else(|| bad_input("slaClock", format!("no lead {lead_id:?} in the workspace")))?;
-    let from = ws.earliest_timestamp().unwrap_or(now).min(now);
-    let to = ws.latest_timestamp().unwrap_or(now).max(now);
-    let clock = BusinessClock::new(&ws.framework, from, to);
-    let outcomes = Outcomes::new(ws, now);
-    let (_, rows) = baton_core::handoff::handoff_analysis(ws, now, &clock, &outcomes);
-    let row = rows.iter().find(|r| r.lead == lead);
-    let clocks: Vec<SlaClock> = ws
-        .framework
-        .config
-        .sla
-        .iter()
-        .enumerate()
-        .map(|(i, (name, sla))| {
-            let c = row.and_then(|r| r.clocks.get(i)).and_then(Option::as_ref);
-            SlaClock {
-                sla: name.clone(),
-                from_stage: sla.from_stage.clone(),
-                within_business_hours: sla.within_business_hours,
-                started: c.map(|c| c.started),
-                stopped: c.and_then(|c| c.stopped),
-                business_hours: c.map(|c| baton_core::stats::round6(c.business_hours)),
-                remaining_business_hours: c.filter(|c| c.stopped.is_none()).map(|c| {
-                    baton_core::stats::round6(sla.within_business_hours - c.business_hours)
-                }),
-                status: c.map_or("not_started", |c| c.outcome.as_str()),
-                open_now: clock.is_open(now),
-            }
-        })
-        .collect();
-    Ok(to_json(&clocks))
-}
-
-/// A path given to `attribution`.
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct AttributionPath {
-    /// Touches in time order.
-    pub touches: Vec<AttributionTouch>,
-    /// Whether the path ends in a conversion.
-    pub converted: bool,
-    /// Revenue of the conversion.
-    #[serde(default)]
-    pub revenue: f64,
-}
-
-/// One touch of a path given to `attribution`.
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct AttributionTouch {
-    /// Channel.
-    pub channel: String,
-    /// `marketing`, `sales` or `cs`.
-    #[serde(default)]
-    pub team: Option<String>,
-    /// Days from the touch to the end of the path (time-decay model).
-    #[serde(default)]
-    pub days_before_end: f64,
-}
-
-/// One model's credit per channel.
-#[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct ModelCredits {
-    /// Conversions credited per channel.
-    pub conversions: Map<String, f64>,
-    /// Revenue credited per channel.
-    pub revenue: Map<String, f64>,
-}
-
-/// What `attribution` answers.
-#[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Attribution {
-    /// Per model (`first_touch`, `last_touch`, `linear`, `time_decay`, `u_shaped`, `w_shaped`,
-    /// `full_path`, `markov`, `shapley`): credits per channel.
-    pub models: Map<&'static str, ModelCredits>,
-    /// Markov removal effect per channel.
-    pub removal_effects: Map<String, f64>,
-    /// `exact` or how Shapley values were sampled.
-    pub shapley_method: String,
+    Ok(to_json(&live::sla_clocks(ws, lead_id, now)?))
 }
 
 /// `attribution`: the nine models (first/last touch, linear, time decay, U, W, full path,
-/// Markov, Shapley) over the given paths.
+/// Markov, Shapley) over the paths given as JSON.
 pub fn attribution(framework: &Framework, paths_json: &str) -> Result<String, Error> {
     let paths: Vec<AttributionPath> =
-        serde_json::from_str(paths_json).map_err(|e| bad_input("attribution", e))?;
-    let mut channels: Vec<String> = paths
-        .iter()
-        .flat_map(|p| p.touches.iter().map(|t| t.channel.clone()))
-        .collect();
-    baton_core::order::sort(&mut channels);
-    channels.dedup();
-    let set = PathSet {
-        paths: paths
-            .iter()
-            .map(|p| PathRecord {
-                touches: p
-                    .touches
-                    .iter()
-                    .map(|t| Touch {
-                        channel: channels.binary_search(&t.channel).unwrap_or(0) as u32,
-                        team: t
-                            .team
-                            .as_deref()
-                            .and_then(|n| TEAMS.iter().position(|x| *x == n))
-                            .unwrap_or(TEAMS.len() - 1) as u8,
-                        days_before_end: t.days_before_end,
-                    })
-                    .collect(),
-                converted: p.converted,
-                revenue: p.revenue,
-                lead_creation: None,
-                deal_creation: None,
-            })
-            .collect(),
-        channels,
-    };
-    let cfg = &framework.config.attribution;
-    let options = AttributionOptions {
-        half_life_days: cfg.half_life_days,
-        seed: cfg.seed,
-        shapley_samples: cfg.shapley_samples,
-    };
-    let chain = MarkovChain::new(&set);
-    let (models, removal, method) = attribute(&set, &chain, &options);
-    let round = baton_core::stats::round6;
-    let named = |v: &[f64]| -> Map<String, f64> {
-        set.channels
-            .iter()
-            .zip(v)
-            .map(|(c, x)| (c.clone(), round(*x)))
-            .collect()
-    };
-    Ok(to_json(&Attribution {
-        models: models
-            .iter()
-            .map(|(m, c)| {
-                (
-                    *m,
-                    ModelCredits {
-                        conversions: named(&c.conversions),
-                        revenue: named(&c.revenue),
-                    },
-                )
-            })
-            .collect(),
-        removal_effects: named(&removal),
-        shapley_method: method,
-    }))
+        serde_json::from_str(paths_json).map_err(|e| Error::Input {
+            what: "attribution".into(),
+            message: e.to_string(),
+        })?;
+    Ok(to_json(&live::attribution(framework, &paths)))
 }
 
 #[cfg(test)]

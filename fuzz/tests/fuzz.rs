@@ -206,9 +206,14 @@ fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
     b
 }
 
+/// The repository's root.
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// A file of the fixture workspaces, read once.
 fn fixture(path: &str) -> Vec<u8> {
-    let full = baton_tests::fixtures().join(path);
+    let full = repo().join("tests/fixtures").join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
@@ -236,8 +241,7 @@ fn seeds() -> &'static Seeds {
             .collect();
         let tomls = vec![
             toml,
-            std::fs::read(baton_tests::repo_root().join("examples/acme/baton.toml"))
-                .expect("acme baton.toml"),
+            std::fs::read(repo().join("examples/acme/baton.toml")).expect("acme baton.toml"),
             fixture("plugins/baton.toml"),
         ];
         Seeds {
