@@ -7,6 +7,20 @@ use baton_core::attribution::{
 };
 use baton_tests::fixtures;
 
+/// The heuristic model of this name.
+fn h(name: &str) -> baton_core::attribution::Heuristic {
+    baton_core::attribution::Heuristic::from_name(name).expect("a heuristic model")
+}
+
+/// The heuristic models' names are the first seven of the report's model list.
+#[test]
+fn heuristic_names_are_the_reports_first_seven_models() {
+    let names: Vec<&str> = baton_core::attribution::Heuristic::ALL
+        .map(|m| m.name())
+        .to_vec();
+    assert_eq!(names, baton_core::attribution::MODELS[..7]);
+}
+
 fn touch(channel: usize, team: usize, days: f64) -> Touch {
     Touch {
         channel: channel as u32,
@@ -69,44 +83,44 @@ fn close(got: &[f64], want: &[f64]) {
 fn heuristic_models_by_hand() {
     let s = small();
     close(
-        &heuristic("first_touch", &s, 7.0).conversions,
+        &heuristic(h("first_touch"), &s, 7.0).conversions,
         &[1.0, 1.0, 0.0, 0.0],
     );
     close(
-        &heuristic("last_touch", &s, 7.0).conversions,
+        &heuristic(h("last_touch"), &s, 7.0).conversions,
         &[0.0, 1.0, 1.0, 0.0],
     );
     close(
-        &heuristic("linear", &s, 7.0).conversions,
+        &heuristic(h("linear"), &s, 7.0).conversions,
         &[0.5, 1.25, 0.25, 0.0],
     );
     // Time decay, half-life 7: P1 weights 1/8, 1/4, 1/2, 1 over 15/8.
     close(
-        &heuristic("time_decay", &s, 7.0).conversions,
+        &heuristic(h("time_decay"), &s, 7.0).conversions,
         &[(0.125 + 0.5) / 1.875, 0.25 / 1.875 + 1.0, 1.0 / 1.875, 0.0],
     );
     // 40/20/40: P1 A .4, B .1, A .1, C .4; a one-touch path gets everything.
     close(
-        &heuristic("position_based", &s, 7.0).conversions,
+        &heuristic(h("position_based"), &s, 7.0).conversions,
         &[0.5, 1.1, 0.4, 0.0],
     );
     // W: 30% first (A), lead creation (B), deal creation (C); 10% to the other touch (A).
     close(
-        &heuristic("w_shaped", &s, 7.0).conversions,
+        &heuristic(h("w_shaped"), &s, 7.0).conversions,
         &[0.4, 1.3, 0.3, 0.0],
     );
     // Full path: 22.5% ×4 with the close on C as well; 10% to the other touch.
     close(
-        &heuristic("full_path", &s, 7.0).conversions,
+        &heuristic(h("full_path"), &s, 7.0).conversions,
         &[0.325, 1.225, 0.45, 0.0],
     );
     // Revenue-weighted linear: P1 100 × (½, ¼, ¼), P2 50 to B.
     close(
-        &heuristic("linear", &s, 7.0).revenue,
+        &heuristic(h("linear"), &s, 7.0).revenue,
         &[50.0, 75.0, 25.0, 0.0],
     );
     // By team: first touches are A (marketing) and B (sales).
-    let teams = heuristic("first_touch", &s, 7.0).teams;
+    let teams = heuristic(h("first_touch"), &s, 7.0).teams;
     close(&teams, &[1.0, 1.0, 0.0, 0.0]);
 }
 
@@ -198,7 +212,7 @@ fn independent_reference_on_400_paths() {
             &expected,
             model,
             &set.channels,
-            &heuristic(model, &set, 7.0).conversions,
+            &heuristic(h(model), &set, 7.0).conversions,
             1e-9,
         );
     }

@@ -32,6 +32,56 @@ pub const MODELS: &[&str] = &[
     "shapley",
 ];
 
+/// The rule-based models: each splits a converting path's credit by fixed weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heuristic {
+    /// All credit to the first touch.
+    FirstTouch,
+    /// All credit to the last touch.
+    LastTouch,
+    /// Equal credit to every touch.
+    Linear,
+    /// Credit halving every `half_life_days` before the end of the path.
+    TimeDecay,
+    /// U-shaped: 40 % first, 40 % last, 20 % spread over the middle.
+    PositionBased,
+    /// 30 % each to first touch, lead creation and deal creation; 10 % spread.
+    WShaped,
+    /// 22.5 % each to first touch, lead creation, deal creation and last touch; 10 % spread.
+    FullPath,
+}
+
+impl Heuristic {
+    /// Every heuristic model, in report order (the first seven of [`MODELS`]).
+    pub const ALL: [Heuristic; 7] = [
+        Heuristic::FirstTouch,
+        Heuristic::LastTouch,
+        Heuristic::Linear,
+        Heuristic::TimeDecay,
+        Heuristic::PositionBased,
+        Heuristic::WShaped,
+        Heuristic::FullPath,
+    ];
+
+    /// The model's name in `report.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Heuristic::FirstTouch => "first_touch",
+            Heuristic::LastTouch => "last_touch",
+            Heuristic::Linear => "linear",
+            Heuristic::TimeDecay => "time_decay",
+            Heuristic::PositionBased => "position_based",
+            Heuristic::WShaped => "w_shaped",
+            Heuristic::FullPath => "full_path",
+        }
+    }
+
+    /// The model named `name`, if it is a heuristic one.
+    pub fn from_name(name: &str) -> Option<Heuristic> {
+        Heuristic::ALL.into_iter().find(|h| h.name() == name)
+    }
+}
+
 /// Teams credited (index 3: touches without a team).
 pub const TEAMS: [&str; 4] = ["marketing", "sales", "cs", "unassigned"];
 
@@ -143,24 +193,24 @@ impl Credits {
 }
 
 /// Touch weights (summing to 1) of a heuristic model for one converting path.
-pub fn heuristic_weights(model: &str, p: &PathRecord, half_life_days: f64) -> Vec<f64> {
+pub fn heuristic_weights(model: Heuristic, p: &PathRecord, half_life_days: f64) -> Vec<f64> {
     let n = p.touches.len();
     let mut w = vec![0.0; n];
     if n == 0 {
         return w;
     }
     match model {
-        "first_touch" => w[0] = 1.0,
-        "last_touch" => w[n - 1] = 1.0,
-        "linear" => w.iter_mut().for_each(|x| *x = 1.0 / n as f64),
-        "time_decay" => {
+        Heuristic::FirstTouch => w[0] = 1.0,
+        Heuristic::LastTouch => w[n - 1] = 1.0,
+        Heuristic::Linear => w.iter_mut().for_each(|x| *x = 1.0 / n as f64),
+        Heuristic::TimeDecay => {
             for (x, t) in w.iter_mut().zip(&p.touches) {
                 *x = (-t.days_before_end / half_life_days).exp2();
             }
             let sum: f64 = w.iter().sum();
             w.iter_mut().for_each(|x| *x /= sum);
         }
-        "position_based" => match n {
+        Heuristic::PositionBased => match n {
             1 => w[0] = 1.0,
             2 => {
                 w[0] = 0.5;
@@ -174,10 +224,10 @@ pub fn heuristic_weights(model: &str, p: &PathRecord, half_life_days: f64) -> Ve
                 }
             }
         },
-        "w_shaped" | "full_path" => {
+        Heuristic::WShaped | Heuristic::FullPath => {
             let lead = p.lead_creation.unwrap_or(0);
             let deal = p.deal_creation.unwrap_or(n - 1);
-            let (anchors, share): (Vec<usize>, f64) = if model == "w_shaped" {
+            let (anchors, share): (Vec<usize>, f64) = if model == Heuristic::WShaped {
                 (vec![0, lead, deal], 0.3)
             } else {
                 (vec![0, lead, deal, n - 1], 0.225)
@@ -195,13 +245,12 @@ pub fn heuristic_weights(model: &str, p: &PathRecord, half_life_days: f64) -> Ve
                 }
             }
         }
-        _ => {}
     }
     w
 }
 
 /// Credits of a heuristic model.
-pub fn heuristic(model: &str, set: &PathSet, half_life_days: f64) -> Credits {
+pub fn heuristic(model: Heuristic, set: &PathSet, half_life_days: f64) -> Credits {
     let mut c = Credits::new(set.channels.len());
     for p in set
         .paths
@@ -645,8 +694,8 @@ pub fn attribute(
     options: &AttributionOptions,
 ) -> (Vec<(&'static str, Credits)>, Vec<f64>, String) {
     let mut out = Vec::new();
-    for &m in &MODELS[..7] {
-        out.push((m, heuristic(m, set, options.half_life_days)));
+    for m in Heuristic::ALL {
+        out.push((m.name(), heuristic(m, set, options.half_life_days)));
     }
     let (mk, re) = markov_with(chain, set);
     out.push(("markov", mk));

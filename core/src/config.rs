@@ -184,6 +184,28 @@ pub struct Sla {
     pub until: String,
 }
 
+/// What stops an SLA clock ([`Sla::end`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaEnd<'a> {
+    /// The first `team = sales` event after the start.
+    SalesTouch,
+    /// The next stage entry, whatever the stage.
+    NextStage,
+    /// The first entry into this stage after the start.
+    Stage(&'a str),
+}
+
+impl Sla {
+    /// What stops the clock, as `until` names it.
+    pub fn end(&self) -> SlaEnd<'_> {
+        match self.until.as_str() {
+            "sales_touch" => SlaEnd::SalesTouch,
+            "next_stage" => SlaEnd::NextStage,
+            stage => SlaEnd::Stage(stage),
+        }
+    }
+}
+
 fn default_until() -> String {
     "sales_touch".into()
 }
@@ -306,6 +328,58 @@ pub struct CriteriaSet {
     pub threshold: Option<f64>,
     /// The criteria.
     pub criteria: Vec<Criterion>,
+}
+
+/// How a criteria set's criteria combine into its verdict: `policy` with `at_least` or
+/// `threshold`, resolved ([`CriteriaSet::resolved_policy`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Policy {
+    /// Every criterion decided passes.
+    All,
+    /// At least one passes.
+    Any,
+    /// At least N pass.
+    AtLeast(usize),
+    /// The passing criteria carry at least this share (0..1) of the total weight.
+    Weighted(f64),
+}
+
+impl CriteriaSet {
+    /// The set's policy, or the key (`policy`, `at_least`, `threshold`) and what is wrong.
+    pub fn resolved_policy(&self) -> Result<Policy, (&'static str, String)> {
+        match self.policy.as_str() {
+            "all" => Ok(Policy::All),
+            "any" => Ok(Policy::Any),
+            "at_least" => match self.at_least {
+                Some(n) if n >= 1 && n <= self.criteria.len() => Ok(Policy::AtLeast(n)),
+                _ => Err((
+                    "at_least",
+                    format!(
+                        "set {:?}: policy at_least needs at_least = 1..{}",
+                        self.name,
+                        self.criteria.len()
+                    ),
+                )),
+            },
+            "weighted" => match self.threshold {
+                Some(t) if (0.0..=1.0).contains(&t) => Ok(Policy::Weighted(t)),
+                _ => Err((
+                    "threshold",
+                    format!(
+                        "set {:?}: policy weighted needs threshold between 0 and 1",
+                        self.name
+                    ),
+                )),
+            },
+            other => Err((
+                "policy",
+                format!(
+                    "set {:?}: policy {other:?} is not all, any, at_least or weighted",
+                    self.name
+                ),
+            )),
+        }
+    }
 }
 
 fn default_policy() -> String {
@@ -851,13 +925,10 @@ impl Framework {
                         ),
                     ));
                 }
-                let until_ok = sla.until == "sales_touch"
-                    || sla.until == "next_stage"
-                    || lc
-                        .stages
-                        .iter()
-                        .chain(lc.exits.iter())
-                        .any(|s| s == &sla.until);
+                let until_ok = match sla.end() {
+                    SlaEnd::SalesTouch | SlaEnd::NextStage => true,
+                    SlaEnd::Stage(stage) => lc.stages.iter().chain(&lc.exits).any(|s| s == stage),
+                };
                 if !until_ok {
                     return Err(err(
                         &format!("sla.{name}.until"),
@@ -983,42 +1054,8 @@ impl Framework {
         }
         for (i, set) in config.qualification.sets.iter().enumerate() {
             let key = format!("qualification.sets.{i}");
-            match set.policy.as_str() {
-                "all" | "any" => {}
-                "at_least" => match set.at_least {
-                    Some(n) if n >= 1 && n <= set.criteria.len() => {}
-                    _ => {
-                        return Err(err(
-                            &format!("{key}.at_least"),
-                            format!(
-                                "set {:?}: policy at_least needs at_least = 1..{}",
-                                set.name,
-                                set.criteria.len()
-                            ),
-                        ));
-                    }
-                },
-                "weighted" => match set.threshold {
-                    Some(t) if (0.0..=1.0).contains(&t) => {}
-                    _ => {
-                        return Err(err(
-                            &format!("{key}.threshold"),
-                            format!(
-                                "set {:?}: policy weighted needs threshold between 0 and 1",
-                                set.name
-                            ),
-                        ));
-                    }
-                },
-                other => {
-                    return Err(err(
-                        &format!("{key}.policy"),
-                        format!(
-                            "set {:?}: policy {other:?} is not all, any, at_least or weighted",
-                            set.name
-                        ),
-                    ));
-                }
+            if let Err((part, message)) = set.resolved_policy() {
+                return Err(err(&format!("{key}.{part}"), message));
             }
             for (j, c) in set.criteria.iter().enumerate() {
                 if c.when.is_some() == c.plugin.is_some() {

@@ -7,7 +7,7 @@ use crate::order::Map;
 use serde::Serialize;
 
 use crate::calendar::BusinessClock;
-use crate::config::Sla;
+use crate::config::{Sla, SlaEnd};
 use crate::journey::{lead_text, stage_entries};
 use crate::model::{LeadIx, StageEntry, Team, Workspace};
 use crate::outcomes::Outcomes;
@@ -346,8 +346,8 @@ fn clock_for(
     let from = ws.stage_names.iter().position(|s| *s == sla.from_stage)? as u16;
     let start_ix = entries.iter().position(|e| e.stage == from)?;
     let started = entries[start_ix].ts;
-    let stopped = match sla.until.as_str() {
-        "sales_touch" => {
+    let stopped = match sla.end() {
+        SlaEnd::SalesTouch => {
             let evs = ws.events_of(lead);
             let i = evs.partition_point(|e| e.ts < started);
             evs[i..]
@@ -355,8 +355,8 @@ fn clock_for(
                 .find(|e| e.team == Some(Team::Sales))
                 .map(|e| e.ts)
         }
-        "next_stage" => entries.get(start_ix + 1).map(|e| e.ts),
-        stage => {
+        SlaEnd::NextStage => entries.get(start_ix + 1).map(|e| e.ts),
+        SlaEnd::Stage(stage) => {
             let target = ws.stage_names.iter().position(|s| s == stage)? as u16;
             entries[start_ix + 1..]
                 .iter()

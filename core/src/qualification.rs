@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
+use crate::config::Policy;
 use crate::model::{LeadIx, Workspace};
 use crate::time::Instant;
 
@@ -27,12 +28,8 @@ pub struct CompiledCriterion {
 pub struct CompiledSet {
     /// Name.
     pub name: String,
-    /// Policy name.
-    pub policy: String,
-    /// `at_least` N.
-    pub at_least: usize,
-    /// `weighted` threshold.
-    pub threshold: f64,
+    /// How the criteria combine.
+    pub policy: Policy,
     /// Criteria.
     pub criteria: Vec<CompiledCriterion>,
 }
@@ -149,9 +146,11 @@ impl QualificationModel {
             }
             sets.push(CompiledSet {
                 name: set.name.clone(),
-                policy: set.policy.clone(),
-                at_least: set.at_least.unwrap_or(1),
-                threshold: set.threshold.unwrap_or(1.0),
+                policy: set.resolved_policy().map_err(|(part, message)| RuleError {
+                    rule: set.name.clone(),
+                    field: part.into(),
+                    message,
+                })?,
                 criteria,
             });
         }
@@ -229,13 +228,11 @@ impl QualificationModel {
                         }),
                     }
                 }
-                v.qualified = match set.policy.as_str() {
-                    "any" => !v.passed.is_empty(),
-                    "at_least" => v.passed.len() >= set.at_least,
-                    "weighted" => {
-                        total_weight > 0.0 && passed_weight / total_weight >= set.threshold
-                    }
-                    _ => v.passed.len() == considered,
+                v.qualified = match set.policy {
+                    Policy::All => v.passed.len() == considered,
+                    Policy::Any => !v.passed.is_empty(),
+                    Policy::AtLeast(n) => v.passed.len() >= n,
+                    Policy::Weighted(t) => total_weight > 0.0 && passed_weight / total_weight >= t,
                 };
                 v
             })
