@@ -29,6 +29,7 @@ pub mod quality;
 pub mod recommendations;
 mod records;
 pub mod report;
+pub mod schema;
 pub mod scoring;
 pub mod scoring_review;
 pub mod stats;

@@ -10,6 +10,7 @@ mod deals;
 mod leads;
 mod one_lead;
 
+pub use crate::schema::FileKind;
 pub use one_lead::{Fields, one_lead_workspace, one_lead_workspace_json};
 
 use crate::order::Map;
@@ -24,91 +25,6 @@ use crate::quality::{DataQuality, Reason, Tally};
 use crate::records::{Columns, Format, JsonRows, Next, Records, field};
 use crate::symbols::{Sym, Symbols};
 use crate::time::{Instant, LocalAdjustment, TimeParser};
-
-/// The kinds of workspace file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FileKind {
-    /// `leads.csv`.
-    Leads,
-    /// `events.csv`.
-    Events,
-    /// `stages.csv`.
-    Stages,
-    /// `deals.csv`.
-    Deals,
-    /// `assets.csv`.
-    Assets,
-    /// `feedback.csv`.
-    Feedback,
-}
-
-impl FileKind {
-    /// Every kind, in reporting order.
-    pub const ALL: [FileKind; 6] = [
-        FileKind::Leads,
-        FileKind::Events,
-        FileKind::Stages,
-        FileKind::Deals,
-        FileKind::Assets,
-        FileKind::Feedback,
-    ];
-
-    /// The file stem (`leads`, `events`, ...).
-    pub fn stem(self) -> &'static str {
-        match self {
-            FileKind::Leads => "leads",
-            FileKind::Events => "events",
-            FileKind::Stages => "stages",
-            FileKind::Deals => "deals",
-            FileKind::Assets => "assets",
-            FileKind::Feedback => "feedback",
-        }
-    }
-
-    /// The kind for a file stem.
-    pub fn from_stem(stem: &str) -> Option<FileKind> {
-        FileKind::ALL.into_iter().find(|k| k.stem() == stem)
-    }
-
-    /// Columns that must be present in the header.
-    pub fn required_columns(self) -> &'static [&'static str] {
-        match self {
-            FileKind::Leads => &["lead_id", "created_at"],
-            FileKind::Events => &["lead_id", "ts", "type", "channel"],
-            FileKind::Stages => &["lead_id", "ts", "stage"],
-            FileKind::Deals => &["deal_id", "lead_id", "created_at", "status"],
-            FileKind::Assets => &["asset_id", "title", "owner_team"],
-            FileKind::Feedback => &["lead_id", "ts", "kind"],
-        }
-    }
-
-    /// Optional canonical columns.
-    pub fn optional_columns(self) -> &'static [&'static str] {
-        match self {
-            FileKind::Leads => &[
-                "source",
-                "company",
-                "title",
-                "industry",
-                "employees",
-                "country",
-                "persona",
-                "owner",
-            ],
-            FileKind::Events => &["team", "campaign", "asset_id", "event_id"],
-            FileKind::Stages => &["reason", "actor"],
-            FileKind::Deals => &["closed_at", "amount", "currency", "margin"],
-            FileKind::Assets => &["kind", "stage", "persona", "body", "path"],
-            FileKind::Feedback => &["score", "text"],
-        }
-    }
-
-    pub(crate) fn all_columns(self) -> Vec<&'static str> {
-        let mut v = self.required_columns().to_vec();
-        v.extend_from_slice(self.optional_columns());
-        v
-    }
-}
 
 /// A fatal input problem: the file cannot be read as a whole.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -12,7 +12,7 @@ use serde_json::Value;
 /// would be read.
 #[derive(Debug, Clone)]
 pub struct JsonRows {
-    kind: crate::ingest::FileKind,
+    kind: crate::schema::FileKind,
     pub(super) header: Vec<String>,
     /// Per header column, whether some object had it (or a default gave it).
     pub(super) present: Vec<bool>,
@@ -25,7 +25,7 @@ impl JsonRows {
     /// Parses one object or an array of objects, rows of a `kind` file; `defaults` are columns
     /// every row has, with the text of one an object leaves out.
     pub fn parse(
-        kind: crate::ingest::FileKind,
+        kind: crate::schema::FileKind,
         text: &str,
         defaults: &[(&str, &str)],
     ) -> Result<Self, String> {
@@ -51,7 +51,7 @@ impl JsonRows {
     }
 
     /// The kind of file the rows are of.
-    pub fn kind(&self) -> crate::ingest::FileKind {
+    pub fn kind(&self) -> crate::schema::FileKind {
         self.kind
     }
 
@@ -305,7 +305,7 @@ impl<'de> Visitor<'de> for TextVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::FileKind;
+    use crate::schema::FileKind;
 
     /// The reference: a `serde_json::Map` per object (sorted keys, last of a repeated key),
     /// values written as serde_json writes them.

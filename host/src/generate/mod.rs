@@ -24,6 +24,8 @@ use rand_pcg::Pcg64Mcg;
 pub use calendar::BusinessCalendar;
 pub use content::ASSETS;
 
+use baton_core::FileKind;
+
 use crate::error::HostError;
 
 /// What to generate.
@@ -319,56 +321,19 @@ pub fn generate(options: &GenOptions, out: &Path) -> Result<GenStats, HostError>
 
     write_config(options, out)?;
     write_assets(out)?;
+    let columns = |kind: FileKind| kind.all_columns();
+    // Leads: every canonical column, then the two attributes the example BANT criteria read.
+    let mut lead_columns = columns(FileKind::Leads);
+    lead_columns.extend(["budget_confirmed", "champion_named"]);
+    // Events: every canonical column but `event_id` (generated events need no dedup key).
+    let mut event_columns = columns(FileKind::Events);
+    event_columns.retain(|c| *c != "event_id");
     let mut w = Writers {
-        leads: writer(
-            out,
-            "leads.csv",
-            &[
-                "lead_id",
-                "created_at",
-                "source",
-                "company",
-                "title",
-                "industry",
-                "employees",
-                "country",
-                "persona",
-                "owner",
-                "budget_confirmed",
-                "champion_named",
-            ],
-        )?,
-        events: writer(
-            out,
-            "events.csv",
-            &[
-                "lead_id", "ts", "type", "channel", "team", "campaign", "asset_id",
-            ],
-        )?,
-        stages: writer(
-            out,
-            "stages.csv",
-            &["lead_id", "ts", "stage", "reason", "actor"],
-        )?,
-        deals: writer(
-            out,
-            "deals.csv",
-            &[
-                "deal_id",
-                "lead_id",
-                "created_at",
-                "status",
-                "closed_at",
-                "amount",
-                "currency",
-                "margin",
-            ],
-        )?,
-        feedback: writer(
-            out,
-            "feedback.csv",
-            &["lead_id", "ts", "kind", "score", "text"],
-        )?,
+        leads: writer(out, "leads.csv", &lead_columns)?,
+        events: writer(out, "events.csv", &event_columns)?,
+        stages: writer(out, "stages.csv", &columns(FileKind::Stages))?,
+        deals: writer(out, "deals.csv", &columns(FileKind::Deals))?,
+        feedback: writer(out, "feedback.csv", &columns(FileKind::Feedback))?,
     };
     let bar = if options.quiet {
         ProgressBar::hidden()

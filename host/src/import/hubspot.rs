@@ -10,8 +10,8 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 
 use super::{
-    DEAL_COLUMNS, ImportSummary, LeadMapping, Out, STAGE_COLUMNS, Table, export_files, find_export,
-    normalize_time, note_unread, write_config,
+    ImportSummary, LeadMapping, Out, Table, deal_columns, export_files, find_export,
+    normalize_time, note_unread, stage_columns, write_config,
 };
 use crate::error::HostError;
 
@@ -164,7 +164,7 @@ pub fn import_with_zone(
         )));
     }
     let mut leads = Out::create(out, "leads.csv", &mapping.header)?;
-    let mut stages = Out::create(out, "stages.csv", &STAGE_COLUMNS)?;
+    let mut stages = Out::create(out, "stages.csv", &stage_columns())?;
     let time_columns = ["created_at", "owner_assigned_at", "last_contacted"];
     for row in &contacts.rows {
         leads.write(mapping.row(row, &time_columns, &tz))?;
@@ -254,7 +254,7 @@ pub fn import_with_zone(
         if !extra.is_empty() {
             summary.unmapped_columns.insert(deals.name.clone(), extra);
         }
-        let mut out_deals = Out::create(out, "deals.csv", &DEAL_COLUMNS)?;
+        let mut out_deals = Out::create(out, "deals.csv", &deal_columns())?;
         let mut multiple = 0u64;
         for row in &deals.rows {
             let deal_id = Table::get(row, id);

@@ -15,21 +15,22 @@ use std::path::{Path, PathBuf};
 
 use jiff::tz::TimeZone;
 
+use baton_core::FileKind;
+
 use crate::error::HostError;
 
-/// The `stages.csv` columns the importers write.
-pub(crate) const STAGE_COLUMNS: [&str; 5] = ["lead_id", "ts", "stage", "reason", "actor"];
+/// The `stages.csv` columns the importers write: every canonical one.
+pub(crate) fn stage_columns() -> Vec<&'static str> {
+    FileKind::Stages.all_columns()
+}
 
-/// The `deals.csv` columns the importers write.
-pub(crate) const DEAL_COLUMNS: [&str; 7] = [
-    "deal_id",
-    "lead_id",
-    "created_at",
-    "status",
-    "closed_at",
-    "amount",
-    "currency",
-];
+/// The `deals.csv` columns the importers write: every canonical one but `margin`, which no CRM
+/// export carries.
+pub(crate) fn deal_columns() -> Vec<&'static str> {
+    let mut columns = FileKind::Deals.all_columns();
+    columns.retain(|c| *c != "margin");
+    columns
+}
 
 /// What an import did, printed after it.
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -9,8 +9,8 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 
 use super::{
-    DEAL_COLUMNS, ImportSummary, LeadMapping, Out, STAGE_COLUMNS, Table, export_files, find_export,
-    normalize_time, note_unread, write_config,
+    ImportSummary, LeadMapping, Out, Table, deal_columns, export_files, find_export,
+    normalize_time, note_unread, stage_columns, write_config,
 };
 use crate::error::HostError;
 
@@ -115,7 +115,7 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
     let mut out_leads = Out::create(out, "leads.csv", &mapping.header)?;
     let mut opp_lead: BTreeMap<String, String> = BTreeMap::new();
     let mut contact_lead: BTreeMap<String, String> = BTreeMap::new();
-    let mut stages = Out::create(out, "stages.csv", &STAGE_COLUMNS)?;
+    let mut stages = Out::create(out, "stages.csv", &stage_columns())?;
     let mut converted_without_history = Vec::new();
     let mut created_of: BTreeMap<String, String> = BTreeMap::new();
     for row in &leads.rows {
@@ -234,7 +234,7 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         let closed = opps.column(&["IsClosed", "Closed"]);
         let stage_name = opps.column(&["StageName", "Stage"]);
         let currency = opps.column(&["CurrencyIsoCode", "Opportunity Currency"]);
-        let mut deals = Out::create(out, "deals.csv", &DEAL_COLUMNS)?;
+        let mut deals = Out::create(out, "deals.csv", &deal_columns())?;
         let mut orphans = 0;
         for row in &opps.rows {
             let deal = Table::get(row, id);
