@@ -123,6 +123,29 @@ impl BusinessClock {
         t.0 >= self.open[d] && t.0 < self.close[d]
     }
 
+    /// The instant `micros` working microseconds after `from`: the earliest one the working
+    /// time since `from` reaches `micros` (a deadline falls at a closing time rather than the
+    /// next opening); with `micros = 0`, the first working instant at or after `from`. `None`
+    /// when it lies beyond the table ([`BusinessClock::new`]'s `to` plus two days).
+    pub fn add_business_micros(&self, from: Instant, micros: i64) -> Option<Instant> {
+        if micros <= 0 {
+            return Some(self.next_opening(from));
+        }
+        let target = self.elapsed(from.0) + micros;
+        // The day whose working span ends at or after the target, starting before it.
+        let d = self.cumulative[1..].partition_point(|&c| c < target);
+        if d >= self.open.len() {
+            return None;
+        }
+        Some(Instant(self.open[d] + (target - self.cumulative[d])))
+    }
+
+    /// The instant `hours` working hours after `from` ([`BusinessClock::add_business_micros`]):
+    /// an SLA's deadline.
+    pub fn add_business_hours(&self, from: Instant, hours: f64) -> Option<Instant> {
+        self.add_business_micros(from, (hours * MICROS_PER_HOUR as f64).round() as i64)
+    }
+
     /// The first instant at or after `t` that is inside working hours.
     pub fn next_opening(&self, t: Instant) -> Instant {
         let mut d = self.day(t.0);
@@ -213,6 +236,38 @@ mod tests {
             c.next_opening(t(&p, "2026-03-10 12:00")),
             t(&p, "2026-03-10 12:00")
         );
+    }
+
+    #[test]
+    fn adding_business_hours_inverts_counting_them() {
+        let (c, p) = clock("");
+        let add = |from: &str, h: f64| c.add_business_hours(t(&p, from), h).expect("in range");
+        // Fri 16:00 + 4 h: 1 h on Friday, 3 on Monday (over the spring DST weekend) → Mon 12:00.
+        assert_eq!(add("2026-03-06 16:00", 4.0), t(&p, "2026-03-09 12:00"));
+        // Exactly to a closing time: Friday 17:00, not Monday 09:00.
+        assert_eq!(add("2026-03-06 09:00", 8.0), t(&p, "2026-03-06 17:00"));
+        // From out of hours the clock starts at the next opening; Friday 07-03 is a holiday:
+        // Monday's 8 h, then 1.5 h on Tuesday.
+        assert_eq!(add("2026-07-02 18:30", 9.5), t(&p, "2026-07-07 10:30"));
+        assert_eq!(add("2026-03-07 12:00", 0.0), t(&p, "2026-03-09 09:00"));
+        // Round trip over a year of starts and lengths.
+        for day in 0..300 {
+            for (hour, h) in [(3, 0.25), (9, 7.5), (12, 40.0), (16, 3.0), (22, 100.0)] {
+                let from =
+                    Instant(t(&p, "2026-01-02 00:00").0 + (day * 24 + hour) * MICROS_PER_HOUR);
+                let to = c.add_business_hours(from, h).expect("in range");
+                assert!(
+                    (c.business_hours(from, to) - h).abs() < 1e-9,
+                    "{from} + {h}"
+                );
+                assert!(
+                    c.business_hours(from, Instant(to.0 - 1)) < h,
+                    "earliest: {from} + {h}"
+                );
+            }
+        }
+        // Beyond the table.
+        assert_eq!(c.add_business_hours(t(&p, "2026-12-30 09:00"), 100.0), None);
     }
 
     #[test]

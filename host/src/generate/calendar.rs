@@ -1,85 +1,35 @@
-//! A business calendar for the generator: adds working hours to an instant.
+//! The generator's business calendar: the workspace's own ([`BusinessClock`] over the
+//! `[calendar]` it writes), in the Unix seconds the generator counts in.
 
-use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use baton_core::calendar::BusinessClock;
+use baton_core::{Framework, Instant};
 
-/// Working days and hours in one time zone, with holidays.
+/// Days of table past the generation window: the longest chain of business-hour delays
+/// (qualification, opportunity, close) ends well inside it.
+const MARGIN_DAYS: i64 = 400;
+
+const MICROS: i64 = 1_000_000;
+
+/// Working days and hours of the generated workspace.
 #[derive(Debug, Clone)]
 pub struct BusinessCalendar {
-    tz: TimeZone,
-    days: [bool; 7],
-    open_hour: i8,
-    close_hour: i8,
-    holidays: Vec<Date>,
+    clock: BusinessClock,
 }
 
 impl BusinessCalendar {
-    /// A calendar open `open_hour`..`close_hour` on `days` (Monday first).
-    pub fn new(
-        tz: TimeZone,
-        days: [bool; 7],
-        open_hour: i8,
-        close_hour: i8,
-        holidays: Vec<Date>,
-    ) -> Self {
+    /// The calendar of `framework` from `start` to `end` (Unix seconds), and a margin after.
+    pub fn new(framework: &Framework, start: i64, end: i64) -> Self {
+        let to = Instant((end + MARGIN_DAYS * 86_400) * MICROS);
         Self {
-            tz,
-            days,
-            open_hour,
-            close_hour,
-            holidays,
+            clock: BusinessClock::new(framework, Instant(start * MICROS), to),
         }
     }
 
-    fn is_working_day(&self, d: Date) -> bool {
-        self.days[d.weekday().to_monday_zero_offset() as usize] && !self.holidays.contains(&d)
-    }
-
-    /// The instant `hours` working hours after `from` (Unix seconds in, Unix seconds out).
+    /// The instant `hours` working hours after `from`, to the second (Unix seconds in and out).
     pub fn add_business_hours(&self, from: i64, hours: f64) -> i64 {
-        let Ok(ts) = Timestamp::from_second(from) else {
-            return from;
-        };
-        let mut now = ts.to_zoned(self.tz.clone());
-        let mut left = (hours.max(0.0) * 3600.0) as i64;
-        for _ in 0..3660 {
-            let date = now.date();
-            let open = date.at(self.open_hour, 0, 0, 0);
-            let close = date.at(self.close_hour, 0, 0, 0);
-            let next_day = || -> Option<jiff::Zoned> {
-                date.tomorrow()
-                    .ok()?
-                    .at(self.open_hour, 0, 0, 0)
-                    .to_zoned(self.tz.clone())
-                    .ok()
-            };
-            if !self.is_working_day(date) || now.datetime() >= close {
-                match next_day() {
-                    Some(z) => now = z,
-                    None => return from,
-                }
-                continue;
-            }
-            if now.datetime() < open {
-                match open.to_zoned(self.tz.clone()) {
-                    Ok(z) => now = z,
-                    Err(_) => return from,
-                }
-            }
-            let Ok(close_z) = close.to_zoned(self.tz.clone()) else {
-                return from;
-            };
-            let available = close_z.timestamp().as_second() - now.timestamp().as_second();
-            if left <= available {
-                return now.timestamp().as_second() + left;
-            }
-            left -= available.max(0);
-            match next_day() {
-                Some(z) => now = z,
-                None => return from,
-            }
-        }
-        now.timestamp().as_second()
+        let seconds = (hours.max(0.0) * 3600.0) as i64;
+        self.clock
+            .add_business_micros(Instant(from * MICROS), seconds * MICROS)
+            .map_or(from, |t| t.0.div_euclid(MICROS))
     }
 }
