@@ -172,11 +172,23 @@ pub fn parse(text: &str) -> Option<Written> {
     })
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`):
+/// integer arithmetic, no calendar tables (a few hundred bytes in the widget build).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Microseconds since the epoch of a civil date-time at a fixed offset (sub-microsecond digits
 /// truncated toward zero, as jiff's `as_microsecond` does).
 pub fn micros_at_offset(civil: DateTime, offset_seconds: i32) -> i64 {
     let date = civil.date();
-    let days = baton_plugin::days_from_civil(
+    let days = days_from_civil(
         i64::from(date.year()),
         i64::from(date.month()),
         i64::from(date.day()),
