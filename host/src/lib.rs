@@ -35,7 +35,7 @@ pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Insta
             "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
         ),
     })?;
-    if let Some(far) = resolved.far {
+    if let Some(far) = resolved.far(workspace) {
         eprintln!(
             "warning: as_of is taken from the latest timestamp, {} in {}, which lies {} days after every other timestamp (the next is {}); pass --as-of if that row is wrong",
             far.at,

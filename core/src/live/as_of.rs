@@ -9,12 +9,22 @@ use crate::{Instant, Workspace};
 pub const FAR_TIMESTAMP_DAYS: i64 = 366;
 
 /// The resolved `as_of`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AsOf {
     /// The instant.
     pub at: Instant,
-    /// Taken from the data, and that latest timestamp lies [`FAR_TIMESTAMP_DAYS`] beyond the rest.
-    pub far: Option<FarTimestamp>,
+    /// Whether it was taken from the data (no `as_of` given).
+    pub from_data: bool,
+}
+
+impl AsOf {
+    /// Taken from the data, and that latest timestamp lies [`FAR_TIMESTAMP_DAYS`] beyond the
+    /// rest: the row that set it (asked for separately, so callers that never warn skip it).
+    pub fn far(&self, ws: &Workspace) -> Option<FarTimestamp> {
+        self.from_data
+            .then(|| ws.far_latest_timestamp(FAR_TIMESTAMP_DAYS))
+            .flatten()
+    }
 }
 
 /// Why `as_of` could not be resolved (each caller words it with its own parameter's name).
@@ -32,12 +42,14 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<AsOf, AsOfEr
     match as_of {
         Some(text) => TimeParser::new(ws.framework.tz.clone())
             .parse(text)
-            .map(|(at, _)| AsOf { at, far: None })
+            .map(|(at, _)| AsOf {
+                at,
+                from_data: false,
+            })
             .map_err(|_| AsOfError::Unreadable(text.into())),
-        None => {
-            let at = ws.latest_timestamp().ok_or(AsOfError::NoTimestamps)?;
-            let far = ws.far_latest_timestamp(FAR_TIMESTAMP_DAYS);
-            Ok(AsOf { at, far })
-        }
+        None => Ok(AsOf {
+            at: ws.latest_timestamp().ok_or(AsOfError::NoTimestamps)?,
+            from_data: true,
+        }),
     }
 }
