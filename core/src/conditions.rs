@@ -18,58 +18,130 @@ pub const EVENT_FIELDS: &[&str] = &[
     "type", "channel", "team", "campaign", "asset_id", "age_days",
 ];
 
-/// The operators a condition may use.
-pub const OPERATORS: &[&str] = &[
-    "eq",
-    "ne",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "exists",
-    "matches",
-];
+/// A condition's operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Equal (text ignoring case).
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// One of a list.
+    In,
+    /// None of a list.
+    NotIn,
+    /// Text contains.
+    Contains,
+    /// Text starts with.
+    StartsWith,
+    /// Text ends with.
+    EndsWith,
+    /// The attribute has a value (or, with `false`, has none).
+    Exists,
+    /// Text matches a regular expression.
+    Matches,
+}
+
+impl Op {
+    /// Every operator, in the order the documentation lists them.
+    pub const ALL: [Op; 13] = [
+        Op::Eq,
+        Op::Ne,
+        Op::Lt,
+        Op::Lte,
+        Op::Gt,
+        Op::Gte,
+        Op::In,
+        Op::NotIn,
+        Op::Contains,
+        Op::StartsWith,
+        Op::EndsWith,
+        Op::Exists,
+        Op::Matches,
+    ];
+
+    /// The operator as `baton.toml` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Ne => "ne",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::In => "in",
+            Op::NotIn => "not_in",
+            Op::Contains => "contains",
+            Op::StartsWith => "starts_with",
+            Op::EndsWith => "ends_with",
+            Op::Exists => "exists",
+            Op::Matches => "matches",
+        }
+    }
+
+    /// The operator `text` names.
+    pub fn parse(text: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.name() == text)
+    }
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// What is wrong with a comparison's operator or value whatever its fact is (an unknown operator,
 /// a missing value, a bad regular expression...), with the key at fault (`operator` or `value`);
 /// the configuration is refused with it at its line, before any data is read.
 pub fn comparison_problem(operator: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
-    shape_problem(operator, value).or_else(|| match (operator, value.and_then(Value::as_str)) {
-        ("matches", Some(pattern)) => matcher(pattern).err().map(|e| ("value", e)),
+    let op = match parse_op(operator) {
+        Ok(op) => op,
+        Err(problem) => return Some(problem),
+    };
+    shape_problem(op, value).or_else(|| match (op, value.and_then(Value::as_str)) {
+        (Op::Matches, Some(pattern)) => matcher(pattern).err().map(|e| ("value", e)),
         _ => None,
+    })
+}
+
+/// The operator `operator` names, or the `operator` key and why it is unknown.
+fn parse_op(operator: &str) -> Result<Op, (&'static str, String)> {
+    Op::parse(operator).ok_or_else(|| {
+        let names: Vec<&str> = Op::ALL.iter().map(|o| o.name()).collect();
+        (
+            "operator",
+            format!(
+                "unknown operator {operator:?} (expected one of {})",
+                names.join(", ")
+            ),
+        )
     })
 }
 
 /// [`comparison_problem`] but for the regular expression's validity, which the rule compiler
 /// finds when it compiles the expression (so a live call compiles it once, not twice).
-fn shape_problem(op: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
-    if !OPERATORS.contains(&op) {
-        return Some((
-            "operator",
-            format!(
-                "unknown operator {op:?} (expected one of {})",
-                OPERATORS.join(", ")
-            ),
-        ));
-    }
+fn shape_problem(op: Op, value: Option<&Value>) -> Option<(&'static str, String)> {
     let Some(value) = value else {
-        return (op != "exists").then(|| ("value", format!("operator `{op}` needs a `value`")));
+        return (op != Op::Exists).then(|| ("value", format!("operator `{op}` needs a `value`")));
     };
     let problem = match op {
-        "exists" if !value.is_boolean() => format!("`exists` takes true or false, got {value}"),
-        "lt" | "lte" | "gt" | "gte" if !value.is_number() => {
+        Op::Exists if !value.is_boolean() => format!("`exists` takes true or false, got {value}"),
+        Op::Lt | Op::Lte | Op::Gt | Op::Gte if !value.is_number() => {
             format!("`{op}` needs a number, got {value}")
         }
-        "in" | "not_in" if !value.is_array() => format!("`{op}` needs a list, got {value}"),
-        "contains" | "starts_with" | "ends_with" if !value.is_string() => {
+        Op::In | Op::NotIn if !value.is_array() => format!("`{op}` needs a list, got {value}"),
+        Op::Contains | Op::StartsWith | Op::EndsWith if !value.is_string() => {
             format!("`{op}` needs a string, got {value}")
         }
-        "matches" if !value.is_string() => {
+        Op::Matches if !value.is_string() => {
             format!("`matches` needs a regular expression string, got {value}")
         }
         _ => return None,
@@ -432,9 +504,9 @@ impl<'a> Compiler<'a> {
                 operator,
                 value,
             } => {
-                let op = operator.as_str();
-                if let Some((key, message)) = shape_problem(op, value.as_ref()) {
-                    return Err(err(if key == "operator" { key } else { fact }, message));
+                let op = parse_op(operator).map_err(|(key, message)| err(key, message))?;
+                if let Some((_, message)) = shape_problem(op, value.as_ref()) {
+                    return Err(err(fact, message));
                 }
                 if let Some(col) = self.ws.attributes.iter().position(|a| a.name == *fact) {
                     return self.lead_fact(rule, fact, col, op, value.as_ref());
@@ -468,7 +540,7 @@ impl<'a> Compiler<'a> {
         rule: &str,
         fact: &str,
         col: usize,
-        op: &str,
+        op: Op,
         value: Option<&Value>,
     ) -> Result<Pred, RuleError> {
         let err = |message: String| RuleError {
@@ -476,7 +548,7 @@ impl<'a> Compiler<'a> {
             field: fact.into(),
             message,
         };
-        if op == "exists" {
+        if op == Op::Exists {
             let want = match value {
                 None => true,
                 Some(Value::Bool(b)) => *b,
@@ -506,8 +578,8 @@ impl<'a> Compiler<'a> {
         }
         if empty && let Value::Bool(b) = value {
             return match op {
-                "eq" => Ok(Pred::Bool { col, value: *b }),
-                "ne" => Ok(Pred::Bool { col, value: !*b }),
+                Op::Eq => Ok(Pred::Bool { col, value: *b }),
+                Op::Ne => Ok(Pred::Bool { col, value: !*b }),
                 _ => Err(err(format!(
                     "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
                 ))),
@@ -525,8 +597,8 @@ impl<'a> Compiler<'a> {
                 })
             }
             AttrColumn::Bool(_) => match (op, value) {
-                ("eq", Value::Bool(b)) => Ok(Pred::Bool { col, value: *b }),
-                ("ne", Value::Bool(b)) => Ok(Pred::Bool { col, value: !*b }),
+                (Op::Eq, Value::Bool(b)) => Ok(Pred::Bool { col, value: *b }),
+                (Op::Ne, Value::Bool(b)) => Ok(Pred::Bool { col, value: !*b }),
                 _ => Err(err(format!(
                     "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
                 ))),
@@ -547,7 +619,7 @@ impl<'a> Compiler<'a> {
         &self,
         rule: &str,
         fact: &str,
-        op: &str,
+        op: Op,
         value: Option<&Value>,
     ) -> Result<Pred, RuleError> {
         let err = |message: String| RuleError {
@@ -599,48 +671,50 @@ impl<'a> Compiler<'a> {
 }
 
 /// The numeric operator and values of a condition.
-fn numeric(op: &str, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
+fn numeric(op: Op, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
     let num = |v: &Value| {
         v.as_f64()
             .ok_or_else(|| format!("`{op}` needs a number, got {v}"))
     };
     let (nop, values, negate) = match op {
-        "eq" => (NumOp::Eq, vec![num(value)?], false),
-        "ne" => (NumOp::Ne, vec![num(value)?], false),
-        "lt" => (NumOp::Lt, vec![num(value)?], false),
-        "lte" => (NumOp::Lte, vec![num(value)?], false),
-        "gt" => (NumOp::Gt, vec![num(value)?], false),
-        "gte" => (NumOp::Gte, vec![num(value)?], false),
-        "in" | "not_in" => {
+        Op::Eq => (NumOp::Eq, vec![num(value)?], false),
+        Op::Ne => (NumOp::Ne, vec![num(value)?], false),
+        Op::Lt => (NumOp::Lt, vec![num(value)?], false),
+        Op::Lte => (NumOp::Lte, vec![num(value)?], false),
+        Op::Gt => (NumOp::Gt, vec![num(value)?], false),
+        Op::Gte => (NumOp::Gte, vec![num(value)?], false),
+        Op::In | Op::NotIn => {
             let list = value
                 .as_array()
                 .ok_or_else(|| format!("`{op}` needs a list, got {value}"))?;
             (
                 NumOp::Eq,
                 list.iter().map(num).collect::<Result<_, _>>()?,
-                op == "not_in",
+                op == Op::NotIn,
             )
         }
-        _ => return Err(format!("operator `{op}` does not apply to numbers")),
+        Op::Contains | Op::StartsWith | Op::EndsWith | Op::Exists | Op::Matches => {
+            return Err(format!("operator `{op}` does not apply to numbers"));
+        }
     };
     Ok((nop, values, negate))
 }
 
 /// The text values of an `eq` / `ne` / `in` / `not_in` condition, and whether it is negated.
-fn texts_for<'v>(op: &str, value: &'v Value) -> Result<(Vec<&'v str>, bool), String> {
+fn texts_for<'v>(op: Op, value: &'v Value) -> Result<(Vec<&'v str>, bool), String> {
     let text = |v: &'v Value| match v {
         Value::String(s) => Ok(s.as_str()),
         other => Err(format!("`{op}` on text needs a string, got {other}")),
     };
     match op {
-        "eq" | "ne" => Ok((vec![text(value)?], op == "ne")),
-        "in" | "not_in" => {
+        Op::Eq | Op::Ne => Ok((vec![text(value)?], op == Op::Ne)),
+        Op::In | Op::NotIn => {
             let list = value
                 .as_array()
                 .ok_or_else(|| format!("`{op}` needs a list, got {value}"))?;
             Ok((
                 list.iter().map(text).collect::<Result<_, _>>()?,
-                op == "not_in",
+                op == Op::NotIn,
             ))
         }
         _ => Err(format!("operator `{op}` does not apply here")),
@@ -664,11 +738,11 @@ fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
-fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>, bool), String> {
+fn text_matching(symbols: &Symbols, op: Op, value: &Value) -> Result<(Vec<Sym>, bool), String> {
     let symbol_texts =
         (0..symbols.len()).map(|i| (Sym::from_index(i), symbols.text(Sym::from_index(i))));
     let (test, negate): (TextTest, bool) = match op {
-        "eq" | "ne" | "in" | "not_in" => {
+        Op::Eq | Op::Ne | Op::In | Op::NotIn => {
             // The common case, without a boxed test: symbols equal to a value, ignoring case.
             let (texts, negate) = texts_for(op, value)?;
             let lower: Vec<std::borrow::Cow<'_, str>> =
@@ -683,33 +757,34 @@ fn text_matching(symbols: &Symbols, op: &str, value: &Value) -> Result<(Vec<Sym>
                 .collect();
             return Ok((matching, negate));
         }
-        "contains" | "starts_with" | "ends_with" => {
+        Op::Contains | Op::StartsWith | Op::EndsWith => {
             let needle = value
                 .as_str()
                 .ok_or_else(|| format!("`{op}` needs a string, got {value}"))?
                 .to_lowercase();
-            let op = op.to_string();
             (
                 Box::new(move |s: &str| {
                     let s = lowercase(s);
-                    match op.as_str() {
-                        "contains" => s.contains(&needle),
-                        "starts_with" => s.starts_with(&needle),
+                    match op {
+                        Op::Contains => s.contains(&needle),
+                        Op::StartsWith => s.starts_with(&needle),
                         _ => s.ends_with(&needle),
                     }
                 }),
                 false,
             )
         }
-        "matches" => {
+        Op::Matches => {
             let pattern = value.as_str().ok_or_else(|| {
                 format!("`matches` needs a regular expression string, got {value}")
             })?;
             let re = matcher(pattern)?;
             (Box::new(move |s: &str| re.is_match(match_window(s))), false)
         }
-        "lt" | "lte" | "gt" | "gte" => return Err(format!("operator `{op}` needs a number fact")),
-        _ => return Err(format!("operator `{op}` does not apply here")),
+        Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+            return Err(format!("operator `{op}` needs a number fact"));
+        }
+        Op::Exists => return Err(format!("operator `{op}` does not apply here")),
     };
     let matching: Vec<Sym> = symbol_texts
         .filter(|(_, s)| test(s))
