@@ -328,6 +328,7 @@ pub fn unix_seconds(ts: &str) -> Option<i64> {
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+/// The engine keeps its own in `core/src/time/syntax.rs`: a plugin links this crate, never core.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
