@@ -34,7 +34,9 @@ fn hubspot_export_maps_onto_canonical_files() {
          101,2024-03-10T16:00:00Z,opportunity,,hubspot\n\
          101,2024-04-02T20:30:00Z,customer,,hubspot\n\
          102,2024-03-08T23:00:00Z,lead,,hubspot\n\
-         102,2024-03-08T23:05:00Z,mql,,hubspot\n"
+         102,2024-03-08T23:05:00Z,mql,,hubspot\n\
+         103,2024-03-09T13:00:00Z,subscriber,\"approximate: current stage, entry date unknown\",hubspot\n\
+         104,n/a,lead,created,hubspot\n"
     );
     assert_eq!(
         read(out.path(), "deals.csv"),
@@ -87,7 +89,7 @@ fn hubspot_internal_names_work_too() {
     );
     assert_eq!(
         read(out.path(), "stages.csv"),
-        "lead_id,ts,stage,reason,actor\n7,2024-01-03T10:00:00Z,mql,,hubspot\n"
+        "lead_id,ts,stage,reason,actor\n7,2024-01-02T10:00:00Z,lead,created,hubspot\n7,2024-01-03T10:00:00Z,mql,,hubspot\n"
     );
 }
 

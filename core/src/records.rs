@@ -63,8 +63,10 @@ pub(crate) struct ReadError(pub String);
 /// Reads rows from CSV or NDJSON.
 pub(crate) enum Records<R: Read> {
     Csv {
-        reader: csv::Reader<Tail<R>>,
+        reader: csv::Reader<Tail<BufReader<R>>>,
         header: Vec<String>,
+        /// The field separator, sniffed from the header line.
+        separator: u8,
     },
     Ndjson {
         reader: BufReader<R>,
@@ -91,9 +93,12 @@ impl<R: Read> Records<R> {
     pub(crate) fn new(format: Format, input: R, seed: &[&str]) -> Result<Self, ReadError> {
         match format {
             Format::Csv => {
+                let mut input = BufReader::with_capacity(1 << 16, input);
+                let separator = sniff_separator(input.fill_buf().unwrap_or(&[]));
                 let mut reader = csv::ReaderBuilder::new()
                     .flexible(true)
                     .has_headers(true)
+                    .delimiter(separator)
                     .buffer_capacity(1 << 16)
                     .from_reader(Tail::new(input));
                 let header = reader
@@ -117,7 +122,11 @@ impl<R: Read> Records<R> {
                         header.len()
                     )));
                 }
-                Ok(Records::Csv { reader, header })
+                Ok(Records::Csv {
+                    reader,
+                    header,
+                    separator,
+                })
             }
             Format::Ndjson => Ok(Records::Ndjson {
                 reader: BufReader::with_capacity(1 << 16, input),
@@ -163,13 +172,17 @@ impl<R: Read> Records<R> {
     /// Reads the next row into `record`.
     pub(crate) fn next(&mut self, record: &mut ByteRecord) -> Result<Next, ReadError> {
         match self {
-            Records::Csv { reader, header } => match reader.read_byte_record(record) {
+            Records::Csv {
+                reader,
+                header,
+                separator,
+            } => match reader.read_byte_record(record) {
                 Ok(false) => Ok(Next::End),
                 Ok(true) => {
                     let line = record.position().map_or(0, |p| p.line());
                     let next = reader.position().line();
                     let runaway = if next > line + 1 || reader.get_ref().eof {
-                        runaway_quote(record, header.len(), line, next, reader)
+                        runaway_quote(record, header.len(), *separator, line, next, reader)
                     } else {
                         None
                     };
@@ -254,6 +267,8 @@ pub(crate) struct Tail<R> {
     inner: R,
     last: Option<u8>,
     eof: bool,
+    /// The previous chunk ended in `\r`: a `\n` starting this one belongs to it.
+    after_cr: bool,
 }
 
 impl<R> Tail<R> {
@@ -262,19 +277,70 @@ impl<R> Tail<R> {
             inner,
             last: None,
             eof: false,
+            after_cr: false,
         }
     }
 }
 
 impl<R: Read> Read for Tail<R> {
+    /// Reads with every line ending (`\r\n`, `\r`, `\n`) as one `\n`: the CSV reader counts
+    /// lines at `\n` and would number every row after a `\r\n` one too low.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.eof |= n == 0 && !buf.is_empty();
-        if let Some(&b) = buf[..n].iter().rev().find(|b| !matches!(b, b'\r' | b'\n')) {
-            self.last = Some(b);
+        loop {
+            let n = self.inner.read(buf)?;
+            self.eof |= n == 0 && !buf.is_empty();
+            let kept = normalize_line_endings(&mut buf[..n], &mut self.after_cr);
+            if let Some(&b) = buf[..kept]
+                .iter()
+                .rev()
+                .find(|b| !matches!(b, b'\r' | b'\n'))
+            {
+                self.last = Some(b);
+            }
+            // A chunk that was only the `\n` of a split `\r\n` is not the end of the input.
+            if kept > 0 || n == 0 {
+                return Ok(kept);
+            }
         }
-        Ok(n)
     }
+}
+
+/// Rewrites `\r\n` and a lone `\r` as `\n` in place; returns the bytes kept.
+fn normalize_line_endings(buf: &mut [u8], after_cr: &mut bool) -> usize {
+    let mut kept = 0;
+    for i in 0..buf.len() {
+        let b = buf[i];
+        if b == b'\n' && *after_cr {
+            *after_cr = false;
+            continue;
+        }
+        *after_cr = b == b'\r';
+        buf[kept] = if b == b'\r' { b'\n' } else { b };
+        kept += 1;
+    }
+    kept
+}
+
+/// The field separator of a CSV file: the one of `,` `;` tab `|` found most often outside quotes
+/// in its first line (a comma when none is, or on a tie with it). European Excel writes `;`.
+pub fn sniff_separator(head: &[u8]) -> u8 {
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for &b in head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = candidates.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (1..4).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    candidates[best]
 }
 
 /// Why a record that spans lines `line..next` looks like a runaway quote: a quoted field that
@@ -283,9 +349,10 @@ impl<R: Read> Read for Tail<R> {
 fn runaway_quote<R: Read>(
     record: &ByteRecord,
     columns: usize,
+    separator: u8,
     line: u64,
     next: u64,
-    reader: &csv::Reader<Tail<R>>,
+    reader: &csv::Reader<Tail<BufReader<R>>>,
 ) -> Option<String> {
     let (index, field) = record
         .iter()
@@ -305,7 +372,7 @@ fn runaway_quote<R: Read>(
     let rowlike = field
         .split(|&b| b == b'\n')
         .skip(1)
-        .filter(|l| columns >= 3 && l.iter().filter(|&&b| b == b',').count() + 1 >= columns)
+        .filter(|l| columns >= 3 && l.iter().filter(|&&b| b == separator).count() + 1 >= columns)
         .count();
     if rowlike == 0 {
         return None;

@@ -9,6 +9,7 @@ pub mod html;
 pub mod import;
 pub mod output;
 pub mod plugins;
+pub mod text_encoding;
 pub mod workspace_dir;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! A workspace on disk: `baton.toml` plus data files, streamed into the engine.
 
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Read};
+
+use crate::text_encoding::TextEncoding;
 use std::path::{Component, Path, PathBuf};
 
 use baton_core::{Framework, Loader, TextSource, Workspace, classify_file};
@@ -103,6 +105,29 @@ pub fn data_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), HostError>
     Ok((data, other))
 }
 
+/// A data file's bytes as UTF-8: streamed as they are when the file starts as UTF-8, decoded
+/// whole (with a warning naming the encoding) when it is UTF-16 or Windows-1252.
+fn decoded_reader(
+    path: &Path,
+    name: &str,
+    mut reader: BufReader<std::fs::File>,
+) -> Result<Box<dyn Read>, HostError> {
+    let len = reader.get_ref().metadata().map_or(u64::MAX, |m| m.len());
+    let head = reader.fill_buf().map_err(|e| HostError::io(path, e))?;
+    let encoding = TextEncoding::sniff(head, head.len() as u64 >= len);
+    if encoding == TextEncoding::Utf8 {
+        return Ok(Box::new(reader));
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| HostError::io(path, e))?;
+    eprintln!("warning: {name}: not UTF-8; read as {encoding}");
+    Ok(Box::new(std::io::Cursor::new(
+        encoding.decode(&bytes).into_owned().into_bytes(),
+    )))
+}
+
 /// Loads a workspace folder, streaming each file (progress on stderr unless `quiet`).
 pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
     if !dir.is_dir() {
@@ -150,7 +175,8 @@ pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
         if let Ok(meta) = file.metadata() {
             loader.expect_bytes(kind, meta.len());
         }
-        let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
+        let reader = decoded_reader(path, &name, BufReader::with_capacity(1 << 20, file))?;
+        let reader = bar.wrap_read(reader);
         let t0 = std::time::Instant::now();
         loader
             .add(kind, &name, format, reader)

@@ -55,7 +55,7 @@ impl LeadRows {
                         Reason::MalformedRow,
                         &self.names[column],
                         row.line,
-                        "invalid UTF-8",
+                        crate::ingest::NOT_UTF8,
                     );
                     return;
                 }

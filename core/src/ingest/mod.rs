@@ -340,6 +340,9 @@ impl Col {
     }
 }
 
+/// Why a field that is not UTF-8 is rejected: the encoding it most likely is, and the fix.
+pub(crate) const NOT_UTF8: &str = "not UTF-8 (Windows-1252 or Latin-1?): save the file as UTF-8";
+
 impl<'a> Row<'a> {
     /// The field's text, or `None` after rejecting the row as malformed (invalid UTF-8).
     fn text(&mut self, col: &Col) -> Option<&'a str> {
@@ -348,7 +351,7 @@ impl<'a> Row<'a> {
             Ok(t) => Some(t),
             Err(()) => {
                 self.tally
-                    .reject(Reason::MalformedRow, col.name, self.line, "invalid UTF-8");
+                    .reject(Reason::MalformedRow, col.name, self.line, NOT_UTF8);
                 None
             }
         }

@@ -4,7 +4,10 @@
 //! quietly: unmapped columns are kept as lead attributes or listed in the summary, values that
 //! cannot be mapped are written as found so that `baton analyze` reports them in `data_quality`.
 
+mod export_folder;
+mod export_table;
 pub mod hubspot;
+mod local_time;
 pub mod salesforce;
 
 use std::collections::BTreeMap;
@@ -13,9 +16,10 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use jiff::tz::TimeZone;
-
 use baton_core::FileKind;
+
+use export_table::{Field, Table};
+use local_time::LocalTimes;
 
 use crate::error::HostError;
 
@@ -80,78 +84,36 @@ impl fmt::Display for ImportSummary {
     }
 }
 
-/// An export CSV read whole (exports are modest; the canonical files are streamed).
-pub(crate) struct Table {
-    pub(crate) name: String,
-    pub(crate) headers: Vec<String>,
-    pub(crate) rows: Vec<csv::StringRecord>,
-}
-
-impl Table {
-    pub(crate) fn read(path: &Path) -> Result<Table, HostError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(path)
-            .map_err(|e| HostError::io(path, std::io::Error::other(e.to_string())))?;
-        let headers = reader
-            .headers()
-            .map_err(|e| {
-                HostError::Input(format!("{}: cannot read the header: {e}", path.display()))
-            })?
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-            .collect();
-        let mut rows = Vec::new();
-        for r in reader.records() {
-            rows.push(r.map_err(|e| HostError::Input(format!("{}: {e}", path.display())))?);
-        }
-        Ok(Table {
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default(),
-            headers,
-            rows,
-        })
-    }
-
-    /// The position of the first header matching any alias (case-insensitive).
-    pub(crate) fn column(&self, aliases: &[&str]) -> Option<usize> {
-        aliases
-            .iter()
-            .find_map(|a| self.headers.iter().position(|h| h.eq_ignore_ascii_case(a)))
-    }
-
-    /// A field of a row by position, trimmed ("" when absent).
-    pub(crate) fn get(row: &csv::StringRecord, col: Option<usize>) -> &str {
-        col.and_then(|c| row.get(c)).map_or("", str::trim)
-    }
-}
-
 /// How an export's lead table maps onto `leads.csv`: the canonical columns found (in spec order)
 /// and every other column, kept as an attribute under a snake_case name.
 pub(crate) struct LeadMapping {
-    mapped: Vec<(&'static str, usize)>,
+    mapped: Vec<(&'static str, Field)>,
     extra: Vec<usize>,
     /// The `leads.csv` header.
     pub(crate) header: Vec<String>,
 }
 
 impl LeadMapping {
-    /// Maps `table` by `spec` (canonical name ← aliases); `also_used` are columns read elsewhere
-    /// (not kept as attributes). Unmapped columns are listed in the summary.
+    /// Maps `table` by `spec` (canonical name ← aliases, several of which may be present: per
+    /// row the first non-empty wins); `also_used` are columns read elsewhere (not kept as
+    /// attributes). Unmapped columns are listed in the summary.
     pub(crate) fn new(
         table: &Table,
         spec: &[(&'static str, &[&str])],
         also_used: &[usize],
         summary: &mut ImportSummary,
     ) -> Self {
-        let mapped: Vec<(&'static str, usize)> = spec
+        let mapped: Vec<(&'static str, Field)> = spec
             .iter()
-            .filter_map(|(c, aliases)| table.column(aliases).map(|i| (*c, i)))
+            .map(|(c, aliases)| (*c, table.field(aliases)))
+            .filter(|(_, f)| f.present())
             .collect();
         let extra: Vec<usize> = (0..table.headers.len())
-            .filter(|i| !mapped.iter().any(|m| m.1 == *i) && !also_used.contains(i))
+            .filter(|i| {
+                !mapped.iter().any(|m| m.1.columns().contains(i))
+                    && !also_used.contains(i)
+                    && !is_sync_column(&table.headers[*i])
+            })
             .collect();
         if !extra.is_empty() {
             summary.unmapped_columns.insert(
@@ -168,25 +130,33 @@ impl LeadMapping {
         }
     }
 
-    /// The column of a canonical name, when the export has it.
-    pub(crate) fn column(&self, name: &str) -> Option<usize> {
-        self.mapped.iter().find(|m| m.0 == name).map(|m| m.1)
+    /// Whether the export has a column for a canonical name.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.mapped.iter().any(|m| m.0 == name)
+    }
+
+    /// This row's value of a canonical column ("" when the export has none).
+    pub(crate) fn value<'r>(&mut self, name: &str, row: &'r csv::StringRecord) -> &'r str {
+        self.mapped
+            .iter_mut()
+            .find(|m| m.0 == name)
+            .map_or("", |m| m.1.get(row))
     }
 
     /// One `leads.csv` row; `time_columns` are normalised to RFC 3339 UTC.
     pub(crate) fn row(
-        &self,
+        &mut self,
         row: &csv::StringRecord,
         time_columns: &[&str],
-        tz: &TimeZone,
+        times: &mut LocalTimes,
     ) -> Vec<String> {
         let mut fields: Vec<String> = self
             .mapped
-            .iter()
-            .map(|(name, col)| {
-                let v = Table::get(row, Some(*col));
+            .iter_mut()
+            .map(|(name, field)| {
+                let v = field.get(row);
                 if time_columns.contains(name) {
-                    normalize_time(v, tz)
+                    times.normalize(v)
                 } else {
                     v.to_string()
                 }
@@ -199,56 +169,129 @@ impl LeadMapping {
         );
         fields
     }
-}
 
-/// Lists the export files no importer step read.
-pub(crate) fn note_unread(
-    files: &[PathBuf],
-    read: &[Option<&PathBuf>],
-    summary: &mut ImportSummary,
-) {
-    for f in files {
-        if !read.contains(&Some(f)) {
-            summary.not_imported.push(
-                f.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-            );
+    /// Says, per canonical column read from several export columns, where values came from.
+    pub(crate) fn note(&self, table: &Table, summary: &mut ImportSummary) {
+        for (name, field) in &self.mapped {
+            field.note(table, name, summary);
         }
     }
 }
 
-/// Finds the export file whose name starts with one of `prefixes` (case-insensitive).
-pub(crate) fn find_export(files: &[PathBuf], prefixes: &[&str]) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            prefixes.iter().any(|pre| name.starts_with(pre))
-        })
-        .cloned()
+/// Bookkeeping columns of warehouse syncs (`_fivetran_synced`, `_airbyte_extracted_at`): not
+/// lead attributes.
+pub(crate) fn is_sync_column(header: &str) -> bool {
+    let h = header.to_ascii_lowercase();
+    h.starts_with("_fivetran") || h.starts_with("_airbyte") || h.starts_with("_sdc_")
 }
 
-/// The CSV files of an export folder, sorted.
-pub(crate) fn export_files(dir: &Path) -> Result<Vec<PathBuf>, HostError> {
-    if !dir.is_dir() {
-        return Err(HostError::Input(format!(
-            "{}: not an export folder",
-            dir.display()
-        )));
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| HostError::io(dir, e))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
-        .collect();
-    files.sort();
-    Ok(files)
+/// Rows a warehouse sync marks deleted (`_fivetran_deleted = true`, `is_deleted`): skipped and
+/// counted.
+pub(crate) struct Deleted {
+    column: Option<usize>,
+    /// Rows skipped.
+    pub(crate) skipped: u64,
 }
+
+impl Deleted {
+    /// The deletion flag of a table, when it has one.
+    pub(crate) fn of(table: &Table) -> Self {
+        Deleted {
+            column: table.column(&["_fivetran_deleted", "IsDeleted", "is_deleted", "archived"]),
+            skipped: 0,
+        }
+    }
+
+    /// Whether the row is a deleted record (counted).
+    pub(crate) fn skip(&mut self, row: &csv::StringRecord) -> bool {
+        let deleted = truthy(Table::get(row, self.column));
+        self.skipped += u64::from(deleted);
+        deleted
+    }
+
+    /// Says how many deleted records were skipped.
+    pub(crate) fn note(&self, table: &Table, summary: &mut ImportSummary) {
+        if self.skipped > 0 {
+            summary.caveats.push(format!(
+                "{}: {} rows are deleted records (marked in {}); not imported",
+                table.name,
+                self.skipped,
+                self.column.map_or("", |c| table.headers[c].as_str())
+            ));
+        }
+    }
+}
+
+/// `true`, `1`, `yes` (any case).
+pub(crate) fn truthy(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true") || v == "1" || v.eq_ignore_ascii_case("yes")
+}
+
+/// The deals' currencies: the workspace currency is the most common; the others need a rate.
+#[derive(Debug, Default)]
+pub(crate) struct Currencies {
+    counts: BTreeMap<String, u64>,
+    blank: u64,
+}
+
+impl Currencies {
+    /// Counts one deal's currency code ("" when the export has none).
+    pub(crate) fn count(&mut self, code: &str) {
+        if code.is_empty() {
+            self.blank += 1;
+        } else {
+            *self.counts.entry(code.to_ascii_uppercase()).or_insert(0) += 1;
+        }
+    }
+
+    /// The workspace currency: the most deals' (USD when no deal names one).
+    pub(crate) fn main(&self) -> String {
+        let mut best: Option<(&String, u64)> = None;
+        for (code, &n) in &self.counts {
+            if best.is_none_or(|(_, m)| n > m) {
+                best = Some((code, n));
+            }
+        }
+        best.map_or("USD".into(), |(c, _)| c.clone())
+    }
+
+    /// The currencies other than the main one.
+    pub(crate) fn others(&self) -> Vec<String> {
+        let main = self.main();
+        self.counts
+            .keys()
+            .filter(|c| **c != main)
+            .cloned()
+            .collect()
+    }
+
+    /// Names the currencies found, and which deals cannot be counted without rates.
+    pub(crate) fn note(&self, summary: &mut ImportSummary) {
+        if self.counts.len() < 2 {
+            return;
+        }
+        let main = self.main();
+        let found: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(c, n)| format!("{c} ({n} deals)"))
+            .collect();
+        let others: u64 = self
+            .counts
+            .iter()
+            .filter(|(c, _)| **c != main)
+            .map(|(_, n)| n)
+            .sum();
+        summary.caveats.push(format!(
+            "deals carry several currencies: {}; the workspace currency is {main}. Fill in [currency] rates in baton.toml (how many {main} one unit is worth) or `baton analyze` rejects the {others} other deals as currency_mismatch",
+            found.join(", ")
+        ));
+    }
+}
+
+/// The `reason` of a stage entry whose date the export does not have: the record's current
+/// stage, entered at the best date the export has (`baton analyze` counts these as approximate).
+pub(crate) const APPROXIMATE: &str = "approximate: current stage, entry date unknown";
 
 /// A canonical CSV being written.
 pub(crate) struct Out {
@@ -298,41 +341,6 @@ impl Out {
     }
 }
 
-/// Normalises an export timestamp to RFC 3339 UTC; values it cannot read are returned unchanged
-/// so that `baton analyze` reports them with their line.
-pub(crate) fn normalize_time(text: &str, tz: &TimeZone) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    let parser = baton_core::time::TimeParser::new(tz.clone());
-    if let Ok((instant, _)) = parser.parse(text) {
-        return instant.to_string();
-    }
-    // US-style exports: 03/05/2024 10:00 AM, 03/05/2024 10:00, 03/05/2024.
-    for format in ["%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"] {
-        if let Ok(dt) = jiff::civil::DateTime::strptime(format, text)
-            && let Ok(z) = dt.to_zoned(tz.clone())
-        {
-            return z.timestamp().to_string();
-        }
-    }
-    if let Ok(d) = jiff::civil::Date::strptime("%m/%d/%Y", text)
-        && let Ok(z) = d.to_zoned(tz.clone())
-    {
-        return z.timestamp().to_string();
-    }
-    // Unix milliseconds (HubSpot API-style exports).
-    if text.len() >= 12
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(ms) = text.parse::<i64>()
-        && let Ok(ts) = jiff::Timestamp::from_millisecond(ms)
-    {
-        return ts.to_string();
-    }
-    text.to_string()
-}
-
 /// `Original Source Drill-Down 1` → `original_source_drill_down_1`.
 pub(crate) fn slug(label: &str) -> String {
     let mut s = String::new();
@@ -352,19 +360,33 @@ pub(crate) fn slug(label: &str) -> String {
     s
 }
 
-/// Writes the imported workspace's `baton.toml`.
+/// Writes the imported workspace's `baton.toml`: `[currency] rates` lists every other
+/// currency the deals carry, commented out until the user gives its rate.
 pub(crate) fn write_config(
     out: &Path,
     name: &str,
     timezone: &str,
-    currency: &str,
+    currencies: &Currencies,
     lifecycle: &str,
 ) -> Result<(), HostError> {
+    let currency = currencies.main();
+    let others = currencies.others();
+    let rates = if others.is_empty() {
+        String::new()
+    } else {
+        let entries: Vec<String> = others.iter().map(|c| format!("# {c} = ")).collect();
+        format!(
+            "\n# The deals carry other currencies: give how many {currency} one unit of each is worth\n\
+             # (e.g. EUR = 1.08); until then `baton analyze` rejects their deals as currency_mismatch.\n\
+             [currency.rates]\n{}\n",
+            entries.join("\n")
+        )
+    };
     let text = format!(
         "# Written by `baton import`. Review the lifecycle, calendar and SLA before analysing.\n\
          [workspace]\nname = {name:?}\ntimezone = {timezone:?}\ncurrency = {currency:?}\n\n\
          {lifecycle}\n\
-         [calendar]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00\", \"17:00\"]\nholidays = []\n"
+         [calendar]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00\", \"17:00\"]\nholidays = []\n{rates}"
     );
     let path = out.join("baton.toml");
     std::fs::write(&path, text).map_err(|e| HostError::io(&path, e))
@@ -381,20 +403,24 @@ mod tests {
             "original_source_drill_down_1"
         );
         assert_eq!(slug("Country/Region"), "country_region");
-        let ny = TimeZone::get("America/New_York").expect("zone");
+        let ny = jiff::tz::TimeZone::get("America/New_York").expect("zone");
+        let mut t = LocalTimes::new(ny, "America/New_York");
+        assert_eq!(t.normalize("2024-03-05 10:00"), "2024-03-05T15:00:00Z");
+        assert_eq!(t.normalize("03/05/2024 10:00 AM"), "2024-03-05T15:00:00Z");
         assert_eq!(
-            normalize_time("2024-03-05 10:00", &ny),
-            "2024-03-05T15:00:00Z"
-        );
-        assert_eq!(
-            normalize_time("03/05/2024 10:00 AM", &ny),
-            "2024-03-05T15:00:00Z"
-        );
-        assert_eq!(
-            normalize_time("2024-03-05T10:00:00.000+0000", &ny),
+            t.normalize("2024-03-05T10:00:00.000+0000"),
             "2024-03-05T10:00:00Z"
         );
-        assert_eq!(normalize_time("1709650800000", &ny), "2024-03-05T15:00:00Z");
-        assert_eq!(normalize_time("soon", &ny), "soon");
+        assert_eq!(t.normalize("1709650800000"), "2024-03-05T15:00:00Z");
+        assert_eq!(t.normalize("soon"), "soon");
+        // 02:30 on 10 March 2024 does not exist in New York: 03:30 EDT, and said.
+        assert_eq!(t.normalize("03/10/2024 02:30"), "2024-03-10T07:30:00Z");
+        assert_eq!(t.normalize("2024-03-10 02:45"), "2024-03-10T07:45:00Z");
+        let mut summary = ImportSummary::default();
+        t.note(&mut summary);
+        assert_eq!(
+            summary.caveats,
+            vec!["2 local times fall in a DST gap in America/New_York (e.g. 03/10/2024 02:30): moved forward by the gap, as `baton analyze` does (local_time_in_gap)".to_string()]
+        );
     }
 }
