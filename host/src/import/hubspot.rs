@@ -297,7 +297,7 @@ fn write_contacts(
             stages.write([id.as_str(), at, stage, "", "hubspot"])?;
         }
         match current_stage {
-            Some(stage) if !has(stage) && !(stage == "lead") => {
+            Some(stage) if !has(stage) && stage != "lead" => {
                 let best = dated
                     .iter()
                     .map(|d| d.1.clone())
