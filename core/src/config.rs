@@ -21,6 +21,9 @@ use toml::de::{DeTable, DeValue};
 pub struct Config {
     /// `[workspace]`: name, time zone, currency, data policies.
     pub workspace: WorkspaceSection,
+    /// `[currency]`: conversion rates for deals in other currencies.
+    #[serde(skip_serializing_if = "CurrencySection::is_empty")]
+    pub currency: CurrencySection,
     /// `[lifecycle]`: ordered stages and which team owns them.
     pub lifecycle: Lifecycle,
     /// `[calendar]`: the business calendar SLA clocks run on.
@@ -88,6 +91,33 @@ impl Default for WorkspaceSection {
             events_before_creation: PreCreationPolicy::Keep,
             plugin_dirs: Vec::new(),
         }
+    }
+}
+
+/// `[currency]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct CurrencySection {
+    /// ISO 4217 code → how many units of the workspace currency one unit of it is worth
+    /// (`EUR = 1.08` in a USD workspace): a deal in that currency counts `amount × rate`.
+    pub rates: Map<String, f64>,
+}
+
+impl CurrencySection {
+    fn is_empty(&self) -> bool {
+        self.rates.is_empty()
+    }
+
+    /// The rate of a deal currency into the workspace currency (1 for the workspace's own).
+    pub fn rate(&self, workspace: &str, code: &str) -> Option<f64> {
+        if code.eq_ignore_ascii_case(workspace) {
+            return Some(1.0);
+        }
+        self.rates
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(code))
+            .map(|(_, r)| *r)
     }
 }
 
@@ -824,6 +854,20 @@ impl Framework {
                 "workspace.currency",
                 format!("expected an ISO 4217 code such as \"USD\", got {cur:?}"),
             ));
+        }
+        for (code, rate) in &config.currency.rates {
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(err(
+                    "currency.rates",
+                    format!("{code:?} is not an ISO 4217 code such as \"EUR\""),
+                ));
+            }
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(err(
+                    "currency.rates",
+                    format!("the rate of {code} must be a positive number, got {rate}"),
+                ));
+            }
         }
         let lc = &config.lifecycle;
         if lc.stages.is_empty() {

@@ -326,7 +326,9 @@ impl Workspace {
             .map(|i| i as LeadIx)
     }
 
-    /// The latest timestamp anywhere in the data (the CLI's default `as_of`).
+    /// The latest timestamp of something that happened (the CLI's default `as_of`): lead
+    /// creations, events, stage entries, deal creations and closes, feedback. An open deal's
+    /// `closed_at` is an expected close date, not something that happened, and is left out.
     pub fn latest_timestamp(&self) -> Option<Instant> {
         let leads = self.leads.iter().map(|l| l.created_at);
         let events = self.events.iter().map(|e| e.ts);
@@ -334,7 +336,7 @@ impl Workspace {
         let deals = self
             .deals
             .iter()
-            .flat_map(|d| [Some(d.created_at), d.closed_at])
+            .flat_map(|d| [Some(d.created_at), Self::happened_close(d)])
             .flatten();
         let feedback = self.feedback.iter().map(|f| f.ts);
         leads
@@ -345,11 +347,12 @@ impl Workspace {
             .max()
     }
 
-    /// The latest timestamp and the row it comes from, when it lies more than `gap_days` after
-    /// every other timestamp (one mistyped date such as 9999-12-30 would otherwise move the
-    /// default `as_of` by centuries without a word).
-    pub fn far_latest_timestamp(&self, gap_days: i64) -> Option<FarTimestamp> {
-        let lead_id = |l: LeadIx| self.text(self.leads[l as usize].id).to_string();
+    fn happened_close(d: &Deal) -> Option<Instant> {
+        d.closed_at.filter(|_| d.status != DealStatus::Open)
+    }
+
+    /// The latest and second-latest timestamps of things that happened, with their rows.
+    fn latest_two(&self) -> [Option<(Instant, usize, usize)>; 2] {
         let mut top: [Option<(Instant, usize, usize)>; 2] = [None, None];
         let mut push = |ts: Instant, kind: usize, index: usize| {
             let entry = Some((ts, kind, index));
@@ -374,7 +377,7 @@ impl Workspace {
             .for_each(|(i, s)| push(s.ts, 2, i));
         for (i, d) in self.deals.iter().enumerate() {
             push(d.created_at, 3, i);
-            if let Some(c) = d.closed_at {
+            if let Some(c) = Self::happened_close(d) {
                 push(c, 3, i);
             }
         }
@@ -382,12 +385,13 @@ impl Workspace {
             .iter()
             .enumerate()
             .for_each(|(i, f)| push(f.ts, 4, i));
-        let (at, kind, index) = top[0]?;
-        let (next, _, _) = top[1]?;
-        if at.0 - next.0 <= gap_days * 86_400_000_000 {
-            return None;
-        }
-        let row = match kind {
+        top
+    }
+
+    /// Which row a timestamp of [`Self::latest_two`] comes from, for messages.
+    fn describe_row(&self, kind: usize, index: usize) -> String {
+        let lead_id = |l: LeadIx| self.text(self.leads[l as usize].id).to_string();
+        match kind {
             0 => format!(
                 "leads.csv line {} (lead {})",
                 self.leads[index].line,
@@ -402,13 +406,37 @@ impl Workspace {
                 self.stages[index].line,
                 lead_id(self.stages[index].lead)
             ),
-            3 => format!("deals.csv, deal {}", self.text(self.deals[index].id)),
+            3 => format!(
+                "deals.csv line {} (deal {})",
+                self.deals[index].line,
+                self.text(self.deals[index].id)
+            ),
             _ => format!(
                 "feedback.csv line {} (lead {})",
                 self.feedback[index].line,
                 lead_id(self.feedback[index].lead)
             ),
-        };
+        }
+    }
+
+    /// The row the latest timestamp ([`Self::latest_timestamp`]) comes from, for saying where
+    /// a default `as_of` was taken from.
+    pub fn latest_row(&self) -> Option<String> {
+        let (_, kind, index) = self.latest_two()[0]?;
+        Some(self.describe_row(kind, index))
+    }
+
+    /// The latest timestamp and the row it comes from, when it lies more than `gap_days` after
+    /// every other timestamp (one mistyped date such as 9999-12-30 would otherwise move the
+    /// default `as_of` by centuries without a word).
+    pub fn far_latest_timestamp(&self, gap_days: i64) -> Option<FarTimestamp> {
+        let [top, second] = self.latest_two();
+        let (at, kind, index) = top?;
+        let (next, _, _) = second?;
+        if at.0 - next.0 <= gap_days * 86_400_000_000 {
+            return None;
+        }
+        let row = self.describe_row(kind, index);
         Some(FarTimestamp { at, next, row })
     }
 

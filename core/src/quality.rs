@@ -52,6 +52,16 @@ pub enum Reason {
     LocalTimeInFold,
 }
 
+impl Reason {
+    /// The reason as the report writes it (`bad_timestamp`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+}
+
 /// One (reason, field) tally.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -32,10 +32,18 @@ pub fn resolve_as_of(workspace: &Workspace, as_of: Option<&str>) -> Result<Insta
             what: "--as-of".into(),
             text,
         }),
-        AsOfError::NoTimestamps => HostError::Input(
-            "the workspace has no timestamps to take `as_of` from; pass --as-of".into(),
-        ),
+        AsOfError::NoTimestamps(why) => HostError::Input(format!(
+            "the workspace has no timestamps to take `as_of` from: {why}; fix those rows, or pass --as-of"
+        )),
     })?;
+    if resolved.from_data
+        && let Some(row) = workspace.latest_row()
+    {
+        eprintln!(
+            "as_of: {}, the latest timestamp of something that happened ({row}; an open deal's expected close date does not count); pass --as-of to choose another",
+            resolved.at
+        );
+    }
     if let Some(far) = resolved.far(workspace) {
         eprintln!(
             "warning: as_of is taken from the latest timestamp, {} in {}, which lies {} days after every other timestamp (the next is {}); pass --as-of if that row is wrong",

@@ -67,10 +67,7 @@ pub fn summary(report: &Report) -> String {
 }
 
 fn reason_name(reason: baton_core::quality::Reason) -> String {
-    serde_json::to_value(reason)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
+    reason.name()
 }
 
 /// `report.md`: the findings as text for a weekly meeting.

@@ -163,8 +163,8 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<Instant, Err
                 what: "asOf".into(),
                 text,
             },
-            AsOfError::NoTimestamps => Error::BadTime {
-                what: "asOf (the data has no timestamps)".into(),
+            AsOfError::NoTimestamps(why) => Error::BadTime {
+                what: format!("asOf (the data has no timestamps: {why})"),
                 text: String::new(),
             },
         })

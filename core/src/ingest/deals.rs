@@ -1,6 +1,7 @@
 //! `deals`: opportunities tied to a lead, with status, dates, amount and margin.
 
 use super::{Col, Resolved, Resolver, Row, warn_adjustment};
+use crate::config::{CurrencySection, WorkspaceSection};
 use crate::model::{Deal, DealStatus};
 use crate::quality::{Reason, Tally};
 use crate::symbols::{Remap, Sym};
@@ -22,7 +23,13 @@ pub(super) struct DealRows {
 }
 
 impl DealRows {
-    pub(super) fn read(&mut self, row: &mut Row<'_>, currency: &str) {
+    pub(super) fn read(
+        &mut self,
+        row: &mut Row<'_>,
+        workspace: &WorkspaceSection,
+        rates: &CurrencySection,
+    ) {
+        let currency = workspace.currency.as_str();
         let Some(id) = row.required_sym(&DEAL_ID) else {
             return;
         };
@@ -73,13 +80,19 @@ impl DealRows {
         let Some(deal_currency) = row.text(&CURRENCY) else {
             return;
         };
-        if !deal_currency.is_empty() && !deal_currency.eq_ignore_ascii_case(currency) {
+        let rate = if deal_currency.is_empty() {
+            Some(1.0)
+        } else {
+            rates.rate(currency, deal_currency)
+        };
+        let Some(rate) = rate else {
             let example = format!(
-                "{deal_currency} is not the workspace currency {currency}; convert amounts before import"
+                "{deal_currency} is not the workspace currency {currency} and [currency] rates has no rate for it"
             );
             row.reject(Reason::CurrencyMismatch, &CURRENCY, &example);
             return;
-        }
+        };
+        let amount = amount.map(|a| a * rate);
         let Some(margin) = row.number(&MARGIN) else {
             return;
         };

@@ -226,9 +226,11 @@ impl Loader {
                 FileKind::Events => self.activity.read_event(&mut row),
                 FileKind::Stages => self.activity.read_stage(&mut row, &self.framework),
                 FileKind::Feedback => self.activity.read_feedback(&mut row),
-                FileKind::Deals => self
-                    .deals
-                    .read(&mut row, &self.framework.config.workspace.currency),
+                FileKind::Deals => self.deals.read(
+                    &mut row,
+                    &self.framework.config.workspace,
+                    &self.framework.config.currency,
+                ),
                 FileKind::Assets => self.assets.read(&mut row),
             }
         }

@@ -32,8 +32,8 @@ impl AsOf {
 pub enum AsOfError {
     /// The text given is not a timestamp.
     Unreadable(String),
-    /// None was given and the data has no timestamps.
-    NoTimestamps,
+    /// None was given and the data has no timestamps; why ([`why_no_timestamps`]).
+    NoTimestamps(String),
 }
 
 /// Parses `as_of` (RFC 3339, or local time in the workspace zone), or takes the data's latest
@@ -48,8 +48,45 @@ pub fn resolve_as_of(ws: &Workspace, as_of: Option<&str>) -> Result<AsOf, AsOfEr
             })
             .map_err(|_| AsOfError::Unreadable(text.into())),
         None => Ok(AsOf {
-            at: ws.latest_timestamp().ok_or(AsOfError::NoTimestamps)?,
+            at: ws
+                .latest_timestamp()
+                .ok_or_else(|| AsOfError::NoTimestamps(why_no_timestamps(ws)))?,
             from_data: true,
         }),
+    }
+}
+
+/// Why a workspace has no timestamps: no rows at all, or every row rejected (the first
+/// rejection of each file, with its line and value), so the fix is in view.
+pub fn why_no_timestamps(ws: &Workspace) -> String {
+    let dq = &ws.data_quality;
+    if dq.rows == 0 {
+        return "the workspace files have no data rows".into();
+    }
+    let mut why: Vec<String> = Vec::new();
+    for fq in dq.files.values() {
+        if fq.rows == 0 {
+            continue;
+        }
+        let first = fq
+            .rejections
+            .iter()
+            .min_by_key(|f| f.lines.first().copied());
+        match first {
+            Some(f) if fq.accepted == 0 => why.push(format!(
+                "every row of {} was rejected (e.g. line {}, {} {}: {})",
+                fq.file,
+                f.lines.first().copied().unwrap_or(0),
+                f.field,
+                f.reason.name(),
+                f.example
+            )),
+            _ => {}
+        }
+    }
+    if why.is_empty() {
+        "no accepted row carries a timestamp".into()
+    } else {
+        why.join("; ")
     }
 }
