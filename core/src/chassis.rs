@@ -26,6 +26,27 @@ pub struct ChassisReport {
     pub sensitivity: Vec<Sensitivity>,
     /// Where the margin came from.
     pub margin_source: String,
+    /// A won deal larger than [`OUTLIER_FACTOR`] × the mean of the others: it drives
+    /// `average_spend`, so recommendations estimate with the average without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outlier_deal: Option<OutlierDeal>,
+}
+
+/// A won deal more than this many times the mean of the other won deals is an outlier.
+pub const OUTLIER_FACTOR: f64 = 10.0;
+
+/// One won deal that dominates the window's revenue.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OutlierDeal {
+    /// The deal.
+    pub deal_id: String,
+    /// Its amount.
+    pub amount: f64,
+    /// Its share of won revenue.
+    pub share_of_revenue: f64,
+    /// Won revenue per won deal without it (what recommendations multiply by).
+    pub average_spend_without: f64,
 }
 
 /// One lever with its definition and counts.
@@ -94,7 +115,8 @@ pub fn chassis(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> ChassisRe
     let (mut customers, mut deals, mut revenue, mut margin_weighted, mut margin_amount) =
         (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut is_customer = vec![false; ws.leads.len()];
-    for d in ws.deals.iter().filter(|d| {
+    let mut largest: Option<(f64, usize)> = None;
+    for (i, d) in ws.deals.iter().enumerate().filter(|(_, d)| {
         in_cohort[d.lead as usize]
             && d.status == DealStatus::Won
             && d.closed_at.is_some_and(|c| c <= as_of)
@@ -102,6 +124,9 @@ pub fn chassis(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> ChassisRe
         deals += 1.0;
         let amount = d.amount.unwrap_or(0.0);
         revenue += amount;
+        if largest.is_none_or(|(a, _)| amount > a) {
+            largest = Some((amount, i));
+        }
         if let Some(m) = d.margin {
             margin_weighted += m * amount;
             margin_amount += amount;
@@ -196,5 +221,27 @@ pub fn chassis(ws: &Workspace, as_of: Instant, outcomes: &Outcomes) -> ChassisRe
         revenue: round6(revenue),
         sensitivity,
         margin_source,
+        outlier_deal: outlier_deal(ws, largest, revenue, deals),
     }
+}
+
+/// The largest won deal, when it exceeds [`OUTLIER_FACTOR`] × the mean of the other won deals
+/// (at least three won deals).
+fn outlier_deal(
+    ws: &Workspace,
+    largest: Option<(f64, usize)>,
+    revenue: f64,
+    deals: f64,
+) -> Option<OutlierDeal> {
+    let (amount, i) = largest?;
+    if deals < 3.0 {
+        return None;
+    }
+    let without = (revenue - amount) / (deals - 1.0);
+    (amount > OUTLIER_FACTOR * without).then(|| OutlierDeal {
+        deal_id: ws.text(ws.deals[i].id).to_string(),
+        amount: round6(amount),
+        share_of_revenue: round6(amount / revenue),
+        average_spend_without: round6(without),
+    })
 }

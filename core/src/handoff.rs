@@ -30,6 +30,10 @@ pub struct HandoffReport {
     pub friction: Friction,
     /// What breaching the first-touch SLA costs (see docs/handoff.md).
     pub friction_cost: Option<FrictionCost>,
+    /// Every stage entry and event up to `as_of` is at local midnight: the data has dates
+    /// only, so business-hour clocks (and out-of-hours arrivals) cannot be measured from it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dates_only: bool,
 }
 
 /// One SLA's results.
@@ -658,8 +662,28 @@ pub fn handoff_analysis(
         slas: sla_reports,
         friction,
         friction_cost,
+        dates_only: dates_only(ws, as_of),
     };
     (report, rows)
+}
+
+/// Whether every stage entry and event up to `as_of` lies at local midnight (and there is one).
+fn dates_only(ws: &Workspace, as_of: Instant) -> bool {
+    let tz = &ws.framework.tz;
+    let mut times = ws
+        .stages
+        .iter()
+        .map(|s| s.ts)
+        .chain(ws.events.iter().map(|e| e.ts))
+        .filter(|t| *t <= as_of)
+        .peekable();
+    if times.peek().is_none() {
+        return false;
+    }
+    times.all(|t| {
+        jiff::Timestamp::from_microsecond(t.0)
+            .is_ok_and(|ts| ts.to_zoned(tz.clone()).time() == jiff::civil::Time::midnight())
+    })
 }
 
 /// The SLA friction cost is measured on: `first_touch` if configured, else the first by name.

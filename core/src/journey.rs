@@ -101,6 +101,9 @@ pub struct Funnel {
     pub stages: Vec<String>,
     /// Leads reaching each stage.
     pub total: Vec<u64>,
+    /// Leads with an entry into each stage itself; `total − entered` reached it only by
+    /// entering a later stage (implied, e.g. `sql` in data that records none).
+    pub entered: Vec<u64>,
     /// By month the lead was created (workspace time zone), `YYYY-MM`.
     pub by_cohort: Map<String, Vec<u64>>,
     /// By lead `source` (`(none)` when empty).
@@ -420,6 +423,7 @@ pub fn stage_journey(ws: &Workspace, as_of: Instant) -> StageJourney {
         funnel: Funnel {
             stages: lc.stages.clone(),
             total,
+            entered: leads_in[..funnel_len].to_vec(),
             by_cohort,
             by_source,
         },

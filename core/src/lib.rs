@@ -20,6 +20,7 @@ pub mod lead_quality;
 pub mod live;
 pub mod messaging;
 pub mod model;
+pub mod numerals;
 pub mod order;
 pub mod outcomes;
 pub mod plugins;

@@ -72,7 +72,12 @@ fn lever_value(c: &ChassisReport, name: &str) -> f64 {
 pub fn recommendations(f: &Findings<'_>) -> Vec<Recommendation> {
     let mut out = Vec::new();
     let margin = lever_value(f.chassis, "margin");
-    let spend = lever_value(f.chassis, "average_spend");
+    // One dominant deal would rank every estimate: without it, the average of the others.
+    let outlier = f.chassis.outlier_deal.as_ref();
+    let spend = outlier.map_or_else(
+        || lever_value(f.chassis, "average_spend"),
+        |o| o.average_spend_without,
+    );
     let customers = f
         .chassis
         .levers
@@ -85,7 +90,12 @@ pub fn recommendations(f: &Findings<'_>) -> Vec<Recommendation> {
         && c.breached > 0
         && c.extra_won.value > 0.0
     {
-        let profit = |x: f64| round6(x * margin);
+        // The friction cost is priced at the mean won amount; with an outlier, at `spend`.
+        let rescale = match (outlier, c.average_won_amount) {
+            (Some(_), Some(avg)) if avg > 0.0 => spend / avg,
+            _ => 1.0,
+        };
+        let profit = |x: f64| round6(x * rescale * margin);
         out.push(Recommendation {
             title: format!("Meet the {} SLA: breached handoffs convert less", c.sla),
             evidence: format!(

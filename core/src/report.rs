@@ -236,6 +236,10 @@ pub struct Summary {
     pub last_timestamp: Option<Instant>,
     /// Events dated after `as_of` (left out of time-based analyses).
     pub events_after_as_of: usize,
+    /// Stage entries whose `reason` starts with `approximate` (an importer's current stage
+    /// without its date).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub approximate_stage_entries: usize,
     /// Events per team (`unassigned` when no team is given).
     pub events_by_team: Map<String, usize>,
     /// Events per channel.
@@ -456,6 +460,7 @@ fn summary(workspace: &Workspace, as_of: Instant) -> (WorkspaceInfo, Summary) {
             first_timestamp: workspace.earliest_timestamp(),
             last_timestamp: workspace.latest_timestamp(),
             events_after_as_of,
+            approximate_stage_entries: approximate_stage_entries(workspace),
             events_by_team,
             events_by_channel,
             deals_by_status,
@@ -467,8 +472,27 @@ impl Report {
     /// The report as pretty JSON with a trailing newline (byte-identical for identical input).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)
+            .map(crate::numerals::json_without_negative_zero)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         s.push('\n');
         s
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Stage entries marked approximate by their `reason`.
+fn approximate_stage_entries(ws: &Workspace) -> usize {
+    ws.stages
+        .iter()
+        .filter(|s| {
+            s.reason.is_some_and(|r| {
+                ws.text(r)
+                    .get(..11)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("approximate"))
+            })
+        })
+        .count()
 }

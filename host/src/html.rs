@@ -28,8 +28,12 @@ th{background:#f9fafb}td:first-child,th:first-child{text-align:left}.kpis{displa
 .kpi{border:1px solid #e5e7eb;border-radius:8px;padding:.8rem 1rem;min-width:150px}.kpi b{display:block;font-size:1.5rem}\
 svg text{font-size:12px;fill:#374151}.note{color:#6b7280;font-size:.85rem}";
 
-/// Renders the report as one HTML page.
+/// Renders the report as one HTML page (never `-0`).
 pub fn render(report: &Report) -> String {
+    baton_core::numerals::text_without_negative_zero(page(report))
+}
+
+fn page(report: &Report) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -207,6 +211,10 @@ fn journey_graph(h: &mut String, r: &Report) {
 
 fn sla(h: &mut String, r: &Report) {
     h.push_str("<h2>Speed to lead</h2>");
+    if r.handoff.dates_only {
+        let _ = write!(h, "<p id=\"sla-dates-only\">{}</p>", esc(crate::output::DATES_ONLY));
+        return;
+    }
     h.push_str("<table id=\"sla-table\"><tr><th>SLA</th><th>limit (business h)</th><th>handoffs</th><th>met</th><th>breached</th><th>pending</th><th>compliance</th><th>median h</th><th>p90 h</th></tr>");
     for (name, s) in &r.handoff.slas {
         let o = &s.overall;

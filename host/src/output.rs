@@ -27,8 +27,15 @@ pub fn write_outputs(analyzed: &crate::Analyzed, out: &Path) -> Result<(), HostE
     )
 }
 
-/// The short summary printed after `baton analyze`.
+/// What the reports say instead of hour figures when the data has dates only.
+pub const DATES_ONLY: &str = "The data has dates only (every stage entry and event at midnight): business-hour SLA clocks and out-of-hours arrivals cannot be measured from dates alone. Export the times of day to measure speed to lead.";
+
+/// The short summary printed after `baton analyze` (never `-0`).
 pub fn summary(report: &Report) -> String {
+    baton_core::numerals::text_without_negative_zero(summary_text(report))
+}
+
+fn summary_text(report: &Report) -> String {
     let s = &report.summary;
     let dq = &report.data_quality;
     let mut text = String::new();
@@ -70,8 +77,12 @@ fn reason_name(reason: baton_core::quality::Reason) -> String {
     reason.name()
 }
 
-/// `report.md`: the findings as text for a weekly meeting.
+/// `report.md`: the findings as text for a weekly meeting (never `-0`).
 pub fn markdown(report: &Report) -> String {
+    baton_core::numerals::text_without_negative_zero(markdown_text(report))
+}
+
+fn markdown_text(report: &Report) -> String {
     let s = &report.summary;
     let dq = &report.data_quality;
     let mut md = String::new();
@@ -160,8 +171,11 @@ fn hours(x: Option<f64>) -> String {
 fn journey_md(md: &mut String, report: &Report) {
     let f = &report.journey.stages.funnel;
     let _ = writeln!(md, "## Funnel\n");
-    let _ = writeln!(md, "| stage | leads reaching it | of previous |");
-    let _ = writeln!(md, "| --- | ---: | ---: |");
+    let _ = writeln!(
+        md,
+        "| stage | leads reaching it | of previous | entered it |"
+    );
+    let _ = writeln!(md, "| --- | ---: | ---: | ---: |");
     for (i, (stage, n)) in f.stages.iter().zip(&f.total).enumerate() {
         let prev = if i == 0 {
             None
@@ -169,10 +183,34 @@ fn journey_md(md: &mut String, report: &Report) {
             f.total.get(i - 1).copied()
         };
         let share = prev.filter(|&p| p > 0).map(|p| *n as f64 / p as f64);
-        let _ = writeln!(md, "| {stage} | {n} | {} |", pct(share));
+        let entered = f.entered.get(i).copied().unwrap_or(0);
+        let _ = writeln!(md, "| {stage} | {n} | {} | {entered} |", pct(share));
+    }
+    let implied: Vec<String> = f
+        .stages
+        .iter()
+        .zip(f.total.iter().zip(&f.entered))
+        .filter(|(_, (t, e))| t > e)
+        .map(|(s, (t, e))| format!("{s} {}", t - e))
+        .collect();
+    if !implied.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nImplied: a lead that entered a later stage counts as reaching the earlier ones; these reached them without an entry of their own: {}.",
+            implied.join(", ")
+        );
+    }
+    let approximate = report.summary.approximate_stage_entries;
+    if approximate > 0 {
+        let _ = writeln!(
+            md,
+            "\n{approximate} stage entries are approximate (reason \"approximate…\": the export gave the current stage but not when it was reached); times in stage that start or end at them are estimates."
+        );
     }
     let _ = writeln!(md, "\n## Speed to lead\n");
-    if report.handoff.slas.is_empty() {
+    if report.handoff.dates_only {
+        let _ = writeln!(md, "{DATES_ONLY}\n");
+    } else if report.handoff.slas.is_empty() {
         let _ = writeln!(
             md,
             "No SLA configured: add `[sla.first_touch]` to baton.toml.\n"
@@ -231,13 +269,15 @@ fn journey_md(md: &mut String, report: &Report) {
         "- {} leads stalled in a sales stage (no activity for {} days).",
         fr.stalled.leads, fr.stalled.after_days
     );
-    let _ = writeln!(
-        md,
-        "- {} of {} handoffs arrived out of hours; they waited {:.0} wall-clock hours in total for the next opening.",
-        fr.out_of_hours.arrived_out_of_hours,
-        fr.out_of_hours.handoffs,
-        fr.out_of_hours.wall_hours_waiting_total
-    );
+    if !report.handoff.dates_only {
+        let _ = writeln!(
+            md,
+            "- {} of {} handoffs arrived out of hours; they waited {:.0} wall-clock hours in total for the next opening.",
+            fr.out_of_hours.arrived_out_of_hours,
+            fr.out_of_hours.handoffs,
+            fr.out_of_hours.wall_hours_waiting_total
+        );
+    }
     if let Some(c) = &report.handoff.friction_cost {
         let _ = writeln!(
             md,
@@ -561,6 +601,18 @@ fn agenda_md(md: &mut String, report: &Report) {
         report.workspace.currency,
         c.sensitivity.last().map_or(0.0, |s| s.profit_plus_10)
     );
+    if let Some(o) = &c.outlier_deal {
+        let _ = writeln!(
+            md,
+            "- outlier: deal {} ({:.0} {}) is {:.1}% of won revenue, over {} times the others' mean; recommendations are estimated with the average spend without it, {:.0}.\n",
+            o.deal_id,
+            o.amount,
+            report.workspace.currency,
+            o.share_of_revenue * 100.0,
+            baton_core::chassis::OUTLIER_FACTOR,
+            o.average_spend_without
+        );
+    }
     let f = &report.forecast;
     let _ = writeln!(
         md,
