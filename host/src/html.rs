@@ -212,7 +212,11 @@ fn journey_graph(h: &mut String, r: &Report) {
 fn sla(h: &mut String, r: &Report) {
     h.push_str("<h2>Speed to lead</h2>");
     if r.handoff.dates_only {
-        let _ = write!(h, "<p id=\"sla-dates-only\">{}</p>", esc(crate::output::DATES_ONLY));
+        let _ = write!(
+            h,
+            "<p id=\"sla-dates-only\">{}</p>",
+            esc(crate::output::DATES_ONLY)
+        );
         return;
     }
     h.push_str("<table id=\"sla-table\"><tr><th>SLA</th><th>limit (business h)</th><th>handoffs</th><th>met</th><th>breached</th><th>pending</th><th>compliance</th><th>median h</th><th>p90 h</th></tr>");

@@ -42,6 +42,8 @@ enum Slot {
 pub(crate) struct ExportFolder {
     dir: PathBuf,
     files: Vec<(PathBuf, Slot)>,
+    /// Empty files taken for a role: (role, file name).
+    empty: Vec<(&'static str, String)>,
 }
 
 impl ExportFolder {
@@ -58,15 +60,15 @@ impl ExportFolder {
         Ok(ExportFolder {
             dir: dir.to_path_buf(),
             files,
+            empty: Vec::new(),
         })
     }
 
-    /// The file for `role`: one named for it (whatever its columns: the importer then says
-    /// which column it lacks), else one whose columns fit. An empty or header-only file is
-    /// absent, with a note.
+    /// The file for `role`: one whose columns fit it, preferring one named for it. An empty
+    /// file named for it, or a header-only one, is absent, with a note.
     pub(crate) fn take(&mut self, role: &Role, summary: &mut ImportSummary) -> Option<Table> {
         let by_name = self.files.iter().position(|(p, s)| match s {
-            Slot::Table(t) => role.named(p) && !role.not.iter().any(|g| t.column(g).is_some()),
+            Slot::Table(t) => role.named(p) && role.fits(t),
             Slot::Empty => role.named(p),
             Slot::Taken => false,
         });
@@ -93,6 +95,7 @@ impl ExportFolder {
                 summary
                     .caveats
                     .push(format!("{name}: empty (0 bytes); read as no {}", role.what));
+                self.empty.push((role.what, name));
                 None
             }
         }
@@ -106,15 +109,11 @@ impl ExportFolder {
         hint: &str,
         summary: &mut ImportSummary,
     ) -> Result<Table, HostError> {
-        let empty = self
-            .files
-            .iter()
-            .find(|(p, s)| role.named(p) && matches!(s, Slot::Empty))
-            .map(|(p, _)| file_name(p));
         if let Some(t) = self.take(role, summary) {
             return Ok(t);
         }
-        if let Some(name) = empty {
+        let empty = self.empty.iter().find(|(what, _)| *what == role.what);
+        if let Some((_, name)) = empty {
             return Err(HostError::Input(format!(
                 "{}: {name} is empty (0 bytes); export the {} again",
                 self.dir.display(),
@@ -127,7 +126,10 @@ impl ExportFolder {
             .map(|(p, s)| match s {
                 Slot::Table(t) => format!("{} ({})", file_name(p), t.describe()),
                 Slot::Empty => format!("{} (empty)", file_name(p)),
-                Slot::Taken => format!("{} (read as another file)", file_name(p)),
+                Slot::Taken => match self.empty.iter().find(|(_, n)| *n == file_name(p)) {
+                    Some(_) => format!("{} (empty)", file_name(p)),
+                    None => format!("{} (read as another file)", file_name(p)),
+                },
             })
             .collect();
         let seen = if seen.is_empty() {

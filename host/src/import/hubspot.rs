@@ -276,10 +276,11 @@ fn write_contacts(
         if deleted.skip(row) {
             continue;
         }
-        let id = mapping.value("lead_id", row).to_string();
-        let created = times.normalize(mapping.value("created_at", row));
-        let current = mapping.value("lifecycle_stage", row).to_string();
-        leads.write(mapping.row(row, &time_columns, times))?;
+        let fields = mapping.row(row, &time_columns, times);
+        let id = mapping.field("lead_id", &fields).to_string();
+        let created = mapping.field("created_at", &fields).to_string();
+        let current = mapping.field("lifecycle_stage", &fields).to_string();
+        leads.write(&fields)?;
         let mut dated: Vec<(&str, String)> = Vec::new();
         for (stage, col) in &stage_cols {
             let v = Table::get(row, *col);

@@ -122,7 +122,14 @@ impl LeadMapping {
             );
         }
         let mut header: Vec<String> = mapped.iter().map(|m| m.0.to_string()).collect();
-        header.extend(extra.iter().map(|&i| slug(&table.headers[i])));
+        header.extend(extra.iter().map(|&i| {
+            let h = &table.headers[i];
+            let bare = ["property_", "properties_"]
+                .iter()
+                .find_map(|p| h.strip_prefix(p))
+                .unwrap_or(h);
+            slug(bare)
+        }));
         Self {
             mapped,
             extra,
@@ -135,12 +142,13 @@ impl LeadMapping {
         self.mapped.iter().any(|m| m.0 == name)
     }
 
-    /// This row's value of a canonical column ("" when the export has none).
-    pub(crate) fn value<'r>(&mut self, name: &str, row: &'r csv::StringRecord) -> &'r str {
+    /// A canonical column's value in a row [`Self::row`] made ("" when the export has none).
+    pub(crate) fn field<'f>(&self, name: &str, fields: &'f [String]) -> &'f str {
         self.mapped
-            .iter_mut()
-            .find(|m| m.0 == name)
-            .map_or("", |m| m.1.get(row))
+            .iter()
+            .position(|m| m.0 == name)
+            .and_then(|i| fields.get(i))
+            .map_or("", String::as_str)
     }
 
     /// One `leads.csv` row; `time_columns` are normalised to RFC 3339 UTC.
@@ -182,7 +190,10 @@ impl LeadMapping {
 /// lead attributes.
 pub(crate) fn is_sync_column(header: &str) -> bool {
     let h = header.to_ascii_lowercase();
-    h.starts_with("_fivetran") || h.starts_with("_airbyte") || h.starts_with("_sdc_")
+    h.starts_with("_fivetran")
+        || h.starts_with("_airbyte")
+        || h.starts_with("_sdc_")
+        || export_table::header_key(&h) == "isdeleted"
 }
 
 /// Rows a warehouse sync marks deleted (`_fivetran_deleted = true`, `is_deleted`): skipped and

@@ -282,10 +282,11 @@ fn write_leads(
         if deleted.skip(row) {
             continue;
         }
-        let id = mapping.value("lead_id", row).to_string();
-        let created_at = times.normalize(mapping.value("created_at", row));
-        let status = mapping.value("status", row).to_string();
-        out_leads.write(mapping.row(row, &["created_at"], times))?;
+        let fields = mapping.row(row, &["created_at"], times);
+        let id = mapping.field("lead_id", &fields).to_string();
+        let created_at = mapping.field("created_at", &fields).to_string();
+        let status = mapping.field("status", &fields).to_string();
+        out_leads.write(&fields)?;
         stages.write([id.as_str(), &created_at, "lead", "", "salesforce"])?;
         c.created.insert(id.clone(), created_at);
         c.status.insert(id.clone(), status);
