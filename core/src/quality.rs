@@ -53,12 +53,28 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The reason as the report writes it (`bad_timestamp`).
-    pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+    /// The reason as the report writes it (`bad_timestamp`; the serde name, checked by a test).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::EmptyRequiredField => "empty_required_field",
+            Reason::BadTimestamp => "bad_timestamp",
+            Reason::BadNumber => "bad_number",
+            Reason::InvalidValue => "invalid_value",
+            Reason::OutOfRange => "out_of_range",
+            Reason::UnknownLead => "unknown_lead",
+            Reason::DuplicateId => "duplicate_id",
+            Reason::DealWithoutLead => "deal_without_lead",
+            Reason::UnknownStage => "unknown_stage",
+            Reason::BeforeLeadCreated => "before_lead_created",
+            Reason::MissingCloseDate => "missing_close_date",
+            Reason::ClosedBeforeCreated => "closed_before_created",
+            Reason::CurrencyMismatch => "currency_mismatch",
+            Reason::MalformedRow => "malformed_row",
+            Reason::MissingFile => "missing_file",
+            Reason::UnknownAsset => "unknown_asset",
+            Reason::LocalTimeInGap => "local_time_in_gap",
+            Reason::LocalTimeInFold => "local_time_in_fold",
+        }
     }
 }
 
@@ -212,6 +228,13 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_names_are_the_serde_names() {
+        for r in [Reason::EmptyRequiredField, Reason::BadTimestamp, Reason::CurrencyMismatch, Reason::LocalTimeInFold, Reason::MalformedRow] {
+            assert_eq!(serde_json::to_value(r).expect("json"), r.name());
+        }
+    }
 
     #[test]
     fn keeps_smallest_lines_and_counts_all() {

@@ -74,7 +74,7 @@ fn summary_text(report: &Report) -> String {
 }
 
 fn reason_name(reason: baton_core::quality::Reason) -> String {
-    reason.name()
+    reason.name().to_string()
 }
 
 /// `report.md`: the findings as text for a weekly meeting (never `-0`).
