@@ -23,6 +23,7 @@ pub struct Config {
     pub workspace: WorkspaceSection,
     /// `[currency]`: conversion rates for deals in other currencies.
     #[serde(skip_serializing_if = "CurrencySection::is_empty")]
+    #[cfg_attr(not(feature = "analysis-config"), serde(deserialize_with = "unread"))]
     pub currency: CurrencySection,
     /// `[lifecycle]`: ordered stages and which team owns them.
     pub lifecycle: Lifecycle,
@@ -855,6 +856,7 @@ impl Framework {
                 format!("expected an ISO 4217 code such as \"USD\", got {cur:?}"),
             ));
         }
+        #[cfg(feature = "analysis-config")]
         for (code, rate) in &config.currency.rates {
             if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
                 return Err(err(
