@@ -231,7 +231,13 @@ mod tests {
 
     #[test]
     fn reason_names_are_the_serde_names() {
-        for r in [Reason::EmptyRequiredField, Reason::BadTimestamp, Reason::CurrencyMismatch, Reason::LocalTimeInFold, Reason::MalformedRow] {
+        for r in [
+            Reason::EmptyRequiredField,
+            Reason::BadTimestamp,
+            Reason::CurrencyMismatch,
+            Reason::LocalTimeInFold,
+            Reason::MalformedRow,
+        ] {
             assert_eq!(serde_json::to_value(r).expect("json"), r.name());
         }
     }
