@@ -307,6 +307,10 @@ impl<R: Read> Read for Tail<R> {
 
 /// Rewrites `\r\n` and a lone `\r` as `\n` in place; returns the bytes kept.
 fn normalize_line_endings(buf: &mut [u8], after_cr: &mut bool) -> usize {
+    // The common case, a chunk without `\r`, is left as it is.
+    if !*after_cr && !buf.contains(&b'\r') {
+        return buf.len();
+    }
     let mut kept = 0;
     for i in 0..buf.len() {
         let b = buf[i];

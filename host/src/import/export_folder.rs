@@ -32,6 +32,16 @@ impl Role {
     }
 }
 
+/// The other CRM's main export file, to recognise an export given to the wrong importer.
+pub(crate) struct OtherExport<'r> {
+    /// Its main file.
+    pub(crate) role: &'r Role,
+    /// The CRM's name ("Salesforce").
+    pub(crate) crm: &'static str,
+    /// The `baton import` subcommand for it.
+    pub(crate) command: &'static str,
+}
+
 enum Slot {
     Table(Table),
     Empty,
@@ -103,14 +113,26 @@ impl ExportFolder {
 
     /// The file for a role the import cannot do without: an error naming every file seen
     /// and what it looked like when none fits, or "empty" when the one named for it is.
+    /// When no file fits but one fits `other` — the main file of the other CRM's export — the
+    /// error names the importer to run instead.
     pub(crate) fn require(
         &mut self,
         role: &Role,
         hint: &str,
+        other: &OtherExport<'_>,
         summary: &mut ImportSummary,
     ) -> Result<Table, HostError> {
         if let Some(t) = self.take(role, summary) {
             return Ok(t);
+        }
+        if self.any_fits(other.role) {
+            return Err(HostError::Input(format!(
+                "{}: this looks like a {} export (a {}): run `baton import {}`",
+                self.dir.display(),
+                other.crm,
+                other.role.what,
+                other.command
+            )));
         }
         let empty = self.empty.iter().find(|(what, _)| *what == role.what);
         if let Some((_, name)) = empty {
@@ -145,7 +167,7 @@ impl ExportFolder {
     }
 
     /// Whether any file not taken fits `role` (to tell the user which importer fits).
-    pub(crate) fn any_fits(&self, role: &Role) -> bool {
+    fn any_fits(&self, role: &Role) -> bool {
         self.files
             .iter()
             .any(|(_, s)| matches!(s, Slot::Table(t) if role.fits(t)))

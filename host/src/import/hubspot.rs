@@ -10,7 +10,7 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 
-use super::export_folder::{ExportFolder, Role};
+use super::export_folder::{ExportFolder, OtherExport, Role};
 use super::export_table::{Table, header_key};
 use super::{
     APPROXIMATE, Currencies, Deleted, ImportSummary, LeadMapping, LocalTimes, Out, deal_columns,
@@ -190,22 +190,16 @@ pub fn import_with_zone(
         ..Default::default()
     };
     let mut folder = ExportFolder::open(export_dir, &mut summary)?;
-    let contacts = match folder.take(&CONTACTS, &mut summary) {
-        Some(t) => t,
-        None => {
-            if folder.any_fits(&super::salesforce::LEAD) {
-                return Err(HostError::Input(format!(
-                    "{}: this looks like a Salesforce export (a Lead file): run `baton import salesforce`",
-                    export_dir.display()
-                )));
-            }
-            folder.require(
-                &CONTACTS,
-                "a CSV with \"Record ID\" and \"Create Date\", e.g. hubspot-crm-exports-all-contacts-….csv",
-                &mut summary,
-            )?
-        }
-    };
+    let contacts = folder.require(
+        &CONTACTS,
+        "a CSV with \"Record ID\" and \"Create Date\", e.g. hubspot-crm-exports-all-contacts-….csv",
+        &OtherExport {
+            role: &super::salesforce::LEAD,
+            crm: "Salesforce",
+            command: "salesforce",
+        },
+        &mut summary,
+    )?;
     let deals = folder.take(&DEALS, &mut summary);
     let associations = folder.take(&ASSOCIATIONS, &mut summary);
     let activities = folder.take(&ACTIVITIES, &mut summary);

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 
-use super::export_folder::{ExportFolder, Role};
+use super::export_folder::{ExportFolder, OtherExport, Role};
 use super::export_table::Table;
 use super::{
     APPROXIMATE, Currencies, Deleted, ImportSummary, LeadMapping, LocalTimes, Out, deal_columns,
@@ -180,22 +180,16 @@ pub fn import(export_dir: &Path, out: &Path) -> Result<ImportSummary, HostError>
         ..Default::default()
     };
     let mut folder = ExportFolder::open(export_dir, &mut summary)?;
-    let leads = match folder.take(&LEAD, &mut summary) {
-        Some(t) => t,
-        None => {
-            if folder.any_fits(&super::hubspot::CONTACTS) {
-                return Err(HostError::Input(format!(
-                    "{}: this looks like a HubSpot export (a contacts file): run `baton import hubspot`",
-                    export_dir.display()
-                )));
-            }
-            folder.require(
-                &LEAD,
-                "Lead.csv with Id, CreatedDate and IsConverted",
-                &mut summary,
-            )?
-        }
-    };
+    let leads = folder.require(
+        &LEAD,
+        "Lead.csv with Id, CreatedDate and IsConverted",
+        &OtherExport {
+            role: &super::hubspot::CONTACTS,
+            crm: "HubSpot",
+            command: "hubspot",
+        },
+        &mut summary,
+    )?;
     let history = folder.take(&HISTORY, &mut summary);
     let opportunities = folder.take(&OPPORTUNITY, &mut summary);
     let roles = folder.take(&CONTACT_ROLE, &mut summary);
