@@ -41,7 +41,7 @@ pub mod time;
 pub use config::{Config, ConfigError, Framework};
 pub use ingest::{FileKind, IngestError, Loader, NoTexts, TextSource};
 pub use model::Workspace;
-pub use records::{Format, JsonRows, sniff_separator};
+pub use records::{FileRow, Format, JsonRows, read_file_rows, sniff_separator};
 pub use report::{Report, analyze};
 pub use time::Instant;
 

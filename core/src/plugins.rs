@@ -126,6 +126,24 @@ pub struct PluginResults {
     pub routes: Vec<Option<String>>,
     /// The report section.
     pub summary: Vec<PluginSummary>,
+    /// The leads the per-lead vectors are of, in order; empty: every lead of the workspace.
+    pub leads: Vec<LeadIx>,
+}
+
+impl PluginResults {
+    /// The position of `lead` in the per-lead vectors.
+    pub fn position(&self, lead: LeadIx) -> Option<usize> {
+        if self.leads.is_empty() {
+            Some(lead as usize)
+        } else {
+            self.leads.iter().position(|&l| l == lead)
+        }
+    }
+
+    /// The lead at `position` of the per-lead vectors.
+    fn lead_at(&self, position: usize) -> LeadIx {
+        self.leads.get(position).copied().unwrap_or(position as LeadIx)
+    }
 }
 
 /// One plugin over all leads, for `report.json`.
@@ -552,8 +570,24 @@ pub fn evaluate(
     as_of: Instant,
     runner: &dyn PluginRunner,
 ) -> PluginResults {
-    let n = ws.leads.len();
+    evaluate_leads(ws, model, as_of, runner, Vec::new())
+}
+
+/// [`evaluate`] on the given leads only (empty: every lead): a lead card's plugin verdicts.
+pub fn evaluate_leads(
+    ws: &Workspace,
+    model: &ScoringModel,
+    as_of: Instant,
+    runner: &dyn PluginRunner,
+    leads: Vec<LeadIx>,
+) -> PluginResults {
+    let n = if leads.is_empty() {
+        ws.leads.len()
+    } else {
+        leads.len()
+    };
     let mut results = PluginResults {
+        leads,
         outcomes: Vec::new(),
         adjustments: vec![0.0; n],
         floored: vec![false; n],
@@ -571,8 +605,9 @@ pub fn evaluate(
             let end = (start + BATCH).min(n);
             let mut inputs = Vec::with_capacity(end - start);
             let mut prepared: Vec<Result<usize, Failure>> = Vec::with_capacity(end - start);
-            for lead in start..end {
-                match plugin_input(ws, model, plugin, lead as LeadIx, as_of, max_input) {
+            for pos in start..end {
+                let lead = results.lead_at(pos);
+                match plugin_input(ws, model, plugin, lead, as_of, max_input) {
                     Ok(bytes) => {
                         prepared.push(Ok(inputs.len()));
                         inputs.push(bytes);
@@ -641,7 +676,7 @@ pub fn evaluate(
         }
         results
             .summary
-            .push(summarize(ws, plugin, &outcomes, &mut fuel));
+            .push(summarize(ws, plugin, &outcomes, &mut fuel, &results));
         results.outcomes.push((plugin.clone(), outcomes));
     }
     results
@@ -656,6 +691,7 @@ fn summarize(
     plugin: &Plugin,
     outcomes: &[LeadOutcome],
     fuel: &mut [u64],
+    results: &PluginResults,
 ) -> PluginSummary {
     let mut s = PluginSummary {
         name: plugin.name.clone(),
@@ -698,7 +734,7 @@ fn summarize(
                     .or_default() += 1;
                 if s.failure_examples.len() < EXAMPLES {
                     s.failure_examples.push(FailureExample {
-                        lead: ws.text(ws.leads[lead].id).to_string(),
+                        lead: ws.text(ws.leads[results.lead_at(lead) as usize].id).to_string(),
                         kind: f.kind,
                         message: f.message.clone(),
                     });
@@ -728,7 +764,7 @@ fn summarize(
 impl PluginVerdicts for PluginResults {
     fn verdict(&self, plugin: &str, lead: LeadIx) -> Option<PluginAnswer> {
         let (p, outcomes) = self.outcomes.iter().find(|(p, _)| p.name == plugin)?;
-        match outcomes.get(lead as usize)? {
+        match outcomes.get(self.position(lead)?)? {
             LeadOutcome::Verdict(v) => Some(PluginAnswer {
                 passed: v.qualified.unwrap_or(false),
                 skipped: false,

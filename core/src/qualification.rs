@@ -272,6 +272,12 @@ impl RoutingModel {
         })
     }
 
+    /// True when a rule routes to a round-robin pool: a lead's route then depends on the leads
+    /// routed before it, not on the lead alone.
+    pub fn rotates(&self) -> bool {
+        self.rules.iter().any(|(_, _, fixed, _)| fixed.is_none())
+    }
+
     /// True when no rule and no default is configured.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty() && self.default.is_none()

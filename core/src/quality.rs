@@ -53,6 +53,19 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// True for a reason that lies in other rows, not in the row itself (its lead, its asset
+    /// or another row with its id is missing or differs): a service keeps such a row, which
+    /// the analyses count as rejected until the other row arrives.
+    pub fn depends_on_other_rows(self) -> bool {
+        matches!(
+            self,
+            Reason::UnknownLead
+                | Reason::BeforeLeadCreated
+                | Reason::UnknownAsset
+                | Reason::DuplicateId
+        )
+    }
+
     /// The reason as the report writes it (`bad_timestamp`; the serde name, checked by a test).
     pub fn name(self) -> &'static str {
         match self {
@@ -134,6 +147,23 @@ pub struct DataQuality {
     pub lead_attributes: Map<String, String>,
 }
 
+/// What the ingestion said of one row: a rejection or a warning, with its field and value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RowFinding {
+    /// The row's line (1-based; in a CSV file line 1 is the header, in rows given as JSON the
+    /// first object is line 1).
+    pub line: u64,
+    /// Why.
+    pub reason: Reason,
+    /// The column concerned (`*` for a row that could not be split).
+    pub field: String,
+    /// What was found, as `data_quality` examples say it.
+    pub example: String,
+    /// True for a rejection (the row is not used), false for a warning.
+    pub rejected: bool,
+}
+
 /// Accumulates findings for one file while it is read.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
@@ -143,6 +173,8 @@ pub(crate) struct Tally {
     rejections: Map<(Reason, String), Finding>,
     warnings: Map<(Reason, String), Finding>,
     pub(crate) ignored_columns: Vec<String>,
+    /// Every row's findings, when asked for ([`crate::ingest::check_rows`]).
+    pub(crate) each: Option<Vec<RowFinding>>,
 }
 
 impl Tally {
@@ -156,12 +188,27 @@ impl Tally {
 
     /// Counts a rejected row.
     pub(crate) fn reject(&mut self, reason: Reason, field: &str, line: u64, example: &str) {
+        self.record(reason, field, line, example, true);
         Self::add(&mut self.rejections, reason, field, line, example);
     }
 
     /// Counts a row kept with a caveat.
     pub(crate) fn warn(&mut self, reason: Reason, field: &str, line: u64, example: &str) {
+        self.record(reason, field, line, example, false);
         Self::add(&mut self.warnings, reason, field, line, example);
+    }
+
+    /// Keeps the row's finding when every row's are asked for.
+    fn record(&mut self, reason: Reason, field: &str, line: u64, example: &str, rejected: bool) {
+        if let Some(each) = &mut self.each {
+            each.push(RowFinding {
+                line,
+                reason,
+                field: field.into(),
+                example: truncate(example, 500),
+                rejected,
+            });
+        }
     }
 
     fn add(

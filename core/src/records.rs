@@ -430,3 +430,41 @@ pub(crate) fn field(record: &ByteRecord, pos: Option<usize>) -> Result<&str, ()>
         Some(bytes) => std::str::from_utf8(bytes).map(str::trim).map_err(|_| ()),
     }
 }
+
+/// One row of a file as the ingestion splits it: its line and its `(column, text)` pairs in the
+/// header's order, or why it could not be split.
+pub enum FileRow<'a> {
+    /// A row: its line (line 1 is a CSV file's header; an NDJSON file's first object) and fields.
+    Row(u64, Vec<(&'a str, std::borrow::Cow<'a, str>)>),
+    /// A row that could not be split, with the reason.
+    Malformed(u64, String),
+}
+
+/// Reads every row of a `kind` file as [`FileRow`]s, splitting it exactly as the ingestion does
+/// (separator sniffed, line endings normalised, NDJSON objects' keys as columns): for a caller
+/// that stores rows to be ingested later, such as the live service's store.
+pub fn read_file_rows<R: Read>(
+    kind: crate::schema::FileKind,
+    format: Format,
+    input: R,
+    mut each: impl FnMut(FileRow<'_>),
+) -> Result<(), String> {
+    let mut records = Records::new(format, input, &kind.all_columns()).map_err(|e| e.0)?;
+    let mut record = ByteRecord::new();
+    loop {
+        match records.next(&mut record).map_err(|e| e.0)? {
+            Next::End => return Ok(()),
+            Next::Malformed(line, message) => each(FileRow::Malformed(line, message)),
+            Next::Row(line) => {
+                let header = records.header();
+                let fields = record
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i < header.len() && records.present(i))
+                    .map(|(i, bytes)| (header[i].as_str(), String::from_utf8_lossy(bytes)))
+                    .collect();
+                each(FileRow::Row(line, fields));
+            }
+        }
+    }
+}

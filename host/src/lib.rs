@@ -9,6 +9,7 @@ pub mod html;
 pub mod import;
 pub mod output;
 pub mod plugins;
+pub mod service;
 pub mod text_encoding;
 pub mod workspace_dir;
 
@@ -88,21 +89,36 @@ pub fn analyze_dir_with(
         load_plugins(&workspace, dir)?
     };
     let began = std::time::Instant::now();
+    let analyzed = analyze_workspace(&workspace, as_of, options, model, host.as_ref())?;
     if let Some(h) = &host {
+        eprint!("{}", plugin_summary(h, &analyzed.report.plugins));
+    }
+    if std::env::var_os("BATON_TIMINGS").is_some() {
+        eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
+    }
+    Ok(analyzed)
+}
+
+/// Analyses a loaded workspace at `as_of` with the plugin host given (what `baton analyze`
+/// and the service's `GET /v1/report` both run).
+pub fn analyze_workspace(
+    workspace: &Workspace,
+    as_of: Instant,
+    options: &AnalysisOptions,
+    model: Option<&baton_core::predictive::Model>,
+    host: Option<&plugins::PluginHost>,
+) -> Result<Analyzed, HostError> {
+    let host = host.filter(|_| !options.skip_plugins);
+    if let Some(h) = host {
         h.set_clock(as_of);
     }
-    let runner = host
-        .as_ref()
-        .map(|h| h as &dyn baton_core::plugins::PluginRunner);
-    let mut analysis = baton_core::report::run(&workspace, as_of, options, runner)?;
-    if let Some(h) = &host {
-        eprint!("{}", plugin_summary(h, &analysis.report.plugins));
-    }
+    let runner = host.map(|h| h as &dyn baton_core::plugins::PluginRunner);
+    let mut analysis = baton_core::report::run(workspace, as_of, options, runner)?;
     analysis.report.scoring.model = model.map(|m| m.report.clone());
-    let handoffs_csv = baton_core::handoff::handoffs_csv(&workspace, &analysis.handoff_rows);
-    let probabilities = model.map(|m| m.probabilities(&workspace, as_of));
+    let handoffs_csv = baton_core::handoff::handoffs_csv(workspace, &analysis.handoff_rows);
+    let probabilities = model.map(|m| m.probabilities(workspace, as_of));
     let scored_leads_csv = baton_core::scoring::scored_leads_csv(
-        &workspace,
+        workspace,
         &analysis.scoring_model,
         as_of,
         &analysis.verdicts,
@@ -117,14 +133,80 @@ pub fn analyze_dir_with(
             })
             .as_ref(),
     );
-    if std::env::var_os("BATON_TIMINGS").is_some() {
-        eprintln!("timing: analysis: {:.2} s", began.elapsed().as_secs_f64());
-    }
     Ok(Analyzed {
         report: analysis.report,
         handoffs_csv,
         scored_leads_csv,
     })
+}
+
+/// The card of one lead of a workspace folder at `as_of` (`baton card`): what the service's
+/// `GET /v1/leads/{id}` answers on the same data.
+pub fn card_dir(
+    dir: &Path,
+    lead: &str,
+    as_of: Option<&str>,
+    skip_plugins: bool,
+) -> Result<baton_core::live::LeadCard, HostError> {
+    let ws = workspace_dir::load_workspace(dir, true)?;
+    let as_of = resolve_as_of(&ws, as_of)?;
+    if ws.lead_index(lead).is_none() {
+        return Err(HostError::Input(format!(
+            "no lead {lead:?} in {}",
+            dir.display()
+        )));
+    }
+    let host = if skip_plugins {
+        None
+    } else {
+        load_plugins(&ws, dir)?
+    };
+    if let Some(h) = &host {
+        h.set_clock(as_of);
+    }
+    let outcomes = baton_core::outcomes::Outcomes::new(&ws, as_of);
+    let content = baton_core::content::content_report(&ws, as_of, &outcomes);
+    let context = baton_core::live::CardContext {
+        content: &content,
+        plugins: host
+            .as_ref()
+            .map(|h| h as &dyn baton_core::plugins::PluginRunner),
+        route: None,
+    };
+    Ok(baton_core::live::lead_card(&ws, lead, as_of, &context)?)
+}
+
+/// Analyses the rows of a service's store (`baton analyze --database`), with the folder's
+/// configuration, plugins and assets: the report `GET /v1/report` gives.
+pub fn analyze_store(
+    dir: &Path,
+    database: &str,
+    as_of: Option<&str>,
+    options: &AnalysisOptions,
+    model: Option<&baton_core::predictive::Model>,
+) -> Result<Analyzed, HostError> {
+    let framework = std::sync::Arc::new(workspace_dir::load_framework(dir)?);
+    let assets = service::snapshot::assets_file(dir)?;
+    let rows = service::block_on(async {
+        let store = service::store::Store::open(dir, Some(database))
+            .await
+            .map_err(service::store_error)?;
+        let rows = store.all_rows().await.map_err(service::store_error);
+        store.close().await;
+        rows
+    })??;
+    let workspace = service::snapshot::workspace(&framework, &rows, assets.as_ref(), dir)?;
+    let as_of = resolve_as_of(&workspace, as_of)?;
+    let host = if options.skip_plugins {
+        None
+    } else {
+        load_plugins(&workspace, dir)?
+    };
+    let analyzed = analyze_workspace(&workspace, as_of, options, model, host.as_ref())?;
+    if let Some(h) = &host {
+        eprint!("{}", plugin_summary(h, &analyzed.report.plugins));
+    }
+    Ok(analyzed)
 }
 
 /// Reads a model written by `baton train`.

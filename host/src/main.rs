@@ -56,6 +56,43 @@ enum Command {
         /// Do not run [[plugins]]: plugin criteria are reported undecided, as in the browser.
         #[arg(long)]
         no_plugins: bool,
+        /// Analyse the rows of a `baton serve` store (postgres://… or a SQLite file) instead of
+        /// the folder's data files; the folder still gives baton.toml, plugins and assets.
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// One lead's card as JSON: timeline, score and why, verdicts (plugins too), route, SLA
+    /// clocks, next-best content — what `baton serve` answers for GET /v1/leads/{id}.
+    #[command(after_help = "Example: baton card examples/acme L00042 --as-of 2026-06-30T17:00:00Z")]
+    Card {
+        /// The workspace folder.
+        workspace: PathBuf,
+        /// The lead's id.
+        lead: String,
+        /// As of this time (default: the latest timestamp in the data).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Do not run [[plugins]].
+        #[arg(long)]
+        no_plugins: bool,
+    },
+    /// Run the live service: intake, lead cards and the report over HTTP, on an embedded SQLite
+    /// store (WORKSPACE/baton.db, seeded from the folder's data on first start) or PostgreSQL.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Example: baton serve examples/acme --listen 127.0.0.1:8430\n         baton serve token create examples/acme --scope ingest"
+    )]
+    Serve {
+        #[command(subcommand)]
+        action: Option<ServeAction>,
+        /// The workspace folder (baton.toml, plugins, assets).
+        workspace: Option<PathBuf>,
+        /// Address to listen on (port 0: any free port; the address is printed).
+        #[arg(long, default_value = "127.0.0.1:8430")]
+        listen: std::net::SocketAddr,
+        /// The store: postgres://user@host/db, or a SQLite file (default WORKSPACE/baton.db).
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Score every lead (rules, qualification, routing, and a predictive model if given) into a CSV.
     #[command(
@@ -178,6 +215,36 @@ enum Crm {
     Hubspot,
     /// Salesforce: Lead, LeadHistory, Opportunity, Task, Event.
     Salesforce,
+}
+
+#[derive(Subcommand)]
+enum ServeAction {
+    /// Tokens for the service's API.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token; it is printed once, and only its hash is stored.
+    Create {
+        /// The workspace folder (its baton.db, unless --database).
+        workspace: PathBuf,
+        /// What it may do.
+        #[arg(long, value_enum)]
+        scope: baton::service::auth::Scope,
+        /// For a site key: an origin it may be used from (repeat for more).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// A label for people (who or what uses it).
+        #[arg(long, default_value = "")]
+        label: String,
+        /// The store, as for `baton serve`.
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +403,53 @@ fn plugin_command(action: PluginAction) -> Result<(), HostError> {
     }
 }
 
+fn serve_command(
+    action: Option<ServeAction>,
+    workspace: Option<PathBuf>,
+    listen: std::net::SocketAddr,
+    database: Option<String>,
+) -> Result<(), HostError> {
+    use baton::service;
+    match action {
+        Some(ServeAction::Token {
+            action:
+                TokenAction::Create {
+                    workspace,
+                    scope,
+                    origins,
+                    label,
+                    database,
+                },
+        }) => {
+            let token = service::block_on(service::create_token(
+                &workspace,
+                database.as_deref(),
+                scope,
+                &origins,
+                &label,
+            ))??;
+            println!("{token}");
+            eprintln!(
+                "a {} token: shown once, only its hash is stored; send it as `Authorization: Bearer <token>`",
+                scope.as_str()
+            );
+            Ok(())
+        }
+        None => {
+            let Some(workspace) = workspace else {
+                return Err(HostError::Input(
+                    "baton serve needs a workspace folder: baton serve examples/acme".into(),
+                ));
+            };
+            service::block_on(service::serve(service::ServeOptions {
+                workspace,
+                listen,
+                database,
+            }))?
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -363,6 +477,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             compare,
             quiet,
             no_plugins,
+            database,
         } => {
             let model = model.map(|p| baton::load_model(&p)).transpose()?;
             let options = AnalysisOptions {
@@ -372,13 +487,22 @@ fn run(cli: Cli) -> Result<(), HostError> {
                 },
                 skip_plugins: no_plugins,
             };
-            let analyzed = baton::analyze_dir_with(
-                &workspace,
-                as_of.as_deref(),
-                &options,
-                model.as_ref(),
-                quiet,
-            )
+            let analyzed = match &database {
+                Some(url) => baton::analyze_store(
+                    &workspace,
+                    url,
+                    as_of.as_deref(),
+                    &options,
+                    model.as_ref(),
+                ),
+                None => baton::analyze_dir_with(
+                    &workspace,
+                    as_of.as_deref(),
+                    &options,
+                    model.as_ref(),
+                    quiet,
+                ),
+            }
             .map_err(|e| match e {
                 HostError::Core(core) => {
                     HostError::Input(format!("in workspace {}: {core}", workspace.display()))
@@ -404,6 +528,24 @@ fn run(cli: Cli) -> Result<(), HostError> {
             }
             Ok(())
         }
+        Command::Card {
+            workspace,
+            lead,
+            as_of,
+            no_plugins,
+        } => {
+            let card = baton::card_dir(&workspace, &lead, as_of.as_deref(), no_plugins)?;
+            let json = serde_json::to_string_pretty(&card)
+                .map_err(|e| HostError::Input(e.to_string()))?;
+            println!("{}", baton_core::numerals::text_without_negative_zero(json));
+            Ok(())
+        }
+        Command::Serve {
+            action,
+            workspace,
+            listen,
+            database,
+        } => serve_command(action, workspace, listen, database),
         Command::Score {
             workspace,
             out,

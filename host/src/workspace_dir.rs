@@ -128,6 +128,17 @@ fn decoded_reader(
     )))
 }
 
+/// A data file's whole text as UTF-8 bytes (decoded as [`load_workspace`] decodes it).
+pub fn read_data_file(path: &Path, name: &str) -> Result<Vec<u8>, HostError> {
+    let file = crate::files::open_regular(path, name)?;
+    let mut reader = decoded_reader(path, name, BufReader::with_capacity(1 << 20, file))?;
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| HostError::io(path, e))?;
+    Ok(bytes)
+}
+
 /// Loads a workspace folder, streaming each file (progress on stderr unless `quiet`).
 pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
     if !dir.is_dir() {

@@ -91,6 +91,8 @@ pub struct Loader {
     activity: activity::ActivityRows,
     deals: deals::DealRows,
     assets: assets::AssetRows,
+    /// The kind whose every row's findings are kept ([`check_rows`]).
+    each_row_of: Option<FileKind>,
 }
 
 impl Loader {
@@ -107,6 +109,7 @@ impl Loader {
             activity: activity::ActivityRows::default(),
             deals: deals::DealRows::default(),
             assets: assets::AssetRows::default(),
+            each_row_of: None,
         }
     }
 
@@ -183,6 +186,9 @@ impl Loader {
         }
         let columns = Columns::resolve(&header, &all);
         let mut tally = Tally::new(file, format.as_str());
+        if self.each_row_of == Some(kind) {
+            tally.each = Some(Vec::new());
+        }
         // Columns not read: names this kind does not use (a leads file's become attributes), and
         // a column named again in another case (`lead_id` and `Lead_ID`: the first is read; a
         // leads file's attributes named twice are merged instead, with a warning on conflict).
@@ -244,7 +250,15 @@ impl Loader {
     }
 
     /// Resolves references, breaks ties, and returns the canonical workspace.
-    pub fn finish(mut self, texts: &dyn TextSource) -> Result<Workspace, IngestError> {
+    pub fn finish(self, texts: &dyn TextSource) -> Result<Workspace, IngestError> {
+        self.finish_rows(texts).map(|(ws, _)| ws)
+    }
+
+    /// [`Loader::finish`], with every finding of the kind [`check_rows`] asked about, by row.
+    fn finish_rows(
+        mut self,
+        texts: &dyn TextSource,
+    ) -> Result<(Workspace, Vec<crate::quality::RowFinding>), IngestError> {
         if !self.tallies.contains_key(&FileKind::Leads) {
             return Err(IngestError::NoLeads);
         }
@@ -282,7 +296,8 @@ impl Loader {
         let deals = self.deals.finish(&remap, &resolver, &mut deal_tally);
 
         let mut data_quality = DataQuality::default();
-        for (kind, tally) in [
+        let mut each = Vec::new();
+        for (kind, mut tally) in [
             (FileKind::Leads, lead_tally),
             (FileKind::Events, event_tally),
             (FileKind::Stages, stage_tally),
@@ -290,6 +305,9 @@ impl Loader {
             (FileKind::Assets, asset_tally),
             (FileKind::Feedback, feedback_tally),
         ] {
+            if let Some(rows) = tally.each.take() {
+                each = rows;
+            }
             let q = tally.into_file_quality();
             data_quality.rows += q.rows;
             data_quality.accepted += q.accepted;
@@ -303,7 +321,8 @@ impl Loader {
                 .insert(a.name.clone(), a.values.type_name().into());
         }
         let stage_names = self.framework.stage_names.clone();
-        Ok(Workspace {
+        each.sort_by_key(|f| (f.line, !f.rejected));
+        let ws = Workspace {
             framework: self.framework,
             symbols: self.symbols,
             leads,
@@ -316,8 +335,28 @@ impl Loader {
             assets,
             feedback,
             data_quality,
-        })
+        };
+        Ok((ws, each))
     }
+}
+
+/// Reads `rows` (a batch a service was handed) as the files would be read, beside `context`
+/// (the leads and assets the rows refer to), and says what the ingestion found of each row:
+/// every rejection and warning with its line (the first object is line 1), reason, field and
+/// value — the same as `data_quality` would count had the rows been in a file.
+pub fn check_rows(
+    framework: impl Into<std::sync::Arc<Framework>>,
+    context: Vec<(&str, JsonRows)>,
+    file: &str,
+    rows: JsonRows,
+) -> Result<(Workspace, Vec<crate::quality::RowFinding>), IngestError> {
+    let mut loader = Loader::new(framework);
+    loader.each_row_of = Some(rows.kind());
+    for (name, context_rows) in context {
+        loader.add_json_rows(name, context_rows)?;
+    }
+    loader.add_json_rows(file, rows)?;
+    loader.finish_rows(&NoTexts)
 }
 
 /// One row being read, with what it needs to validate and intern its fields.

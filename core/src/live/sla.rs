@@ -26,6 +26,8 @@ pub struct SlaClock {
     pub business_hours: Option<f64>,
     /// Business hours left while it runs (negative: overdue).
     pub remaining_business_hours: Option<f64>,
+    /// The instant its limit is reached in business hours (when it started; `None` when that is over a month after `now`).
+    pub deadline: Option<Instant>,
     /// `met`, `breached`, `pending` or `not_started`.
     pub status: &'static str,
     /// Whether `now` is within business hours.
@@ -38,7 +40,9 @@ pub fn sla_clocks(ws: &Workspace, lead_id: &str, now: Instant) -> Result<Vec<Sla
         .lead_index(lead_id)
         .ok_or_else(|| bad_input("slaClock", format!("no lead {lead_id:?} in the workspace")))?;
     let first = ws.stages_of(lead, now).first().map_or(now, |e| e.ts);
-    let clock = BusinessClock::new(&ws.framework, first.min(now), now);
+    // The table runs a month past `now`, so a running clock's deadline can be named.
+    let horizon = Instant(now.0.saturating_add(31 * 86_400_000_000));
+    let clock = BusinessClock::new(&ws.framework, first.min(now), horizon);
     let open_now = clock.is_open(now);
     let clocks = crate::handoff::lead_clocks(ws, lead, now, &clock);
     Ok(ws
@@ -57,6 +61,7 @@ pub fn sla_clocks(ws: &Workspace, lead_id: &str, now: Instant) -> Result<Vec<Sla
             remaining_business_hours: c
                 .filter(|c| c.stopped.is_none())
                 .map(|c| round6(sla.within_business_hours - c.business_hours)),
+            deadline: c.and_then(|c| clock.add_business_hours(c.started, sla.within_business_hours)),
             status: c.map_or("not_started", |c| c.outcome.as_str()),
             open_now,
         })

@@ -65,6 +65,23 @@ impl JsonRows {
         self.rows.is_empty()
     }
 
+    /// Row `row`'s `(column, text)` pairs: every column some object had, in the header's order
+    /// (the kind's own columns first), empty where this object left it out.
+    pub fn pairs(&self, row: usize) -> Vec<(&str, &str)> {
+        let Some(record) = self.rows.get(row) else {
+            return Vec::new();
+        };
+        self.header
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.present.get(i).copied().unwrap_or(false))
+            .map(|(i, h)| {
+                let text = record.get(i).and_then(|b| std::str::from_utf8(b).ok());
+                (h.as_str(), text.unwrap_or(""))
+            })
+            .collect()
+    }
+
     /// The text of `column` (exact name) in row `row`, if the column exists.
     pub fn field(&self, row: usize, column: &str) -> Option<&str> {
         let at = self.header.iter().position(|h| h == column)?;

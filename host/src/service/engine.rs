@@ -1,0 +1,406 @@
+//! The service's engine: the workspace's configuration and plugins, the store, and core's
+//! answers on the stored rows — a lead's card from that lead's rows, the report from a snapshot
+//! of all of them, rebuilt when the data changed (never on every request).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use baton_core::content::ContentReport;
+use baton_core::live::{CardContext, LeadCard};
+use baton_core::{Framework, Instant, Workspace};
+
+use super::auth::RateLimits;
+use super::http::log_event;
+use super::metrics::Metrics;
+use super::snapshot;
+use super::store::{Store, StoreError, TokenRecord};
+use crate::error::HostError;
+
+/// The wall clock, in whole seconds (the service's only clock: core never reads one).
+pub fn now() -> Instant {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64 * 1_000_000);
+    Instant(micros)
+}
+
+/// All stored rows, read by core at one store version.
+pub struct Snapshot {
+    /// The store version read.
+    pub version: u64,
+    /// The workspace.
+    pub ws: Workspace,
+}
+
+/// What a card takes from the whole workspace at an `as_of`: the content analysis (next-best
+/// content ranks by lift) and, when a routing pool rotates, every lead's route.
+struct CardExtras {
+    content: ContentReport,
+    routes: Option<HashMap<String, Option<String>>>,
+}
+
+/// The report's files at one store version and `as_of`.
+pub struct Rendered {
+    /// `report.json`.
+    pub json: String,
+    /// `report.html`.
+    pub html: String,
+}
+
+/// Why an answer could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    /// No such lead.
+    #[error("no lead {0:?}")]
+    NoLead(String),
+    /// The request's input is unusable.
+    #[error("{0}")]
+    Input(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something else failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<HostError> for AnswerError {
+    fn from(e: HostError) -> Self {
+        if e.is_input_error() {
+            AnswerError::Input(e.to_string())
+        } else {
+            AnswerError::Internal(e.to_string())
+        }
+    }
+}
+
+/// The service's shared state.
+pub struct App {
+    /// The workspace folder.
+    pub dir: PathBuf,
+    /// Its configuration.
+    pub framework: Arc<Framework>,
+    /// Its assets file (name, bytes).
+    pub assets: Option<(String, Vec<u8>)>,
+    /// The assets as JSON rows (`asset_id`, `title`, `owner_team`): an intake batch's context.
+    pub asset_rows: Option<String>,
+    /// The store.
+    pub store: Store,
+    /// The plugin host, when the workspace declares plugins.
+    pub plugins: Option<crate::plugins::PluginHost>,
+    /// Plugin calls at one `as_of` at a time (the plugins' clock reads it).
+    plugin_clock: Mutex<()>,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    rebuilding: tokio::sync::Mutex<()>,
+    extras: Mutex<Vec<((u64, Instant), Arc<CardExtras>)>>,
+    reports: Mutex<Option<((u64, String), Arc<Rendered>)>>,
+    tokens: Mutex<HashMap<String, TokenRecord>>,
+    /// The counters `/metrics` shows.
+    pub metrics: Metrics,
+    /// The site key's rate limits.
+    pub limits: RateLimits,
+}
+
+/// Card extras kept (by store version and `as_of`).
+const EXTRAS_KEPT: usize = 4;
+
+fn blocking_error(e: tokio::task::JoinError) -> AnswerError {
+    AnswerError::Internal(format!("a computation failed: {e}"))
+}
+
+impl App {
+    /// Reads the workspace's configuration, plugins and assets, opens the store (seeding it from
+    /// the folder's data files when it is new) and builds the first snapshot.
+    pub async fn start(dir: &Path, database: Option<&str>) -> Result<App, HostError> {
+        let framework = Arc::new(crate::workspace_dir::load_framework(dir)?);
+        let assets = snapshot::assets_file(dir)?;
+        let store = Store::open(dir, database).await.map_err(super::store_error)?;
+        let app = App {
+            dir: dir.to_path_buf(),
+            asset_rows: None,
+            framework,
+            assets,
+            store,
+            plugins: None,
+            plugin_clock: Mutex::new(()),
+            snapshot: RwLock::new(None),
+            rebuilding: tokio::sync::Mutex::new(()),
+            extras: Mutex::new(Vec::new()),
+            reports: Mutex::new(None),
+            tokens: Mutex::new(HashMap::new()),
+            metrics: Metrics::default(),
+            limits: RateLimits::new((50.0, 200.0), (10.0, 40.0)),
+        };
+        let mut app = app;
+        app.seed().await?;
+        let snap = app.current().await.map_err(|e| HostError::Input(e.to_string()))?;
+        app.asset_rows = asset_rows(&snap.ws);
+        app.plugins = crate::load_plugins(&snap.ws, dir)?;
+        let dq = &snap.ws.data_quality;
+        log_event(
+            "info",
+            &format!(
+                "store holds {} rows ({} used, {} rejected by the ingestion, {} with warnings); {} plugins",
+                dq.rows,
+                dq.accepted,
+                dq.rejected,
+                dq.warnings,
+                app.plugins.as_ref().map_or(0, |p| p.plugins().len())
+            ),
+        );
+        Ok(app)
+    }
+
+    /// Loads the folder's data files into a new store, once.
+    async fn seed(&self) -> Result<(), HostError> {
+        if self.store.meta("seeded_from").await.map_err(super::store_error)?.is_some() {
+            return Ok(());
+        }
+        let dir = self.dir.clone();
+        let seeded = tokio::task::spawn_blocking(move || snapshot::seed(&dir))
+            .await
+            .map_err(|e| HostError::Input(e.to_string()))??;
+        for (name, rows, malformed) in &seeded.files {
+            let mut line = format!("seeding the store: {name}: {rows} rows");
+            if let Some((at, why)) = malformed.first() {
+                line.push_str(&format!(
+                    "; {} could not be split and are not stored (line {at}: {why})",
+                    malformed.len()
+                ));
+            }
+            log_event("info", &line);
+        }
+        for chunk in seeded.rows.chunks(5_000) {
+            self.store.write(chunk.to_vec()).await.map_err(super::store_error)?;
+        }
+        self.store
+            .set_meta("seeded_from", &self.dir.display().to_string())
+            .await
+            .map_err(super::store_error)?;
+        Ok(())
+    }
+
+    /// The snapshot at the store's current version, rebuilt if the data changed.
+    pub async fn current(&self) -> Result<Arc<Snapshot>, AnswerError> {
+        let version = self.store.version().await?;
+        if let Some(s) = self.cached_snapshot()
+            && s.version == version
+        {
+            return Ok(s);
+        }
+        let _one = self.rebuilding.lock().await;
+        let version = self.store.version().await?;
+        if let Some(s) = self.cached_snapshot()
+            && s.version == version
+        {
+            return Ok(s);
+        }
+        let rows = self.store.all_rows().await?;
+        let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
+        let ws = tokio::task::spawn_blocking(move || {
+            snapshot::workspace(&framework, &rows, assets.as_ref(), &dir)
+        })
+        .await
+        .map_err(blocking_error)??;
+        let snap = Arc::new(Snapshot { version, ws });
+        if let Ok(mut s) = self.snapshot.write() {
+            *s = Some(snap.clone());
+        }
+        Ok(snap)
+    }
+
+    fn cached_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().ok().and_then(|s| s.clone())
+    }
+
+    /// The snapshot a card's workspace-wide parts use: the latest built (a rebuild is started
+    /// in the background when the data changed since), or the current one when none is built.
+    async fn latest(self: &Arc<Self>) -> Result<Arc<Snapshot>, AnswerError> {
+        match self.cached_snapshot() {
+            Some(s) => {
+                if self.store.version().await? != s.version && self.rebuilding.try_lock().is_ok() {
+                    let app = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = app.current().await {
+                            log_event("error", &format!("rebuilding the snapshot: {e}"));
+                        }
+                    });
+                }
+                Ok(s)
+            }
+            None => self.current().await,
+        }
+    }
+
+    /// Whether the latest snapshot is at the store's version (`/readyz` says so).
+    pub async fn snapshot_current(&self) -> Result<bool, StoreError> {
+        let v = self.store.version().await?;
+        Ok(self.cached_snapshot().is_some_and(|s| s.version == v))
+    }
+
+    /// The card of `lead_id` at `as_of` (default: the current minute).
+    pub async fn card(self: &Arc<Self>, lead_id: &str, as_of: Option<&str>) -> Result<LeadCard, AnswerError> {
+        let rows = self.store.lead_rows(lead_id).await?;
+        if !rows.iter().any(|r| r.kind == baton_core::FileKind::Leads) {
+            return Err(AnswerError::NoLead(lead_id.to_string()));
+        }
+        let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
+        let ws = tokio::task::spawn_blocking(move || {
+            snapshot::workspace(&framework, &rows, assets.as_ref(), &dir)
+        })
+        .await
+        .map_err(blocking_error)??;
+        let as_of = match as_of {
+            Some(text) => baton_core::live::resolve_as_of(&ws, Some(text))
+                .map_err(|_| AnswerError::Input(format!("as_of {text:?} is not an RFC 3339 time or a local time (2026-03-02T09:30:00)")))?
+                .at,
+            None => Instant(now().0 / 60_000_000 * 60_000_000),
+        };
+        if ws.lead_index(lead_id).is_none() {
+            let why = ws
+                .data_quality
+                .files
+                .get("leads")
+                .and_then(|f| f.rejections.first())
+                .map(|f| format!(": its row is rejected ({}: {} — {})", f.field, f.reason.name(), f.example))
+                .unwrap_or_default();
+            return Err(AnswerError::Input(format!("lead {lead_id:?} cannot be used{why}")));
+        }
+        let extras = self.extras(as_of).await?;
+        let app = self.clone();
+        let id = lead_id.to_string();
+        let card = tokio::task::spawn_blocking(move || {
+            let route = extras.routes.as_ref().map(|r| r.get(&id).cloned().flatten());
+            let _clock = app.plugin_clock.lock();
+            if let Some(h) = &app.plugins {
+                h.set_clock(as_of);
+            }
+            let context = CardContext {
+                content: &extras.content,
+                plugins: app.plugins.as_ref().map(|h| h as &dyn baton_core::plugins::PluginRunner),
+                route,
+            };
+            baton_core::live::lead_card(&ws, &id, as_of, &context)
+        })
+        .await
+        .map_err(blocking_error)?
+        .map_err(|e| AnswerError::Input(e.to_string()))?;
+        for p in &card.plugins {
+            if let Some(kind) = p.failure {
+                self.metrics.plugin_failure(&p.plugin, kind);
+            }
+        }
+        Ok(card)
+    }
+
+    async fn extras(self: &Arc<Self>, as_of: Instant) -> Result<Arc<CardExtras>, AnswerError> {
+        let snap = self.latest().await?;
+        let key = (snap.version, as_of);
+        if let Some(e) = self.extras.lock().ok().and_then(|x| x.iter().find(|(k, _)| *k == key).map(|(_, e)| e.clone())) {
+            return Ok(e);
+        }
+        let extras = tokio::task::spawn_blocking(move || {
+            let ws = &snap.ws;
+            let outcomes = baton_core::outcomes::Outcomes::new(ws, as_of);
+            let content = baton_core::content::content_report(ws, as_of, &outcomes);
+            let routing = baton_core::qualification::RoutingModel::compile(ws)
+                .map_err(|e| AnswerError::Input(e.to_string()))?;
+            let routes = routing.rotates().then(|| {
+                routing
+                    .route_all(ws, as_of)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (ws.text(ws.leads[i].id).to_string(), r))
+                    .collect()
+            });
+            Ok::<_, AnswerError>(Arc::new(CardExtras { content, routes }))
+        })
+        .await
+        .map_err(blocking_error)??;
+        if let Ok(mut x) = self.extras.lock() {
+            x.retain(|(k, _)| k.0 == key.0);
+            if x.len() >= EXTRAS_KEPT {
+                x.remove(0);
+            }
+            x.push((key, extras.clone()));
+        }
+        Ok(extras)
+    }
+
+    /// The report (`report.json` and `report.html`) of the current data at `as_of` (default: the
+    /// data's latest timestamp, as `baton analyze`), computed once per store version and `as_of`.
+    pub async fn report(self: &Arc<Self>, as_of: Option<&str>) -> Result<Arc<Rendered>, AnswerError> {
+        let snap = self.current().await?;
+        let key = (snap.version, as_of.unwrap_or("").to_string());
+        if let Some((k, r)) = self.reports.lock().ok().and_then(|r| r.clone())
+            && k == key
+        {
+            return Ok(r);
+        }
+        let app = self.clone();
+        let as_of = as_of.map(str::to_string);
+        let rendered = tokio::task::spawn_blocking(move || {
+            let ws = &snap.ws;
+            let at = baton_core::live::resolve_as_of(ws, as_of.as_deref())
+                .map_err(|e| AnswerError::Input(format!("as_of: {e:?}")))?
+                .at;
+            let _clock = app.plugin_clock.lock();
+            let analyzed = crate::analyze_workspace(
+                ws,
+                at,
+                &baton_core::report::AnalysisOptions::default(),
+                None,
+                app.plugins.as_ref(),
+            )?;
+            for p in &analyzed.report.plugins {
+                for (kind, n) in &p.failures_by_kind {
+                    for _ in 0..*n {
+                        app.metrics.plugin_failure(&p.name, kind);
+                    }
+                }
+            }
+            Ok::<_, AnswerError>(Arc::new(Rendered {
+                json: analyzed.report.to_json(),
+                html: crate::html::render(&analyzed.report),
+            }))
+        })
+        .await
+        .map_err(blocking_error)??;
+        if let Ok(mut r) = self.reports.lock() {
+            *r = Some((key, rendered.clone()));
+        }
+        Ok(rendered)
+    }
+
+    /// The token with this hash (cached once found).
+    pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        if let Some(t) = self.tokens.lock().ok().and_then(|t| t.get(hash).cloned()) {
+            return Ok(Some(t));
+        }
+        let found = self.store.token(hash).await?;
+        if let (Some(t), Ok(mut cache)) = (&found, self.tokens.lock()) {
+            cache.insert(hash.to_string(), t.clone());
+        }
+        Ok(found)
+    }
+}
+
+/// The workspace's assets as JSON rows, for checking events' `asset_id` at intake.
+fn asset_rows(ws: &Workspace) -> Option<String> {
+    if ws.data_quality.files.get("assets").is_none_or(|f| f.format == "absent") {
+        return None;
+    }
+    let rows: Vec<serde_json::Value> = ws
+        .assets
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "asset_id": ws.text(a.id),
+                "title": a.title,
+                "owner_team": a.owner_team.as_str(),
+            })
+        })
+        .collect();
+    serde_json::to_string(&rows).ok()
+}

@@ -1,0 +1,491 @@
+//! The HTTP face of the service: `/v1` routes, who may call them, bounded bodies and batches,
+//! CORS for the site widget, one JSON log line per request with its id, and `/metrics`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use baton_core::FileKind;
+use serde::Deserialize;
+
+use super::auth::{self, Need, Scope};
+use super::engine::{AnswerError, App};
+use super::intake::{self, IntakeError};
+use super::store::StoreError;
+
+/// Largest request body: 2 MiB.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+/// Requests in flight before new ones are answered `503` (with `Retry-After`).
+pub const MAX_IN_FLIGHT: usize = 256;
+
+type AppState = State<Arc<App>>;
+
+/// One JSON log line on stderr (never a token, never a row's data).
+pub fn log_event(level: &str, message: &str) {
+    let line = serde_json::json!({
+        "ts": super::engine::now().to_string(),
+        "level": level,
+        "msg": message,
+    });
+    eprintln!("{line}");
+}
+
+/// An error answer: status, a short code and a sentence.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn retry(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.code, "message": self.message });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        if let Some(s) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy(_) | StoreError::Overloaded(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_busy", format!("{e}; retry shortly")).retry(1)
+            }
+            StoreError::Full(_) => {
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "store_full", e.to_string()).retry(60)
+            }
+            StoreError::Other(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()),
+        }
+    }
+}
+
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::NoLead(_) => ApiError::new(StatusCode::NOT_FOUND, "no_lead", e.to_string()),
+            AnswerError::Input(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m),
+            AnswerError::Store(s) => s.into(),
+            AnswerError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::Malformed(m) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", m),
+            IntakeError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", e.to_string()),
+            IntakeError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            IntakeError::Store(s) => s.into(),
+            IntakeError::Unreadable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m),
+        }
+    }
+}
+
+/// The router with every route and layer.
+pub fn router(app: Arc<App>) -> Router {
+    let v1 = Router::new()
+        .route("/v1/leads", post(post_leads))
+        .route("/v1/events", post(post_events).options(preflight))
+        .route("/v1/stages", post(post_stages))
+        .route("/v1/deals", post(post_deals))
+        .route("/v1/feedback", post(post_feedback))
+        .route("/v1/leads/{id}", get(get_card).delete(delete_lead))
+        .route("/v1/leads/{id}/accept", post(accept))
+        .route("/v1/leads/{id}/reject", post(reject))
+        .route("/v1/messages/check", post(check_message))
+        .route("/v1/report", get(get_report))
+        .route("/v1/report.html", get(get_report_html))
+        .route("/v1/status", get(status))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi));
+    let shed = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!("more than {MAX_IN_FLIGHT} requests in flight; retry shortly"),
+            )
+            .retry(1)
+        }))
+        .load_shed()
+        .concurrency_limit(MAX_IN_FLIGHT);
+    v1.route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint; see /openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(app.clone(), track))
+        .layer(shed)
+        .with_state(app)
+}
+
+/// The code of an error answer, for the metrics.
+#[derive(Clone, Copy)]
+struct ErrorCode(&'static str);
+
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// Gives each request an id (a client's `X-Request-Id` if sane), logs it and counts it.
+async fn track(State(app): AppState, mut request: Request, next: Next) -> Response {
+    let began = std::time::Instant::now();
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map_or_else(|| format!("r{:08x}", REQUESTS.fetch_add(1, Ordering::Relaxed)), str::to_string);
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = request.method().clone();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        request.headers_mut().insert("x-request-id", v);
+    }
+    let mut response = next.run(request).await;
+    let seconds = began.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    app.metrics.request(&route, status, seconds);
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>()
+        && let Some(kind) = code.strip_prefix("store_")
+    {
+        app.metrics.store_error(kind);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let line = serde_json::json!({
+        "ts": super::engine::now().to_string(),
+        "level": if status >= 500 { "error" } else { "info" },
+        "request_id": id,
+        "method": method.as_str(),
+        "route": route,
+        "status": status,
+        "ms": (seconds * 1000.0 * 1000.0).round() / 1000.0,
+    });
+    eprintln!("{line}");
+    response
+}
+
+/// Who is calling.
+struct Caller {
+    scope: Scope,
+    origin: Option<String>,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .or_else(|| headers.get("x-baton-site-key").and_then(|v| v.to_str().ok()))
+}
+
+/// Checks the caller's token against what the endpoint needs; a site key also against its
+/// origins and rate limits.
+async fn authorize(app: &App, headers: &HeaderMap, peer: SocketAddr, need: Need) -> Result<Caller, ApiError> {
+    let Some(token) = bearer(headers) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_token",
+            "this endpoint needs a token: `Authorization: Bearer <token>` (create one with `baton serve token create`)",
+        ));
+    };
+    let record = app.token(&auth::hash(token)).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is not one this service issued")
+    })?;
+    let scope = Scope::parse(&record.scope)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token has an unknown scope"))?;
+    if !scope.grants(need) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_scope",
+            format!("a {} token may not do this; it needs {:?} scope", scope.as_str(), need),
+        ));
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if scope == Scope::Site {
+        if !auth::origin_allowed(&record, origin.as_deref()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("this site key may be used from {} only", record.origins.replace(',', ", ")),
+            ));
+        }
+        app.limits.take(&record.id, peer.ip()).map_err(|wait| {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests for this site key or client")
+                .retry(wait)
+        })?;
+    }
+    Ok(Caller { scope, origin })
+}
+
+/// The body as UTF-8 text, bounded.
+async fn text(body: Body) -> Result<String, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("a request body holds at most {MAX_BODY_BYTES} bytes (2 MiB); send it in parts"),
+        )
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            format!("the body is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 => Ok(Some(k.to_string())),
+            _ => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_idempotency_key",
+                "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            )),
+        },
+    }
+}
+
+type Peer = ConnectInfo<SocketAddr>;
+
+async fn ingest(app: Arc<App>, kind: FileKind, headers: HeaderMap, peer: SocketAddr, body: Body) -> Result<Response, ApiError> {
+    let need = if kind == FileKind::Events { Need::Touch } else { Need::Ingest };
+    let caller = authorize(&app, &headers, peer, need).await?;
+    let key = idempotency_key(&headers)?;
+    let body = text(body).await?;
+    let rows = intake::parse(kind, &body)?;
+    if caller.scope == Scope::Site {
+        for i in 0..rows.len() {
+            if rows.field(i, "team").is_some_and(|t| !t.is_empty()) {
+                return Err(IntakeError::Forbidden(format!("events[{i}]: a site key may not set `team` (touches from the site are the visitor's)")).into());
+            }
+        }
+    }
+    let answer = intake::take(&app, kind, rows, key.as_deref()).await?;
+    let mut response = axum::Json(answer).into_response();
+    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
+        cors(response.headers_mut(), &origin);
+    }
+    Ok(response)
+}
+
+fn cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+/// The browser's preflight for the site widget's `POST /v1/events`: the real request's Origin
+/// is checked against its site key.
+async fn preflight(headers: HeaderMap) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let h = response.headers_mut();
+        cors(h, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type, x-baton-site-key, idempotency-key"),
+        );
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    }
+    response
+}
+
+async fn post_leads(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    ingest(app, FileKind::Leads, headers, peer, body).await
+}
+async fn post_events(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    ingest(app, FileKind::Events, headers, peer, body).await
+}
+async fn post_stages(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    ingest(app, FileKind::Stages, headers, peer, body).await
+}
+async fn post_deals(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    ingest(app, FileKind::Deals, headers, peer, body).await
+}
+async fn post_feedback(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    ingest(app, FileKind::Feedback, headers, peer, body).await
+}
+
+/// `?as_of=`.
+#[derive(Deserialize)]
+struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+async fn get_card(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let card = app.card(&id, q.as_of.as_deref()).await?;
+    Ok(json_bytes(serde_json::to_string(&card).unwrap_or_default()))
+}
+
+fn json_bytes(text: String) -> Response {
+    let text = baton_core::numerals::text_without_negative_zero(text);
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+async fn delete_lead(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Admin).await?;
+    let at = super::engine::now().to_string();
+    let rows = app.store.erase_lead(&id, &at).await?;
+    log_event("info", &format!("erased a lead on request: {rows} rows deleted"));
+    if rows == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_lead", "no rows of that lead are stored"));
+    }
+    Ok(axum::Json(serde_json::json!({ "erased_rows": rows, "at": at })).into_response())
+}
+
+/// `POST /v1/leads/{id}/accept` and `/reject`'s body.
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+pub struct Answer {
+    /// Why (required to reject).
+    pub reason: Option<String>,
+    /// Who answered (the rep).
+    pub actor: Option<String>,
+    /// When (default: now).
+    pub ts: Option<String>,
+    /// The stage to move the lead to: for `accept`, default the first sales-owned stage; for
+    /// `reject`, default the first exit stage.
+    pub stage: Option<String>,
+}
+
+async fn answer(app: Arc<App>, id: String, headers: HeaderMap, peer: SocketAddr, body: Body, accept: bool) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Ingest).await?;
+    let text = text(body).await?;
+    let a: Answer = if text.trim().is_empty() {
+        Answer::default()
+    } else {
+        serde_json::from_str(&text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", format!("the body: {e}")))?
+    };
+    let lc = &app.framework.config.lifecycle;
+    let default = if accept { lc.sales.first() } else { lc.exits.first() };
+    let Some(stage) = a.stage.clone().or_else(|| default.cloned()) else {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_stage", "[lifecycle] has no stage to move the lead to; give `stage`"));
+    };
+    if !accept && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_reason", "a rejection needs a `reason`: the friction analysis and the feedback loop read it"));
+    }
+    let row = serde_json::json!({
+        "lead_id": id,
+        "ts": a.ts.clone().unwrap_or_else(|| super::engine::now().to_string()),
+        "stage": stage,
+        "reason": a.reason.clone().unwrap_or_default(),
+        "actor": a.actor.clone().unwrap_or_default(),
+    });
+    let rows = intake::parse(FileKind::Stages, &row.to_string())?;
+    let key = idempotency_key(&headers)?;
+    let answer = intake::take(&app, FileKind::Stages, rows, key.as_deref()).await?;
+    let status = if answer.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, axum::Json(answer)).into_response())
+}
+
+async fn accept(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+    answer(app, id, headers, peer, body, true).await
+}
+async fn reject(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+    answer(app, id, headers, peer, body, false).await
+}
+
+/// `POST /v1/messages/check`'s body.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct Draft {
+    /// The draft's text.
+    pub text: String,
+    /// Who it is for: `marketing` or `sales` wording (as `checkMessage` takes it).
+    #[serde(default)]
+    pub audience: String,
+}
+
+async fn check_message(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let text = text(body).await?;
+    let draft: Draft = serde_json::from_str(&text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", format!("the body: {e}")))?;
+    let snap = app.current().await?;
+    let check = baton_core::live::check_message(&snap.ws, &draft.text, &draft.audience)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", e.to_string()))?;
+    Ok(json_bytes(serde_json::to_string(&check).unwrap_or_default()))
+}
+
+async fn get_report(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let r = app.report(q.as_of.as_deref()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], r.json.clone()).into_response())
+}
+
+async fn get_report_html(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let r = app.report(q.as_of.as_deref()).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], r.html.clone()).into_response())
+}
+
+async fn status(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let counts = app.store.counts().await?;
+    let body = serde_json::json!({
+        "store": app.store.backend(),
+        "version": app.store.version().await?,
+        "snapshot_current": app.snapshot_current().await?,
+        "rows": counts.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+async fn readyz(State(app): AppState) -> Response {
+    match app.store.version().await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            app.metrics.store_error(e.kind());
+            ApiError::from(e).into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response())
+}
+
+async fn openapi(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    Ok(json_bytes(super::openapi::document()))
+}

@@ -1,0 +1,98 @@
+//! The OpenAPI 3.1 document `GET /openapi.json` serves, generated from the Rust types the
+//! handlers read and write (schemars), so it cannot drift from them.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+/// A route: method, path, summary, request schema, response schema, scope.
+type Route = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, &'static str);
+
+/// Every route of `/v1`.
+const ROUTES: &[Route] = &[
+    ("post", "/v1/leads", "Post leads (one object or an array); a lead sent again replaces it", Some("Rows"), "IntakeAnswer", "ingest"),
+    ("post", "/v1/events", "Post events; a site key may post touch events (no `team`) from its origins", Some("Rows"), "IntakeAnswer", "ingest or site"),
+    ("post", "/v1/stages", "Post stage entries", Some("Rows"), "IntakeAnswer", "ingest"),
+    ("post", "/v1/deals", "Post deals; a deal sent again replaces it", Some("Rows"), "IntakeAnswer", "ingest"),
+    ("post", "/v1/feedback", "Post feedback", Some("Rows"), "IntakeAnswer", "ingest"),
+    ("get", "/v1/leads/{id}", "A lead's card: timeline, score and why, verdicts (plugins too), route, SLA clocks, next-best content", None, "LeadCard", "read"),
+    ("delete", "/v1/leads/{id}", "Erase every row of a lead (a privacy request)", None, "Erased", "admin"),
+    ("post", "/v1/leads/{id}/accept", "Sales accepts the lead: a stage entry (default the first sales stage)", Some("Answer"), "IntakeAnswer", "ingest"),
+    ("post", "/v1/leads/{id}/reject", "Sales rejects the lead with a reason: a stage entry (default the first exit)", Some("Answer"), "IntakeAnswer", "ingest"),
+    ("post", "/v1/messages/check", "Check a draft against the messaging pillars", Some("Draft"), "MessageCheck", "read"),
+    ("get", "/v1/report", "report.json of the stored data (the bytes `baton analyze` writes)", None, "Report", "read"),
+    ("get", "/v1/report.html", "report.html of the stored data", None, "Html", "read"),
+    ("get", "/v1/status", "Rows by kind, the store's version, whether the snapshot is current", None, "Status", "read"),
+    ("get", "/metrics", "Prometheus text format", None, "Text", "read"),
+    ("get", "/healthz", "Liveness", None, "Text", "none"),
+    ("get", "/readyz", "Readiness: the store answers", None, "Text", "none"),
+];
+
+/// The document, as JSON text.
+pub fn document() -> String {
+    let mut settings = SchemaSettings::draft2020_12().for_serialize();
+    settings.definitions_path = "/components/schemas".into();
+    let mut out = settings.into_generator();
+    out.subschema_for::<super::intake::IntakeAnswer>();
+    out.subschema_for::<baton_core::live::LeadCard>();
+    out.subschema_for::<baton_core::messaging::MessageCheck>();
+    out.subschema_for::<baton_core::Report>();
+    let mut input = SchemaSettings::draft2020_12().for_deserialize();
+    input.definitions_path = "/components/schemas".into();
+    let mut input = input.into_generator();
+    input.subschema_for::<super::http::Answer>();
+    input.subschema_for::<super::http::Draft>();
+    let mut schemas: Map<String, Value> = out.take_definitions(true).into_iter().collect();
+    for (name, schema) in input.take_definitions(true) {
+        schemas.entry(name).or_insert(schema);
+    }
+    schemas.insert("Rows".into(), json!({
+        "description": "One object or an array of objects with the columns of the file of that kind (docs/data-format.md); values are strings, numbers or booleans",
+        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "maxItems": super::intake::MAX_BATCH_ROWS}],
+    }));
+    schemas.insert("Erased".into(), json!({"type": "object", "properties": {"erased_rows": {"type": "integer"}, "at": {"type": "string"}}}));
+    schemas.insert("Status".into(), json!({"type": "object"}));
+    schemas.insert("Error".into(), json!({"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}));
+    let mut paths = Map::new();
+    for &(method, path, summary, request, response, scope) in ROUTES {
+        let content = match response {
+            "Html" => json!({"text/html": {"schema": {"type": "string"}}}),
+            "Text" => json!({"text/plain": {"schema": {"type": "string"}}}),
+            name => json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}),
+        };
+        let mut op = json!({
+            "summary": summary,
+            "x-baton-scope": scope,
+            "responses": {
+                "200": {"description": "OK", "content": content},
+                "default": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            },
+        });
+        if scope != "none" {
+            op["security"] = json!([{"bearer": []}]);
+        }
+        if let Some(r) = request {
+            op["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+        }
+        if path.contains("{id}") {
+            op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+        }
+        if method == "get" && (path.starts_with("/v1/leads/") || path.starts_with("/v1/report")) {
+            let p = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut p = p;
+            p.push(json!({"name": "as_of", "in": "query", "required": false, "schema": {"type": "string"}, "description": "RFC 3339 or local time; a card defaults to the current minute, the report to the data's latest timestamp"}));
+            op["parameters"] = Value::Array(p);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[method] = op;
+    }
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Baton", "version": env!("CARGO_PKG_VERSION"), "description": "The live sales-marketing alignment engine: intake, lead cards, the report."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `baton serve token create` (a site key may also come as X-Baton-Site-Key)"}},
+        },
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}

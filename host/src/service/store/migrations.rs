@@ -1,0 +1,52 @@
+//! The store's schema, as numbered migrations run in order at start; `schema_migrations` records
+//! which ran. A migration is never edited once released: a change is a new one.
+
+/// SQLite's migrations: (version, statements).
+pub const SQLITE: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE rows (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        lead_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (kind, key)
+    );
+    CREATE INDEX rows_lead ON rows (lead_id, seq);
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        origins TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE erasures (at TEXT NOT NULL, rows INTEGER NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('version', '0');",
+)];
+
+/// PostgreSQL's migrations: (version, statements).
+pub const POSTGRES: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE rows (
+        seq BIGSERIAL PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        lead_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (kind, key)
+    );
+    CREATE INDEX rows_lead ON rows (lead_id, seq);
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        origins TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE erasures (at TEXT NOT NULL, rows BIGINT NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('version', '0');",
+)];

@@ -1,0 +1,249 @@
+//! The service's store: every row it accepted, the tokens it issued and the erasures it did, in
+//! an embedded SQLite file (the default) or a PostgreSQL database, behind one interface.
+//!
+//! Rows are kept as the `(column, text)` pairs the ingestion read, by kind, with a key that makes
+//! every write idempotent: a lead's id, a deal's id, an event's `event_id`, or a key the intake
+//! derived. Analyses never read the store's tables directly: [`crate::service::snapshot`] turns
+//! the rows back into the files core ingests.
+
+mod migrations;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+use baton_core::FileKind;
+
+/// A store failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database is busy (locked by another writer) beyond the wait.
+    #[error("the store is busy: {0}")]
+    Busy(String),
+    /// The disk or database is full.
+    #[error("the store is full: {0}")]
+    Full(String),
+    /// The writer's queue is full: more load than the store takes.
+    #[error("the store's write queue is full ({0} writes waiting)")]
+    Overloaded(usize),
+    /// Anything else the database said.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// The short name `/metrics` counts it under.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Busy(_) => "busy",
+            StoreError::Full(_) => "full",
+            StoreError::Overloaded(_) => "overloaded",
+            StoreError::Other(_) => "other",
+        }
+    }
+}
+
+/// A row to write.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    /// Its kind.
+    pub kind: FileKind,
+    /// What makes a retry of it the same row.
+    pub key: String,
+    /// The lead it belongs to (`lead_id`; empty for a deal without one).
+    pub lead_id: String,
+    /// Its `(column, text)` pairs as JSON (`[["lead_id","L1"],...]`).
+    pub body: String,
+    /// True when a second write with the key replaces the row (leads, deals), false when it is
+    /// a retry left as it was (events, stage entries, feedback).
+    pub replaces: bool,
+}
+
+/// What a write did with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A new row.
+    Inserted,
+    /// The row with its key was replaced (a lead or deal sent again with new values).
+    Updated,
+    /// The row with its key was already there as sent: nothing changed.
+    Unchanged,
+}
+
+impl Written {
+    /// As the intake's answer says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Written::Inserted => "accepted",
+            Written::Updated => "updated",
+            Written::Unchanged => "duplicate",
+        }
+    }
+}
+
+/// A stored row.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    /// Its kind.
+    pub kind: FileKind,
+    /// Its `(column, text)` pairs as JSON.
+    pub body: String,
+}
+
+/// A token as stored: only its hash.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// Its public id (the part before the dot).
+    pub id: String,
+    /// SHA-256 of the whole token, hex.
+    pub hash: String,
+    /// `ingest`, `read`, `admin` or `site`.
+    pub scope: String,
+    /// For a site key: the origins it may be used from, comma-separated.
+    pub origins: String,
+    /// A label for people.
+    pub label: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// The store: SQLite or PostgreSQL.
+pub enum Store {
+    /// An embedded SQLite file.
+    Sqlite(sqlite::SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(postgres::PgStore),
+}
+
+/// How many rows a kind has, by kind stem.
+pub type Counts = Vec<(String, u64)>;
+
+impl Store {
+    /// Opens the store `database` names (`postgres://…`, `sqlite://path`, or a path), or the
+    /// workspace's `baton.db`, and runs its migrations.
+    pub async fn open(workspace: &Path, database: Option<&str>) -> Result<Store, StoreError> {
+        match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Store::Postgres(postgres::PgStore::open(url).await?))
+            }
+            Some(path) => {
+                let path = path.strip_prefix("sqlite://").unwrap_or(path);
+                Ok(Store::Sqlite(sqlite::SqliteStore::open(Path::new(path))?))
+            }
+            None => Ok(Store::Sqlite(sqlite::SqliteStore::open(
+                &workspace.join("baton.db"),
+            )?)),
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Writes rows in one transaction; when this returns, they are durable.
+    pub async fn write(&self, rows: Vec<NewRow>) -> Result<Vec<Written>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.write(rows).await,
+            Store::Postgres(s) => s.write(rows).await,
+        }
+    }
+
+    /// Every row of one lead, in the order they were first written.
+    pub async fn lead_rows(&self, lead_id: &str) -> Result<Vec<StoredRow>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.lead_rows(lead_id.to_string()).await,
+            Store::Postgres(s) => s.lead_rows(lead_id).await,
+        }
+    }
+
+    /// The lead rows of these leads (the context an intake batch is checked against).
+    pub async fn leads(&self, ids: Vec<String>) -> Result<Vec<StoredRow>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.leads(ids).await,
+            Store::Postgres(s) => s.leads(&ids).await,
+        }
+    }
+
+    /// Every row, in the order they were first written.
+    pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.all_rows().await,
+            Store::Postgres(s) => s.all_rows().await,
+        }
+    }
+
+    /// The number of writes that changed something since the store was made: a snapshot of
+    /// this version is current.
+    pub async fn version(&self) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.version().await,
+            Store::Postgres(s) => s.version().await,
+        }
+    }
+
+    /// Rows by kind.
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.counts().await,
+            Store::Postgres(s) => s.counts().await,
+        }
+    }
+
+    /// Deletes every row of a lead and logs the erasure (when and how many rows, no data).
+    pub async fn erase_lead(&self, lead_id: &str, at: &str) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.erase_lead(lead_id.to_string(), at.to_string()).await,
+            Store::Postgres(s) => s.erase_lead(lead_id, at).await,
+        }
+    }
+
+    /// Stores a token's record.
+    pub async fn add_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.add_token(token).await,
+            Store::Postgres(s) => s.add_token(&token).await,
+        }
+    }
+
+    /// The token whose hash this is.
+    pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.token(hash.to_string()).await,
+            Store::Postgres(s) => s.token(hash).await,
+        }
+    }
+
+    /// A value of the store's own bookkeeping (`seeded_from`).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.meta(key.to_string()).await,
+            Store::Postgres(s) => s.meta(key).await,
+        }
+    }
+
+    /// Sets a value of the store's own bookkeeping.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.set_meta(key.to_string(), value.to_string()).await,
+            Store::Postgres(s) => s.set_meta(key, value).await,
+        }
+    }
+
+    /// Finishes the writes queued so far and closes.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(_) => {}
+        }
+    }
+}
+
+/// The kind a stored stem names.
+fn kind_of(stem: &str) -> Result<FileKind, StoreError> {
+    FileKind::from_stem(stem)
+        .ok_or_else(|| StoreError::Other(format!("a stored row has an unknown kind {stem:?}")))
+}

@@ -1,0 +1,297 @@
+//! The PostgreSQL store: the same tables as SQLite's, over a few connections (`tokio-postgres`).
+//! Each write is one transaction; the `meta` version row orders them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls};
+
+use super::{Counts, NewRow, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations};
+
+/// Connections kept open.
+const CONNECTIONS: usize = 4;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    clients: Vec<Mutex<Client>>,
+    next: AtomicUsize,
+}
+
+fn error(e: tokio_postgres::Error) -> StoreError {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::PROGRAM_LIMIT_EXCEEDED => {
+            StoreError::Full(e.to_string())
+        }
+        Some(c)
+            if *c == SqlState::LOCK_NOT_AVAILABLE
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::TOO_MANY_CONNECTIONS =>
+        {
+            StoreError::Busy(e.to_string())
+        }
+        _ => StoreError::Other(match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        }),
+    }
+}
+
+impl PgStore {
+    /// Connects and runs the migrations.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let mut clients = Vec::new();
+        for _ in 0..CONNECTIONS {
+            let (client, connection) = tokio_postgres::connect(url, NoTls)
+                .await
+                .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    eprintln!("{{\"level\":\"error\",\"msg\":\"postgres connection: {e}\"}}");
+                }
+            });
+            clients.push(Mutex::new(client));
+        }
+        let store = PgStore {
+            clients,
+            next: AtomicUsize::new(0),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> tokio::sync::MutexGuard<'_, Client> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        self.clients[i].lock().await
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut c = self.client().await;
+        c.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(error)?;
+        for &(version, sql) in migrations::POSTGRES {
+            let tx = c.transaction().await.map_err(error)?;
+            // One migrator at a time, even with two services starting together.
+            tx.batch_execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                .await
+                .map_err(error)?;
+            let done = tx
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[&version],
+                )
+                .await
+                .map_err(error)?;
+            if done.is_none() {
+                tx.batch_execute(sql).await.map_err(error)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&version],
+                )
+                .await
+                .map_err(error)?;
+            }
+            tx.commit().await.map_err(error)?;
+        }
+        Ok(())
+    }
+
+    /// Writes rows in one transaction.
+    pub async fn write(&self, rows: Vec<NewRow>) -> Result<Vec<Written>, StoreError> {
+        let mut c = self.client().await;
+        let tx = c.transaction().await.map_err(error)?;
+        let insert = tx
+            .prepare(
+                "INSERT INTO rows (kind, key, lead_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) DO NOTHING",
+            )
+            .await
+            .map_err(error)?;
+        let find = tx
+            .prepare("SELECT body FROM rows WHERE kind = $1 AND key = $2")
+            .await
+            .map_err(error)?;
+        let update = tx
+            .prepare("UPDATE rows SET body = $3, lead_id = $4 WHERE kind = $1 AND key = $2")
+            .await
+            .map_err(error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind = r.kind.stem();
+            let n = tx
+                .execute(&insert, &[&kind, &r.key, &r.lead_id, &r.body])
+                .await
+                .map_err(error)?;
+            if n == 1 {
+                out.push(Written::Inserted);
+                continue;
+            }
+            let body: String = tx
+                .query_one(&find, &[&kind, &r.key])
+                .await
+                .map_err(error)?
+                .get(0);
+            if body == r.body || !r.replaces {
+                out.push(Written::Unchanged);
+            } else {
+                tx.execute(&update, &[&kind, &r.key, &r.body, &r.lead_id])
+                    .await
+                    .map_err(error)?;
+                out.push(Written::Updated);
+            }
+        }
+        if out.iter().any(|w| *w != Written::Unchanged) {
+            bump(&tx).await?;
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(out)
+    }
+
+    async fn rows(&self, sql: &str, args: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<Vec<StoredRow>, StoreError> {
+        let c = self.client().await;
+        let rows = c.query(sql, args).await.map_err(error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredRow {
+                    kind: kind_of(r.get::<_, &str>(0))?,
+                    body: r.get(1),
+                })
+            })
+            .collect()
+    }
+
+    /// Every row of one lead.
+    pub async fn lead_rows(&self, lead_id: &str) -> Result<Vec<StoredRow>, StoreError> {
+        self.rows(
+            "SELECT kind, body FROM rows WHERE lead_id = $1 ORDER BY seq",
+            &[&lead_id],
+        )
+        .await
+    }
+
+    /// The lead rows of these leads.
+    pub async fn leads(&self, ids: &[String]) -> Result<Vec<StoredRow>, StoreError> {
+        self.rows(
+            "SELECT kind, body FROM rows WHERE kind = 'leads' AND lead_id = ANY($1) ORDER BY seq",
+            &[&ids],
+        )
+        .await
+    }
+
+    /// Every row.
+    pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
+        self.rows("SELECT kind, body FROM rows ORDER BY seq", &[]).await
+    }
+
+    /// The write version.
+    pub async fn version(&self) -> Result<u64, StoreError> {
+        let c = self.client().await;
+        let v: String = c
+            .query_one("SELECT value FROM meta WHERE key = 'version'", &[])
+            .await
+            .map_err(error)?
+            .get(0);
+        Ok(v.parse().unwrap_or(0))
+    }
+
+    /// Rows by kind.
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        let c = self.client().await;
+        let rows = c
+            .query("SELECT kind, COUNT(*) FROM rows GROUP BY kind ORDER BY kind", &[])
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+
+    /// Erases a lead.
+    pub async fn erase_lead(&self, lead_id: &str, at: &str) -> Result<u64, StoreError> {
+        let mut c = self.client().await;
+        let tx = c.transaction().await.map_err(error)?;
+        let n = tx
+            .execute("DELETE FROM rows WHERE lead_id = $1", &[&lead_id])
+            .await
+            .map_err(error)?;
+        tx.execute(
+            "INSERT INTO erasures (at, rows) VALUES ($1, $2)",
+            &[&at, &(n as i64)],
+        )
+        .await
+        .map_err(error)?;
+        if n > 0 {
+            bump(&tx).await?;
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(n)
+    }
+
+    /// Stores a token.
+    pub async fn add_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        let c = self.client().await;
+        c.execute(
+            "INSERT INTO tokens (id, hash, scope, origins, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&t.id, &t.hash, &t.scope, &t.origins, &t.label, &t.created_at],
+        )
+        .await
+        .map_err(error)?;
+        Ok(())
+    }
+
+    /// A token by hash.
+    pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let c = self.client().await;
+        let row = c
+            .query_opt(
+                "SELECT id, hash, scope, origins, label, created_at FROM tokens WHERE hash = $1",
+                &[&hash],
+            )
+            .await
+            .map_err(error)?;
+        Ok(row.map(|r| TokenRecord {
+            id: r.get(0),
+            hash: r.get(1),
+            scope: r.get(2),
+            origins: r.get(3),
+            label: r.get(4),
+            created_at: r.get(5),
+        }))
+    }
+
+    /// A bookkeeping value.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let c = self.client().await;
+        let row = c
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .await
+            .map_err(error)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Sets a bookkeeping value.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let c = self.client().await;
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )
+        .await
+        .map_err(error)?;
+        Ok(())
+    }
+}
+
+async fn bump(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'version'",
+        &[],
+    )
+    .await
+    .map_err(error)?;
+    Ok(())
+}
