@@ -278,6 +278,21 @@ impl RoutingModel {
         self.rules.iter().any(|(_, _, fixed, _)| fixed.is_none())
     }
 
+    /// True when the lead's first matching rule routes to a round-robin pool (its turn then
+    /// depends on the leads routed before it).
+    pub fn pooled(&self, ws: &Workspace, lead: LeadIx, as_of: Instant) -> bool {
+        let s = Subject {
+            ws,
+            lead,
+            event: None,
+            as_of,
+        };
+        self.rules
+            .iter()
+            .find(|(_, p, _, _)| p.eval(&s) == Truth::True)
+            .is_some_and(|(_, _, fixed, _)| fixed.is_none())
+    }
+
     /// True when no rule and no default is configured.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty() && self.default.is_none()

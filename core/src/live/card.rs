@@ -148,7 +148,8 @@ pub struct CardContext<'a> {
     /// The plugin host, when the caller has one (none in the browser).
     pub plugins: Option<&'a dyn PluginRunner>,
     /// The lead's route by `[routing]` as the whole workspace routes it (a round-robin pool's
-    /// turn counts the leads before it); `None`: route `ws`'s leads here.
+    /// turn counts the leads before it), used when the lead's rule is a pool; `None`: route
+    /// `ws`'s leads here.
     pub route: Option<Option<String>>,
 }
 
@@ -176,8 +177,8 @@ pub fn lead_card(
     let mut score = score_lead(&scoring, ws, lead, as_of);
     let mut top_reasons = score.top_reasons(3);
     let mut route_to = match &context.route {
-        Some(route) => route.clone(),
-        None => routing.route_all(ws, as_of).swap_remove(lead as usize),
+        Some(route) if routing.pooled(ws, lead, as_of) => route.clone(),
+        _ => routing.route_all(ws, as_of).swap_remove(lead as usize),
     };
     if let Some(r) = &results {
         score.score = adjusted_score(ws, r, score.score);

@@ -199,7 +199,7 @@ impl App {
         let rows = self.store.all_rows().await?;
         let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, assets.as_ref(), &dir)
+            snapshot::workspace(&framework, &rows, &[], assets.as_ref(), &dir)
         })
         .await
         .map_err(blocking_error)??;
@@ -246,8 +246,9 @@ impl App {
             return Err(AnswerError::NoLead(lead_id.to_string()));
         }
         let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
+        let columns: Vec<String> = self.latest().await?.ws.attributes.iter().map(|a| a.name.clone()).collect();
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, assets.as_ref(), &dir)
+            snapshot::workspace(&framework, &rows, &columns, assets.as_ref(), &dir)
         })
         .await
         .map_err(blocking_error)??;

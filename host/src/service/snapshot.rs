@@ -63,7 +63,9 @@ impl Table {
 }
 
 /// The CSV files (`leads.csv`, `events.csv`, …) of stored rows; a kind without rows has none.
-pub fn files(rows: &[StoredRow]) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+/// `lead_columns` are columns the leads file has even when no row here names them (a lead's
+/// card: the columns of every lead, so its rules read the same facts).
+pub fn files(rows: &[StoredRow], lead_columns: &[String]) -> Result<Vec<(String, Vec<u8>)>, HostError> {
     let mut tables: Vec<Table> = STORED_KINDS.iter().map(|_| Table::default()).collect();
     for r in rows {
         let Some(t) = STORED_KINDS.iter().position(|&k| k == r.kind) else {
@@ -72,6 +74,13 @@ pub fn files(rows: &[StoredRow]) -> Result<Vec<(String, Vec<u8>)>, HostError> {
         let pairs: Vec<(String, String)> = serde_json::from_str(&r.body)
             .map_err(|e| HostError::Input(format!("a stored {} row is not readable: {e}", r.kind.stem())))?;
         tables[t].push(pairs);
+    }
+    let leads = &mut tables[0];
+    for c in lead_columns {
+        if !leads.index.keys().any(|k| k.eq_ignore_ascii_case(c)) {
+            leads.columns.push(c.clone());
+            leads.index.insert(c.clone(), leads.columns.len() - 1);
+        }
     }
     Ok(STORED_KINDS
         .iter()
@@ -88,14 +97,16 @@ pub fn files(rows: &[StoredRow]) -> Result<Vec<(String, Vec<u8>)>, HostError> {
         .collect())
 }
 
-/// The workspace of stored rows plus the folder's assets file, read by core's ingestion.
+/// The workspace of stored rows plus the folder's assets file, read by core's ingestion
+/// (`lead_columns` as [`files`] takes them).
 pub fn workspace(
     framework: &std::sync::Arc<baton_core::Framework>,
     rows: &[StoredRow],
+    lead_columns: &[String],
     assets: Option<&(String, Vec<u8>)>,
     dir: &Path,
 ) -> Result<Workspace, HostError> {
-    let files = files(rows)?;
+    let files = files(rows, lead_columns)?;
     let mut named: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
