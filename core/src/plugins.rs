@@ -142,7 +142,10 @@ impl PluginResults {
 
     /// The lead at `position` of the per-lead vectors.
     fn lead_at(&self, position: usize) -> LeadIx {
-        self.leads.get(position).copied().unwrap_or(position as LeadIx)
+        self.leads
+            .get(position)
+            .copied()
+            .unwrap_or(position as LeadIx)
     }
 }
 
@@ -734,7 +737,9 @@ fn summarize(
                     .or_default() += 1;
                 if s.failure_examples.len() < EXAMPLES {
                     s.failure_examples.push(FailureExample {
-                        lead: ws.text(ws.leads[results.lead_at(lead) as usize].id).to_string(),
+                        lead: ws
+                            .text(ws.leads[results.lead_at(lead) as usize].id)
+                            .to_string(),
                         kind: f.kind,
                         message: f.message.clone(),
                     });

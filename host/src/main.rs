@@ -535,8 +535,8 @@ fn run(cli: Cli) -> Result<(), HostError> {
             no_plugins,
         } => {
             let card = baton::card_dir(&workspace, &lead, as_of.as_deref(), no_plugins)?;
-            let json = serde_json::to_string_pretty(&card)
-                .map_err(|e| HostError::Input(e.to_string()))?;
+            let json =
+                serde_json::to_string_pretty(&card).map_err(|e| HostError::Input(e.to_string()))?;
             println!("{}", baton_core::numerals::text_without_negative_zero(json));
             Ok(())
         }

@@ -14,14 +14,26 @@ const AS_OF: &str = "2026-09-30T17:00:00Z";
 
 fn generated(leads: &str, seed: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
-    let o = baton(&["gen", "--leads", leads, "--seed", seed, "--out", dir.path().to_str().expect("utf8"), "--quiet"]);
+    let o = baton(&[
+        "gen",
+        "--leads",
+        leads,
+        "--seed",
+        seed,
+        "--out",
+        dir.path().to_str().expect("utf8"),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     dir
 }
 
 fn lead_ids(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("leads.csv")).expect("leads.csv");
-    text.lines().skip(1).map(|l| l.split(',').next().expect("id").to_string()).collect()
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').next().expect("id").to_string())
+        .collect()
 }
 
 #[test]
@@ -35,26 +47,57 @@ fn every_card_equals_baton_card_and_the_report_equals_baton_analyze() {
         let served = http.get(&format!("/v1/leads/{id}?as_of={AS_OF}"), &read);
         assert_eq!(served.status, 200, "{}", served.body);
         let cli = baton(&["card", dir, &id, "--as-of", AS_OF]);
-        assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+        assert!(
+            cli.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
         let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("json");
         assert_eq!(served.json(), cli, "lead {id}");
     }
     // The report: the bytes `baton analyze` writes for the folder at the same as_of.
     let out = tempfile::tempdir().expect("tmp");
-    let o = baton(&["analyze", dir, "--out", out.path().to_str().expect("utf8"), "--as-of", AS_OF, "--quiet"]);
+    let o = baton(&[
+        "analyze",
+        dir,
+        "--out",
+        out.path().to_str().expect("utf8"),
+        "--as-of",
+        AS_OF,
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let written = std::fs::read_to_string(out.path().join("report.json")).expect("report.json");
     let served = http.get(&format!("/v1/report?as_of={AS_OF}"), &read);
     assert_eq!(served.status, 200);
-    assert_eq!(served.body, written, "GET /v1/report differs from baton analyze");
+    assert_eq!(
+        served.body, written,
+        "GET /v1/report differs from baton analyze"
+    );
     let html = http.get(&format!("/v1/report.html?as_of={AS_OF}"), &read);
-    assert_eq!(html.body, std::fs::read_to_string(out.path().join("report.html")).expect("html"));
+    assert_eq!(
+        html.body,
+        std::fs::read_to_string(out.path().join("report.html")).expect("html")
+    );
     // And `baton analyze --database` reads the same store.
     let out2 = tempfile::tempdir().expect("tmp");
     let db = ws.path().join("baton.db");
-    let o = baton(&["analyze", dir, "--database", db.to_str().expect("utf8"), "--out", out2.path().to_str().expect("utf8"), "--as-of", AS_OF, "--quiet"]);
+    let o = baton(&[
+        "analyze",
+        dir,
+        "--database",
+        db.to_str().expect("utf8"),
+        "--out",
+        out2.path().to_str().expect("utf8"),
+        "--as-of",
+        AS_OF,
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(out2.path().join("report.json")).expect("json"), written);
+    assert_eq!(
+        std::fs::read_to_string(out2.path().join("report.json")).expect("json"),
+        written
+    );
 }
 
 #[test]
@@ -66,18 +109,33 @@ fn acme_with_its_plugins_serves_the_cards_and_report_of_the_folder() {
     let dir = ws.path().to_str().expect("utf8");
     let as_of = "2026-06-30T17:00:00Z";
     for id in lead_ids(ws.path()).iter().step_by(150) {
-        let served = http.get(&format!("/v1/leads/{id}?as_of={as_of}"), &read).json();
+        let served = http
+            .get(&format!("/v1/leads/{id}?as_of={as_of}"), &read)
+            .json();
         let cli = baton(&["card", dir, id, "--as-of", as_of]);
         let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("json");
         assert_eq!(served, cli, "lead {id}");
-        assert_eq!(served["plugins"].as_array().map(Vec::len), Some(2), "both plugins ran");
+        assert_eq!(
+            served["plugins"].as_array().map(Vec::len),
+            Some(2),
+            "both plugins ran"
+        );
     }
     // acme has rows its ingestion rejects (92): the store keeps them, so the report counts them.
     let out = tempfile::tempdir().expect("tmp");
-    let o = baton(&["analyze", dir, "--out", out.path().to_str().expect("utf8"), "--quiet"]);
+    let o = baton(&[
+        "analyze",
+        dir,
+        "--out",
+        out.path().to_str().expect("utf8"),
+        "--quiet",
+    ]);
     assert!(o.status.success());
     let served = http.get("/v1/report", &read);
-    assert_eq!(served.body, std::fs::read_to_string(out.path().join("report.json")).expect("json"));
+    assert_eq!(
+        served.body,
+        std::fs::read_to_string(out.path().join("report.json")).expect("json")
+    );
 }
 
 fn post_events_as_file_and_api(rows: &str, csv: &str) {
@@ -92,10 +150,23 @@ fn post_events_as_file_and_api(rows: &str, csv: &str) {
     let files = workspace_copy(&repo().join("examples/acme"));
     std::fs::write(files.path().join("events.csv"), csv).expect("write");
     let out = tempfile::tempdir().expect("tmp");
-    let o = baton(&["analyze", files.path().to_str().expect("utf8"), "--out", out.path().to_str().expect("utf8"), "--quiet", "--no-plugins"]);
+    let o = baton(&[
+        "analyze",
+        files.path().to_str().expect("utf8"),
+        "--out",
+        out.path().to_str().expect("utf8"),
+        "--quiet",
+        "--no-plugins",
+    ]);
     assert!(o.status.success());
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).expect("json")).expect("json");
-    let findings = report["data_quality"]["files"]["events"]["rejections"].as_array().expect("rejections").clone();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("report.json")).expect("json"),
+    )
+    .expect("json");
+    let findings = report["data_quality"]["files"]["events"]["rejections"]
+        .as_array()
+        .expect("rejections")
+        .clone();
     assert!(!findings.is_empty());
     for f in findings {
         for line in f["lines"].as_array().expect("lines") {
@@ -136,48 +207,106 @@ fn intake_statuses_retries_and_the_card_changing() {
     let read = token(ws.path(), None, "read", &[]);
     let server = Server::start(ws.path(), None);
     let http = Client::new(&server.base);
-    let before = http.get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read).json();
+    let before = http
+        .get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read)
+        .json();
     let batch = r#"[
         {"lead_id":"L0000001","ts":"2026-06-30T09:00:00Z","type":"pricing_page_view","channel":"web","event_id":"x-1"},
         {"lead_id":"V-visitor-9","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web","event_id":"x-2"},
         {"lead_id":"L0000001","ts":"bad","type":"page_view","channel":"web","event_id":"x-3"}
     ]"#;
     let first = http.post("/v1/events", &ingest, batch).json();
-    assert_eq!((first["accepted"].as_u64(), first["held"].as_u64(), first["rejected"].as_u64()), (Some(1), Some(1), Some(1)), "{first}");
+    assert_eq!(
+        (
+            first["accepted"].as_u64(),
+            first["held"].as_u64(),
+            first["rejected"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{first}"
+    );
     assert_eq!(first["rows"][1]["status"], "held");
     assert_eq!(first["rows"][1]["problems"][0]["reason"], "unknown_lead");
     assert_eq!(first["rows"][2]["problems"][0]["reason"], "bad_timestamp");
     // A retry counts once.
     let again = http.post("/v1/events", &ingest, batch).json();
-    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64(), again["rejected"].as_u64()), (Some(0), Some(2), Some(1)), "{again}");
+    assert_eq!(
+        (
+            again["accepted"].as_u64(),
+            again["duplicates"].as_u64(),
+            again["rejected"].as_u64()
+        ),
+        (Some(0), Some(2), Some(1)),
+        "{again}"
+    );
     // Rows without an id of their own: the Idempotency-Key makes the retry the same rows.
     let auth = format!("Bearer {ingest}");
     let stage = r#"{"lead_id":"L0000001","ts":"2026-06-30T10:00:00Z","stage":"mql"}"#;
-    let headers = [("authorization", auth.as_str()), ("idempotency-key", "sync-42")];
-    let s1 = http.send("POST", "/v1/stages", &headers, Some(stage)).json();
-    let s2 = http.send("POST", "/v1/stages", &headers, Some(stage)).json();
-    assert_eq!((s1["accepted"].as_u64(), s2["duplicates"].as_u64()), (Some(1), Some(1)));
-    let after = http.get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read).json();
-    assert_ne!(before["score"], after["score"], "the pricing page visit counts");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("idempotency-key", "sync-42"),
+    ];
+    let s1 = http
+        .send("POST", "/v1/stages", &headers, Some(stage))
+        .json();
+    let s2 = http
+        .send("POST", "/v1/stages", &headers, Some(stage))
+        .json();
+    assert_eq!(
+        (s1["accepted"].as_u64(), s2["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let after = http
+        .get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read)
+        .json();
+    assert_ne!(
+        before["score"], after["score"],
+        "the pricing page visit counts"
+    );
     let timeline = after["timeline"].as_array().expect("timeline");
     assert!(timeline.iter().any(|e| e["type"] == "pricing_page_view"));
     // The lead sent again with a new value replaces it.
     let lead = r#"{"lead_id":"L0000001","created_at":"2026-03-20T17:48:36Z","employees":"5000","country":"NL"}"#;
     assert_eq!(http.post("/v1/leads", &ingest, lead).json()["updated"], 1);
-    let card = http.get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read).json();
+    let card = http
+        .get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read)
+        .json();
     assert_eq!(card["attributes"]["employees"], 5000.0, "{card}");
     assert_eq!(card["route_to"], "enterprise-team");
     // Sales' answer.
     let rejected = http.post("/v1/leads/L0000001/reject", &ingest, "{}");
     assert_eq!(rejected.status, 422, "a rejection needs a reason");
-    let ok = http.post("/v1/leads/L0000001/reject", &ingest, r#"{"reason":"no budget","actor":"dev.patel","ts":"2026-06-30T12:00:00Z"}"#).json();
+    let ok = http
+        .post(
+            "/v1/leads/L0000001/reject",
+            &ingest,
+            r#"{"reason":"no budget","actor":"dev.patel","ts":"2026-06-30T12:00:00Z"}"#,
+        )
+        .json();
     assert_eq!(ok["accepted"], 1, "{ok}");
-    let card = http.get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read).json();
-    let last_stage = card["timeline"].as_array().expect("t").iter().rev().find(|e| e["kind"] == "stage").cloned().expect("stage");
-    assert_eq!((last_stage["stage"].as_str(), last_stage["reason"].as_str()), (Some("recycled"), Some("no budget")));
+    let card = http
+        .get("/v1/leads/L0000001?as_of=2026-06-30T17:00:00Z", &read)
+        .json();
+    let last_stage = card["timeline"]
+        .as_array()
+        .expect("t")
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "stage")
+        .cloned()
+        .expect("stage");
+    assert_eq!(
+        (last_stage["stage"].as_str(), last_stage["reason"].as_str()),
+        (Some("recycled"), Some("no budget"))
+    );
     // Erasure.
     let admin = token(ws.path(), None, "admin", &[]);
-    let erased = http.send("DELETE", "/v1/leads/L0000001", &[("authorization", &format!("Bearer {admin}"))], None);
+    let erased = http.send(
+        "DELETE",
+        "/v1/leads/L0000001",
+        &[("authorization", &format!("Bearer {admin}"))],
+        None,
+    );
     assert_eq!(erased.status, 200, "{}", erased.body);
     assert!(erased.json()["erased_rows"].as_u64().expect("n") >= 4);
     assert_eq!(http.get("/v1/leads/L0000001", &read).status, 404);
@@ -191,34 +320,128 @@ fn every_refusal_is_clear() {
     let site = token(ws.path(), None, "site", &["https://www.acme.example"]);
     let server = Server::start(ws.path(), None);
     let http = Client::new(&server.base);
-    let event = r#"{"lead_id":"V1","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web"}"#;
+    let event =
+        r#"{"lead_id":"V1","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web"}"#;
     assert_eq!(http.send("GET", "/healthz", &[], None).status, 200);
     assert_eq!(http.send("GET", "/readyz", &[], None).status, 200);
     let none = http.send("GET", "/v1/leads/L0000001", &[], None);
-    assert_eq!((none.status, none.json()["error"].as_str()), (401, Some("no_token")));
-    assert_eq!(http.get("/v1/leads/L0000001", "baton_read_0000_nope").status, 401);
-    assert_eq!(http.post("/v1/events", &read, event).status, 403, "read may not write");
-    assert_eq!(http.get("/v1/leads/L0000001", &ingest).status, 403, "ingest may not read");
-    assert_eq!(http.send("DELETE", "/v1/leads/L0000001", &[("authorization", &format!("Bearer {ingest}"))], None).status, 403);
+    assert_eq!(
+        (none.status, none.json()["error"].as_str()),
+        (401, Some("no_token"))
+    );
+    assert_eq!(
+        http.get("/v1/leads/L0000001", "baton_read_0000_nope")
+            .status,
+        401
+    );
+    assert_eq!(
+        http.post("/v1/events", &read, event).status,
+        403,
+        "read may not write"
+    );
+    assert_eq!(
+        http.get("/v1/leads/L0000001", &ingest).status,
+        403,
+        "ingest may not read"
+    );
+    assert_eq!(
+        http.send(
+            "DELETE",
+            "/v1/leads/L0000001",
+            &[("authorization", &format!("Bearer {ingest}"))],
+            None
+        )
+        .status,
+        403
+    );
     // The site key: from its origin only, touch events only, no team, never reading.
-    let from = |origin: &'static str| vec![("x-baton-site-key", site.as_str()), ("origin", origin), ("content-type", "application/json")];
-    let ok = http.send("POST", "/v1/events", &from("https://www.acme.example"), Some(event));
+    let from = |origin: &'static str| {
+        vec![
+            ("x-baton-site-key", site.as_str()),
+            ("origin", origin),
+            ("content-type", "application/json"),
+        ]
+    };
+    let ok = http.send(
+        "POST",
+        "/v1/events",
+        &from("https://www.acme.example"),
+        Some(event),
+    );
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.allow_origin.as_deref(), Some("https://www.acme.example"));
-    assert_eq!(http.send("POST", "/v1/events", &from("https://evil.example"), Some(event)).status, 403);
-    assert_eq!(http.send("POST", "/v1/events", &[("x-baton-site-key", site.as_str())], Some(event)).status, 403, "no Origin");
+    assert_eq!(
+        http.send(
+            "POST",
+            "/v1/events",
+            &from("https://evil.example"),
+            Some(event)
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        http.send(
+            "POST",
+            "/v1/events",
+            &[("x-baton-site-key", site.as_str())],
+            Some(event)
+        )
+        .status,
+        403,
+        "no Origin"
+    );
     let team = r#"{"lead_id":"V1","ts":"2026-06-30T09:00:00Z","type":"call","channel":"phone","team":"sales"}"#;
-    assert_eq!(http.send("POST", "/v1/events", &from("https://www.acme.example"), Some(team)).status, 403);
+    assert_eq!(
+        http.send(
+            "POST",
+            "/v1/events",
+            &from("https://www.acme.example"),
+            Some(team)
+        )
+        .status,
+        403
+    );
     for path in ["/v1/stages", "/v1/deals", "/v1/leads"] {
-        assert_eq!(http.send("POST", path, &from("https://www.acme.example"), Some(event)).status, 403, "{path}");
+        assert_eq!(
+            http.send("POST", path, &from("https://www.acme.example"), Some(event))
+                .status,
+            403,
+            "{path}"
+        );
     }
-    assert_eq!(http.send("GET", "/v1/leads/V1", &from("https://www.acme.example"), None).status, 403);
-    let preflight = http.send("OPTIONS", "/v1/events", &[("origin", "https://www.acme.example"), ("access-control-request-method", "POST")], None);
-    assert_eq!((preflight.status, preflight.allow_origin.as_deref()), (204, Some("https://www.acme.example")));
+    assert_eq!(
+        http.send(
+            "GET",
+            "/v1/leads/V1",
+            &from("https://www.acme.example"),
+            None
+        )
+        .status,
+        403
+    );
+    let preflight = http.send(
+        "OPTIONS",
+        "/v1/events",
+        &[
+            ("origin", "https://www.acme.example"),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(
+        (preflight.status, preflight.allow_origin.as_deref()),
+        (204, Some("https://www.acme.example"))
+    );
     // Rate limits: the burst, then 429 with Retry-After.
     let mut limited = None;
     for _ in 0..200 {
-        let a = http.send("POST", "/v1/events", &from("https://www.acme.example"), Some(event));
+        let a = http.send(
+            "POST",
+            "/v1/events",
+            &from("https://www.acme.example"),
+            Some(event),
+        );
         if a.status == 429 {
             limited = Some(a);
             break;
@@ -230,16 +453,28 @@ fn every_refusal_is_clear() {
     let big = format!("[{}]", vec![event; 1001].join(","));
     let too_many = http.post("/v1/events", &ingest, &big);
     assert_eq!(too_many.status, 413);
-    assert!(too_many.json()["message"].as_str().expect("m").contains("at most 1000 rows"));
+    assert!(
+        too_many.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("at most 1000 rows")
+    );
     let too_big = oversized_post(&server.base, &ingest, 3 << 20);
     assert!(too_big.starts_with("HTTP/1.1 413"), "{too_big}");
     assert!(too_big.contains("2 MiB"), "{too_big}");
     let malformed = http.post("/v1/events", &ingest, "[{\"lead_id\": ");
-    assert_eq!((malformed.status, malformed.json()["error"].as_str()), (400, Some("malformed_body")));
+    assert_eq!(
+        (malformed.status, malformed.json()["error"].as_str()),
+        (400, Some("malformed_body"))
+    );
     // The service still serves.
     assert_eq!(http.get("/v1/leads/L0000001", &read).status, 200);
     let metrics = http.get("/metrics", &read).body;
-    assert!(metrics.contains("baton_rows_total{kind=\"events\",outcome=\"rejected\"}") || metrics.contains("baton_rows_total{kind=\"events\",outcome=\"held\"}"), "{metrics}");
+    assert!(
+        metrics.contains("baton_rows_total{kind=\"events\",outcome=\"rejected\"}")
+            || metrics.contains("baton_rows_total{kind=\"events\",outcome=\"held\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("baton_requests_total{route=\"/v1/events\",status=\"403\"}"));
     let api: serde_json::Value = http.get("/openapi.json", &read).json();
     assert_eq!(api["openapi"], "3.1.0");
@@ -281,7 +516,9 @@ fn sigkill_under_load_loses_no_acknowledged_row_and_duplicates_none() {
             })
         })
         .collect();
-    support::eventually("some acknowledged rows", || acked.lock().expect("lock").len() >= 2_000);
+    support::eventually("some acknowledged rows", || {
+        acked.lock().expect("lock").len() >= 2_000
+    });
     server.kill();
     stop.store(true, Ordering::SeqCst);
     for w in workers {
@@ -299,7 +536,11 @@ fn sigkill_under_load_loses_no_acknowledged_row_and_duplicates_none() {
     let read = token(ws.path(), None, "read", &[]);
     let again = Server::start(ws.path(), None);
     let status = Client::new(&again.base).get("/v1/status", &read).json();
-    assert_eq!(status["rows"]["events"].as_u64(), Some(24_355 + stored.len() as u64), "{status}");
+    assert_eq!(
+        status["rows"]["events"].as_u64(),
+        Some(24_355 + stored.len() as u64),
+        "{status}"
+    );
 }
 
 /// Posts `bytes` of body on a raw connection and reads the answer, whether or not the server
@@ -308,8 +549,12 @@ fn oversized_post(base: &str, token: &str, bytes: usize) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
-    let head = format!("POST /v1/events HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {bytes}\r\n\r\n");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {bytes}\r\n\r\n"
+    );
     let mut writer = stream.try_clone().expect("clone");
     let sender = std::thread::spawn(move || {
         let _ = writer.write_all(head.as_bytes());
@@ -330,7 +575,9 @@ fn oversized_post(base: &str, token: &str, bytes: usize) -> String {
             break;
         }
         answer.extend_from_slice(&buf[..n]);
-        if answer.windows(4).any(|w| w == b"\r\n\r\n") && String::from_utf8_lossy(&answer).contains("}") {
+        if answer.windows(4).any(|w| w == b"\r\n\r\n")
+            && String::from_utf8_lossy(&answer).contains("}")
+        {
             break;
         }
     }
@@ -340,6 +587,11 @@ fn oversized_post(base: &str, token: &str, bytes: usize) -> String {
 
 fn rusqlite_count(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).expect("open");
-    let mut stmt = conn.prepare("SELECT key FROM rows WHERE kind = 'events' AND key LIKE 'k%-%-%'").expect("prepare");
-    stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows")
+    let mut stmt = conn
+        .prepare("SELECT key FROM rows WHERE kind = 'events' AND key LIKE 'k%-%-%'")
+        .expect("prepare");
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }

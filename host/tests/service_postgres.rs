@@ -16,7 +16,10 @@ fn the_store_on_postgres_answers_as_on_sqlite() {
     let admin = token(ws.path(), db, "admin", &[]);
     let mut server = Server::start(ws.path(), db);
     let http = Client::new(&server.base);
-    assert!(!ws.path().join("baton.db").exists(), "no SQLite file when the store is PostgreSQL");
+    assert!(
+        !ws.path().join("baton.db").exists(),
+        "no SQLite file when the store is PostgreSQL"
+    );
     let dir = ws.path().to_str().expect("utf8");
     let as_of = "2026-06-30T17:00:00Z";
     for id in ["L0000001", "L0000500", "L0002999"] {
@@ -27,7 +30,13 @@ fn the_store_on_postgres_answers_as_on_sqlite() {
         assert_eq!(served.json(), cli, "lead {id}");
     }
     let out = tempfile::tempdir().expect("tmp");
-    let o = baton(&["analyze", dir, "--out", out.path().to_str().expect("utf8"), "--quiet"]);
+    let o = baton(&[
+        "analyze",
+        dir,
+        "--out",
+        out.path().to_str().expect("utf8"),
+        "--quiet",
+    ]);
     assert!(o.status.success());
     let written = std::fs::read_to_string(out.path().join("report.json")).expect("json");
     assert_eq!(http.get("/v1/report", &read).body, written);
@@ -37,7 +46,11 @@ fn the_store_on_postgres_answers_as_on_sqlite() {
         {"lead_id":"L0000001","ts":"nope","type":"page_view","channel":"web","event_id":"pg-2"}
     ]"#;
     let first = http.post("/v1/events", &ingest, batch).json();
-    assert_eq!((first["accepted"].as_u64(), first["rejected"].as_u64()), (Some(1), Some(1)), "{first}");
+    assert_eq!(
+        (first["accepted"].as_u64(), first["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{first}"
+    );
     assert_eq!(first["rows"][1]["problems"][0]["reason"], "bad_timestamp");
     let again = http.post("/v1/events", &ingest, batch).json();
     assert_eq!(again["duplicates"], 1);
@@ -45,7 +58,15 @@ fn the_store_on_postgres_answers_as_on_sqlite() {
     assert_eq!(http.post("/v1/leads", &ingest, lead).json()["updated"], 1);
     // `baton analyze --database` reads the PostgreSQL store.
     let out2 = tempfile::tempdir().expect("tmp");
-    let o = baton(&["analyze", dir, "--database", &pg.url, "--out", out2.path().to_str().expect("utf8"), "--quiet"]);
+    let o = baton(&[
+        "analyze",
+        dir,
+        "--database",
+        &pg.url,
+        "--out",
+        out2.path().to_str().expect("utf8"),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let from_store = std::fs::read_to_string(out2.path().join("report.json")).expect("json");
     assert_eq!(http.get("/v1/report", &read).body, from_store);
@@ -57,7 +78,12 @@ fn the_store_on_postgres_answers_as_on_sqlite() {
     assert_eq!(status["store"], "postgres");
     assert_eq!(status["rows"]["events"].as_u64(), Some(24_356), "{status}");
     assert_eq!(status["rows"]["leads"].as_u64(), Some(3_000));
-    let erased = http.send("DELETE", "/v1/leads/L0000001", &[("authorization", &format!("Bearer {admin}"))], None);
+    let erased = http.send(
+        "DELETE",
+        "/v1/leads/L0000001",
+        &[("authorization", &format!("Bearer {admin}"))],
+        None,
+    );
     assert_eq!(erased.status, 200, "{}", erased.body);
     assert_eq!(http.get("/v1/leads/L0000001", &read).status, 404);
 }
@@ -67,7 +93,11 @@ fn sigkill_on_postgres_loses_no_acknowledged_row() {
     let pg = Postgres::start();
     let url = pg.database("killed");
     let ws = tempfile::tempdir().expect("tmp");
-    std::fs::write(ws.path().join("leads.csv"), "lead_id,created_at\nL1,2026-01-05T09:00:00Z\n").expect("write");
+    std::fs::write(
+        ws.path().join("leads.csv"),
+        "lead_id,created_at\nL1,2026-01-05T09:00:00Z\n",
+    )
+    .expect("write");
     let ingest = token(ws.path(), Some(&url), "ingest", &[]);
     let mut server = Server::start(ws.path(), Some(&url));
     let http = Client::new(&server.base);
@@ -86,5 +116,9 @@ fn sigkill_on_postgres_loses_no_acknowledged_row() {
     let read = token(ws.path(), Some(&url), "read", &[]);
     let again = Server::start(ws.path(), Some(&url));
     let status = Client::new(&again.base).get("/v1/status", &read).json();
-    assert_eq!(status["rows"]["events"].as_u64(), Some(acked.len() as u64), "{status}");
+    assert_eq!(
+        status["rows"]["events"].as_u64(),
+        Some(acked.len() as u64),
+        "{status}"
+    );
 }

@@ -321,7 +321,7 @@ impl Loader {
                 .insert(a.name.clone(), a.values.type_name().into());
         }
         let stage_names = self.framework.stage_names.clone();
-        each.sort_by_key(|f| (f.line, !f.rejected));
+        crate::order::sort_by_key(&mut each, |f| (f.line, !f.rejected));
         let ws = Workspace {
             framework: self.framework,
             symbols: self.symbols,

@@ -194,13 +194,8 @@ pub fn lead_card(
         }
     }
     let lexicon = Lexicon::new(ws);
-    let next_best_content = crate::content::next_best_content(
-        ws,
-        lead,
-        as_of,
-        context.content,
-        lexicon.as_ref(),
-    );
+    let next_best_content =
+        crate::content::next_best_content(ws, lead, as_of, context.content, lexicon.as_ref());
     Ok(LeadCard {
         lead_id: lead_id.to_string(),
         as_of,
@@ -254,12 +249,10 @@ fn adjusted_score(ws: &Workspace, results: &PluginResults, score: f64) -> f64 {
         return cfg.min_score.unwrap_or(0.0).min(score);
     }
     match results.adjustments.first() {
-        Some(&a) if a != 0.0 => crate::stats::round6(
-            (score + a).clamp(
-                cfg.min_score.unwrap_or(f64::NEG_INFINITY),
-                cfg.max_score.unwrap_or(f64::INFINITY),
-            ),
-        ),
+        Some(&a) if a != 0.0 => crate::stats::round6((score + a).clamp(
+            cfg.min_score.unwrap_or(f64::NEG_INFINITY),
+            cfg.max_score.unwrap_or(f64::INFINITY),
+        )),
         _ => score,
     }
 }
@@ -361,6 +354,6 @@ fn timeline(ws: &Workspace, lead: LeadIx, as_of: Instant) -> Vec<TimelineEntry> 
             }),
     );
     // Stable: within one instant the kinds keep the order they were added in.
-    out.sort_by_key(TimelineEntry::ts);
+    crate::order::sort_by_key(&mut out, TimelineEntry::ts);
     out
 }

@@ -14,8 +14,8 @@ mod sla;
 
 pub use answers::{LiveScore, Qualification, check_message, next_best_content, qualify, score};
 pub use as_of::{AsOf, AsOfError, FAR_TIMESTAMP_DAYS, resolve_as_of};
-pub use card::{CardContext, LeadCard, PluginCall, TimelineEntry, lead_card};
 pub use attribution::{Attribution, AttributionPath, AttributionTouch, ModelCredits, attribution};
+pub use card::{CardContext, LeadCard, PluginCall, TimelineEntry, lead_card};
 pub use lead::{
     InputWarning, lead_workspace, lead_workspace_ingested, placeholder_workspace, rule_facts,
 };

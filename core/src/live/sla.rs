@@ -61,7 +61,8 @@ pub fn sla_clocks(ws: &Workspace, lead_id: &str, now: Instant) -> Result<Vec<Sla
             remaining_business_hours: c
                 .filter(|c| c.stopped.is_none())
                 .map(|c| round6(sla.within_business_hours - c.business_hours)),
-            deadline: c.and_then(|c| clock.add_business_hours(c.started, sla.within_business_hours)),
+            deadline: c
+                .and_then(|c| clock.add_business_hours(c.started, sla.within_business_hours)),
             status: c.map_or("not_started", |c| c.outcome.as_str()),
             open_now,
         })

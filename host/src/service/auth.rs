@@ -43,12 +43,13 @@ impl Scope {
 
     /// Whether this scope grants `need`.
     pub fn grants(self, need: Need) -> bool {
-        match (self, need) {
-            (Scope::Admin, Need::Ingest | Need::Read | Need::Admin) => true,
-            (Scope::Ingest, Need::Ingest) | (Scope::Read, Need::Read) => true,
-            (Scope::Site, Need::Touch) | (Scope::Ingest | Scope::Admin, Need::Touch) => true,
-            _ => false,
-        }
+        matches!(
+            (self, need),
+            (Scope::Admin, Need::Ingest | Need::Read | Need::Admin)
+                | (Scope::Ingest, Need::Ingest)
+                | (Scope::Read, Need::Read)
+                | (Scope::Site | Scope::Ingest | Scope::Admin, Need::Touch)
+        )
     }
 }
 
@@ -73,7 +74,12 @@ pub fn hash(token: &str) -> String {
 
 /// A new token: `baton_<scope>_<id>_<secret>` (id 8 hex digits, secret 32 random bytes), and
 /// its record to store.
-pub fn new_token(scope: Scope, origins: &[String], label: &str, now: &str) -> Result<(String, TokenRecord), String> {
+pub fn new_token(
+    scope: Scope,
+    origins: &[String],
+    label: &str,
+    now: &str,
+) -> Result<(String, TokenRecord), String> {
     let mut bytes = [0u8; 36];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a token: {e}"))?;
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
@@ -139,7 +145,10 @@ impl RateLimits {
         }
         let now = Clock::now();
         let mut check = |name: String, (rate, burst): (f64, f64)| -> Result<(), u64> {
-            let b = buckets.entry(name).or_insert(Bucket { tokens: burst, at: now });
+            let b = buckets.entry(name).or_insert(Bucket {
+                tokens: burst,
+                at: now,
+            });
             b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
             b.at = now;
             if b.tokens >= 1.0 {

@@ -93,14 +93,19 @@ pub struct App {
     plugin_clock: Mutex<()>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     rebuilding: tokio::sync::Mutex<()>,
-    extras: Mutex<Vec<((u64, Instant), Arc<CardExtras>)>>,
-    reports: Mutex<Option<((u64, String), Arc<Rendered>)>>,
+    extras: Mutex<Vec<(ExtrasKey, Arc<CardExtras>)>>,
+    reports: Mutex<Option<(ReportKey, Arc<Rendered>)>>,
     tokens: Mutex<HashMap<String, TokenRecord>>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
     /// The site key's rate limits.
     pub limits: RateLimits,
 }
+
+/// Card extras are computed once per (store version, `as_of`).
+type ExtrasKey = (u64, Instant);
+/// The report is computed once per (store version, `as_of` as asked).
+type ReportKey = (u64, String);
 
 /// Card extras kept (by store version and `as_of`).
 const EXTRAS_KEPT: usize = 4;
@@ -115,7 +120,9 @@ impl App {
     pub async fn start(dir: &Path, database: Option<&str>) -> Result<App, HostError> {
         let framework = Arc::new(crate::workspace_dir::load_framework(dir)?);
         let assets = snapshot::assets_file(dir)?;
-        let store = Store::open(dir, database).await.map_err(super::store_error)?;
+        let store = Store::open(dir, database)
+            .await
+            .map_err(super::store_error)?;
         let app = App {
             dir: dir.to_path_buf(),
             asset_rows: None,
@@ -134,7 +141,10 @@ impl App {
         };
         let mut app = app;
         app.seed().await?;
-        let snap = app.current().await.map_err(|e| HostError::Input(e.to_string()))?;
+        let snap = app
+            .current()
+            .await
+            .map_err(|e| HostError::Input(e.to_string()))?;
         app.asset_rows = asset_rows(&snap.ws);
         app.plugins = crate::load_plugins(&snap.ws, dir)?;
         let dq = &snap.ws.data_quality;
@@ -154,7 +164,13 @@ impl App {
 
     /// Loads the folder's data files into a new store, once.
     async fn seed(&self) -> Result<(), HostError> {
-        if self.store.meta("seeded_from").await.map_err(super::store_error)?.is_some() {
+        if self
+            .store
+            .meta("seeded_from")
+            .await
+            .map_err(super::store_error)?
+            .is_some()
+        {
             return Ok(());
         }
         let dir = self.dir.clone();
@@ -172,7 +188,10 @@ impl App {
             log_event("info", &line);
         }
         for chunk in seeded.rows.chunks(5_000) {
-            self.store.write(chunk.to_vec()).await.map_err(super::store_error)?;
+            self.store
+                .write(chunk.to_vec())
+                .await
+                .map_err(super::store_error)?;
         }
         self.store
             .set_meta("seeded_from", &self.dir.display().to_string())
@@ -197,7 +216,11 @@ impl App {
             return Ok(s);
         }
         let rows = self.store.all_rows().await?;
-        let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
+        let (framework, assets, dir) = (
+            self.framework.clone(),
+            self.assets.clone(),
+            self.dir.clone(),
+        );
         let ws = tokio::task::spawn_blocking(move || {
             snapshot::workspace(&framework, &rows, &[], assets.as_ref(), &dir)
         })
@@ -240,13 +263,28 @@ impl App {
     }
 
     /// The card of `lead_id` at `as_of` (default: the current minute).
-    pub async fn card(self: &Arc<Self>, lead_id: &str, as_of: Option<&str>) -> Result<LeadCard, AnswerError> {
+    pub async fn card(
+        self: &Arc<Self>,
+        lead_id: &str,
+        as_of: Option<&str>,
+    ) -> Result<LeadCard, AnswerError> {
         let rows = self.store.lead_rows(lead_id).await?;
         if !rows.iter().any(|r| r.kind == baton_core::FileKind::Leads) {
             return Err(AnswerError::NoLead(lead_id.to_string()));
         }
-        let (framework, assets, dir) = (self.framework.clone(), self.assets.clone(), self.dir.clone());
-        let columns: Vec<String> = self.latest().await?.ws.attributes.iter().map(|a| a.name.clone()).collect();
+        let (framework, assets, dir) = (
+            self.framework.clone(),
+            self.assets.clone(),
+            self.dir.clone(),
+        );
+        let columns: Vec<String> = self
+            .latest()
+            .await?
+            .ws
+            .attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
         let ws = tokio::task::spawn_blocking(move || {
             snapshot::workspace(&framework, &rows, &columns, assets.as_ref(), &dir)
         })
@@ -264,22 +302,37 @@ impl App {
                 .files
                 .get("leads")
                 .and_then(|f| f.rejections.first())
-                .map(|f| format!(": its row is rejected ({}: {} — {})", f.field, f.reason.name(), f.example))
+                .map(|f| {
+                    format!(
+                        ": its row is rejected ({}: {} — {})",
+                        f.field,
+                        f.reason.name(),
+                        f.example
+                    )
+                })
                 .unwrap_or_default();
-            return Err(AnswerError::Input(format!("lead {lead_id:?} cannot be used{why}")));
+            return Err(AnswerError::Input(format!(
+                "lead {lead_id:?} cannot be used{why}"
+            )));
         }
         let extras = self.extras(as_of).await?;
         let app = self.clone();
         let id = lead_id.to_string();
         let card = tokio::task::spawn_blocking(move || {
-            let route = extras.routes.as_ref().map(|r| r.get(&id).cloned().flatten());
+            let route = extras
+                .routes
+                .as_ref()
+                .map(|r| r.get(&id).cloned().flatten());
             let _clock = app.plugin_clock.lock();
             if let Some(h) = &app.plugins {
                 h.set_clock(as_of);
             }
             let context = CardContext {
                 content: &extras.content,
-                plugins: app.plugins.as_ref().map(|h| h as &dyn baton_core::plugins::PluginRunner),
+                plugins: app
+                    .plugins
+                    .as_ref()
+                    .map(|h| h as &dyn baton_core::plugins::PluginRunner),
                 route,
             };
             baton_core::live::lead_card(&ws, &id, as_of, &context)
@@ -298,7 +351,12 @@ impl App {
     async fn extras(self: &Arc<Self>, as_of: Instant) -> Result<Arc<CardExtras>, AnswerError> {
         let snap = self.latest().await?;
         let key = (snap.version, as_of);
-        if let Some(e) = self.extras.lock().ok().and_then(|x| x.iter().find(|(k, _)| *k == key).map(|(_, e)| e.clone())) {
+        if let Some(e) = self
+            .extras
+            .lock()
+            .ok()
+            .and_then(|x| x.iter().find(|(k, _)| *k == key).map(|(_, e)| e.clone()))
+        {
             return Ok(e);
         }
         let extras = tokio::task::spawn_blocking(move || {
@@ -331,7 +389,10 @@ impl App {
 
     /// The report (`report.json` and `report.html`) of the current data at `as_of` (default: the
     /// data's latest timestamp, as `baton analyze`), computed once per store version and `as_of`.
-    pub async fn report(self: &Arc<Self>, as_of: Option<&str>) -> Result<Arc<Rendered>, AnswerError> {
+    pub async fn report(
+        self: &Arc<Self>,
+        as_of: Option<&str>,
+    ) -> Result<Arc<Rendered>, AnswerError> {
         let snap = self.current().await?;
         let key = (snap.version, as_of.unwrap_or("").to_string());
         if let Some((k, r)) = self.reports.lock().ok().and_then(|r| r.clone())
@@ -389,7 +450,12 @@ impl App {
 
 /// The workspace's assets as JSON rows, for checking events' `asset_id` at intake.
 fn asset_rows(ws: &Workspace) -> Option<String> {
-    if ws.data_quality.files.get("assets").is_none_or(|f| f.format == "absent") {
+    if ws
+        .data_quality
+        .files
+        .get("assets")
+        .is_none_or(|f| f.format == "absent")
+    {
         return None;
     }
     let rows: Vec<serde_json::Value> = ws

@@ -79,13 +79,23 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Busy(_) | StoreError::Overloaded(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_busy", format!("{e}; retry shortly")).retry(1)
-            }
-            StoreError::Full(_) => {
-                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "store_full", e.to_string()).retry(60)
-            }
-            StoreError::Other(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()),
+            StoreError::Busy(_) | StoreError::Overloaded(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_busy",
+                format!("{e}; retry shortly"),
+            )
+            .retry(1),
+            StoreError::Full(_) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "store_full",
+                e.to_string(),
+            )
+            .retry(60),
+            StoreError::Other(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store_error",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -93,10 +103,16 @@ impl From<StoreError> for ApiError {
 impl From<AnswerError> for ApiError {
     fn from(e: AnswerError) -> Self {
         match e {
-            AnswerError::NoLead(_) => ApiError::new(StatusCode::NOT_FOUND, "no_lead", e.to_string()),
-            AnswerError::Input(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m),
+            AnswerError::NoLead(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_lead", e.to_string())
+            }
+            AnswerError::Input(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m)
+            }
             AnswerError::Store(s) => s.into(),
-            AnswerError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+            AnswerError::Internal(m) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+            }
         }
     }
 }
@@ -104,11 +120,19 @@ impl From<AnswerError> for ApiError {
 impl From<IntakeError> for ApiError {
     fn from(e: IntakeError) -> Self {
         match e {
-            IntakeError::Malformed(m) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", m),
-            IntakeError::TooMany(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", e.to_string()),
+            IntakeError::Malformed(m) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", m)
+            }
+            IntakeError::TooMany(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                e.to_string(),
+            ),
             IntakeError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             IntakeError::Store(s) => s.into(),
-            IntakeError::Unreadable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m),
+            IntakeError::Unreadable(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", m)
+            }
         }
     }
 }
@@ -131,19 +155,27 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
     let shed = tower::ServiceBuilder::new()
-        .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                format!("more than {MAX_IN_FLIGHT} requests in flight; retry shortly"),
-            )
-            .retry(1)
-        }))
+        .layer(axum::error_handling::HandleErrorLayer::new(
+            |_: tower::BoxError| async {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    format!("more than {MAX_IN_FLIGHT} requests in flight; retry shortly"),
+                )
+                .retry(1)
+            },
+        ))
         .load_shed()
         .concurrency_limit(MAX_IN_FLIGHT);
     v1.route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint; see /openapi.json") })
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "no such endpoint; see /openapi.json",
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(shed)
         .with_state(app)
@@ -162,8 +194,16 @@ async fn track(State(app): AppState, mut request: Request, next: Next) -> Respon
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .map_or_else(|| format!("r{:08x}", REQUESTS.fetch_add(1, Ordering::Relaxed)), str::to_string);
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(
+            || format!("r{:08x}", REQUESTS.fetch_add(1, Ordering::Relaxed)),
+            str::to_string,
+        );
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -210,12 +250,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .or_else(|| headers.get("x-baton-site-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| {
+            headers
+                .get("x-baton-site-key")
+                .and_then(|v| v.to_str().ok())
+        })
 }
 
 /// Checks the caller's token against what the endpoint needs; a site key also against its
 /// origins and rate limits.
-async fn authorize(app: &App, headers: &HeaderMap, peer: SocketAddr, need: Need) -> Result<Caller, ApiError> {
+async fn authorize(
+    app: &App,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    need: Need,
+) -> Result<Caller, ApiError> {
     let Some(token) = bearer(headers) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -224,29 +273,52 @@ async fn authorize(app: &App, headers: &HeaderMap, peer: SocketAddr, need: Need)
         ));
     };
     let record = app.token(&auth::hash(token)).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is not one this service issued")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "the token is not one this service issued",
+        )
     })?;
-    let scope = Scope::parse(&record.scope)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token has an unknown scope"))?;
+    let scope = Scope::parse(&record.scope).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "the token has an unknown scope",
+        )
+    })?;
     if !scope.grants(need) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "wrong_scope",
-            format!("a {} token may not do this; it needs {:?} scope", scope.as_str(), need),
+            format!(
+                "a {} token may not do this; it needs {:?} scope",
+                scope.as_str(),
+                need
+            ),
         ));
     }
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if scope == Scope::Site {
         if !auth::origin_allowed(&record, origin.as_deref()) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
-                format!("this site key may be used from {} only", record.origins.replace(',', ", ")),
+                format!(
+                    "this site key may be used from {} only",
+                    record.origins.replace(',', ", ")
+                ),
             ));
         }
         app.limits.take(&record.id, peer.ip()).map_err(|wait| {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests for this site key or client")
-                .retry(wait)
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests for this site key or client",
+            )
+            .retry(wait)
         })?;
     }
     Ok(Caller { scope, origin })
@@ -254,18 +326,25 @@ async fn authorize(app: &App, headers: &HeaderMap, peer: SocketAddr, need: Need)
 
 /// The body as UTF-8 text, bounded.
 async fn text(body: Body) -> Result<String, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("a request body holds at most {MAX_BODY_BYTES} bytes (2 MiB); send it in parts"),
-        )
-    })?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "a request body holds at most {MAX_BODY_BYTES} bytes (2 MiB); send it in parts"
+                ),
+            )
+        })?;
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_body",
-            format!("the body is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            format!(
+                "the body is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }
@@ -286,8 +365,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 type Peer = ConnectInfo<SocketAddr>;
 
-async fn ingest(app: Arc<App>, kind: FileKind, headers: HeaderMap, peer: SocketAddr, body: Body) -> Result<Response, ApiError> {
-    let need = if kind == FileKind::Events { Need::Touch } else { Need::Ingest };
+async fn ingest(
+    app: Arc<App>,
+    kind: FileKind,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let need = if kind == FileKind::Events {
+        Need::Touch
+    } else {
+        Need::Ingest
+    };
     let caller = authorize(&app, &headers, peer, need).await?;
     let key = idempotency_key(&headers)?;
     let body = text(body).await?;
@@ -321,29 +410,60 @@ async fn preflight(headers: HeaderMap) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let h = response.headers_mut();
         cors(h, origin);
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("content-type, x-baton-site-key, idempotency-key"),
         );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
     }
     response
 }
 
-async fn post_leads(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn post_leads(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     ingest(app, FileKind::Leads, headers, peer, body).await
 }
-async fn post_events(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn post_events(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     ingest(app, FileKind::Events, headers, peer, body).await
 }
-async fn post_stages(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn post_stages(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     ingest(app, FileKind::Stages, headers, peer, body).await
 }
-async fn post_deals(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn post_deals(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     ingest(app, FileKind::Deals, headers, peer, body).await
 }
-async fn post_feedback(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn post_feedback(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     ingest(app, FileKind::Feedback, headers, peer, body).await
 }
 
@@ -353,7 +473,13 @@ struct AsOfQuery {
     as_of: Option<String>,
 }
 
-async fn get_card(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+async fn get_card(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     let card = app.card(&id, q.as_of.as_deref()).await?;
     Ok(json_bytes(serde_json::to_string(&card).unwrap_or_default()))
@@ -364,13 +490,25 @@ fn json_bytes(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-async fn delete_lead(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn delete_lead(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Admin).await?;
     let at = super::engine::now().to_string();
     let rows = app.store.erase_lead(&id, &at).await?;
-    log_event("info", &format!("erased a lead on request: {rows} rows deleted"));
+    log_event(
+        "info",
+        &format!("erased a lead on request: {rows} rows deleted"),
+    );
     if rows == 0 {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_lead", "no rows of that lead are stored"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_lead",
+            "no rows of that lead are stored",
+        ));
     }
     Ok(axum::Json(serde_json::json!({ "erased_rows": rows, "at": at })).into_response())
 }
@@ -389,21 +527,46 @@ pub struct Answer {
     pub stage: Option<String>,
 }
 
-async fn answer(app: Arc<App>, id: String, headers: HeaderMap, peer: SocketAddr, body: Body, accept: bool) -> Result<Response, ApiError> {
+async fn answer(
+    app: Arc<App>,
+    id: String,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    body: Body,
+    accept: bool,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Ingest).await?;
     let text = text(body).await?;
     let a: Answer = if text.trim().is_empty() {
         Answer::default()
     } else {
-        serde_json::from_str(&text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", format!("the body: {e}")))?
+        serde_json::from_str(&text).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                format!("the body: {e}"),
+            )
+        })?
     };
     let lc = &app.framework.config.lifecycle;
-    let default = if accept { lc.sales.first() } else { lc.exits.first() };
+    let default = if accept {
+        lc.sales.first()
+    } else {
+        lc.exits.first()
+    };
     let Some(stage) = a.stage.clone().or_else(|| default.cloned()) else {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_stage", "[lifecycle] has no stage to move the lead to; give `stage`"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_stage",
+            "[lifecycle] has no stage to move the lead to; give `stage`",
+        ));
     };
     if !accept && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_reason", "a rejection needs a `reason`: the friction analysis and the feedback loop read it"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_reason",
+            "a rejection needs a `reason`: the friction analysis and the feedback loop read it",
+        ));
     }
     let row = serde_json::json!({
         "lead_id": id,
@@ -415,14 +578,30 @@ async fn answer(app: Arc<App>, id: String, headers: HeaderMap, peer: SocketAddr,
     let rows = intake::parse(FileKind::Stages, &row.to_string())?;
     let key = idempotency_key(&headers)?;
     let answer = intake::take(&app, FileKind::Stages, rows, key.as_deref()).await?;
-    let status = if answer.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if answer.rejected > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(answer)).into_response())
 }
 
-async fn accept(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+async fn accept(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
     answer(app, id, headers, peer, body, true).await
 }
-async fn reject(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+async fn reject(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
     answer(app, id, headers, peer, body, false).await
 }
 
@@ -436,29 +615,66 @@ pub struct Draft {
     pub audience: String,
 }
 
-async fn check_message(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn check_message(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     let text = text(body).await?;
-    let draft: Draft = serde_json::from_str(&text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", format!("the body: {e}")))?;
+    let draft: Draft = serde_json::from_str(&text).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            format!("the body: {e}"),
+        )
+    })?;
     let snap = app.current().await?;
-    let check = baton_core::live::check_message(&snap.ws, &draft.text, &draft.audience)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_input", e.to_string()))?;
-    Ok(json_bytes(serde_json::to_string(&check).unwrap_or_default()))
+    let check =
+        baton_core::live::check_message(&snap.ws, &draft.text, &draft.audience).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unusable_input",
+                e.to_string(),
+            )
+        })?;
+    Ok(json_bytes(
+        serde_json::to_string(&check).unwrap_or_default(),
+    ))
 }
 
-async fn get_report(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+async fn get_report(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     let r = app.report(q.as_of.as_deref()).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], r.json.clone()).into_response())
 }
 
-async fn get_report_html(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap, Query(q): Query<AsOfQuery>) -> Result<Response, ApiError> {
+async fn get_report_html(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     let r = app.report(q.as_of.as_deref()).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], r.html.clone()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        r.html.clone(),
+    )
+        .into_response())
 }
 
-async fn status(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn status(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     let counts = app.store.counts().await?;
     let body = serde_json::json!({
@@ -480,12 +696,24 @@ async fn readyz(State(app): AppState) -> Response {
     }
 }
 
-async fn metrics(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn metrics(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response())
 }
 
-async fn openapi(State(app): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn openapi(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
     Ok(json_bytes(super::openapi::document()))
 }

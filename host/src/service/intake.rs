@@ -155,8 +155,9 @@ pub async fn take(
                     .collect()
             })
             .collect();
-        let (_, findings) = baton_core::ingest::check_rows(app.framework.clone(), context, &name, rows)
-            .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
+        let (_, findings) =
+            baton_core::ingest::check_rows(app.framework.clone(), context, &name, rows)
+                .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
         (findings, pairs)
     };
     let mut answers: Vec<RowAnswer> = (0..n)
@@ -190,7 +191,12 @@ pub async fn take(
     for (i, row) in pairs.iter().enumerate() {
         if refused[i] {
             answers[i].status = "rejected";
-            answers[i].problems.retain(|p| !matches!(p.reason, "unknown_lead" | "before_lead_created" | "unknown_asset" | "duplicate_id"));
+            answers[i].problems.retain(|p| {
+                !matches!(
+                    p.reason,
+                    "unknown_lead" | "before_lead_created" | "unknown_asset" | "duplicate_id"
+                )
+            });
             continue;
         }
         let refs: Vec<(&str, &str)> = row.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -64,7 +64,11 @@ impl Metrics {
 
     /// A plugin call that failed.
     pub fn plugin_failure(&self, plugin: &str, kind: &str) {
-        bump(&self.plugin_failures, (plugin.to_string(), kind.to_string()), 1);
+        bump(
+            &self.plugin_failures,
+            (plugin.to_string(), kind.to_string()),
+            1,
+        );
     }
 
     /// A store operation that failed.
@@ -75,11 +79,19 @@ impl Metrics {
     /// The text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        let label = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        };
         out.push_str("# HELP baton_requests_total HTTP requests answered, by route and status.\n# TYPE baton_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
             for ((route, status), n) in m.iter() {
-                let _ = writeln!(out, "baton_requests_total{{route=\"{}\",status=\"{status}\"}} {n}", label(route));
+                let _ = writeln!(
+                    out,
+                    "baton_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                    label(route)
+                );
             }
         }
         out.push_str("# HELP baton_request_seconds Time to answer a request, by route.\n# TYPE baton_request_seconds histogram\n");
@@ -87,28 +99,78 @@ impl Metrics {
             for (route, h) in m.iter() {
                 let route = label(route);
                 for (b, c) in BUCKETS.iter().zip(h.counts) {
-                    let _ = writeln!(out, "baton_request_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {c}");
+                    let _ = writeln!(
+                        out,
+                        "baton_request_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {c}"
+                    );
                 }
-                let _ = writeln!(out, "baton_request_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
-                let _ = writeln!(out, "baton_request_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-                let _ = writeln!(out, "baton_request_seconds_count{{route=\"{route}\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "baton_request_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    out,
+                    "baton_request_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "baton_request_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
             }
         }
-        let pairs = |out: &mut String, name: &str, help: &str, a: &str, b: &str, m: &Mutex<BTreeMap<(String, String), u64>>| {
+        let pairs = |out: &mut String,
+                     name: &str,
+                     help: &str,
+                     a: &str,
+                     b: &str,
+                     m: &Mutex<BTreeMap<(String, String), u64>>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             if let Ok(m) = m.lock() {
                 for ((x, y), n) in m.iter() {
-                    let _ = writeln!(out, "{name}{{{a}=\"{}\",{b}=\"{}\"}} {n}", label(x), label(y));
+                    let _ = writeln!(
+                        out,
+                        "{name}{{{a}=\"{}\",{b}=\"{}\"}} {n}",
+                        label(x),
+                        label(y)
+                    );
                 }
             }
         };
-        pairs(&mut out, "baton_rows_total", "Rows posted, by kind and outcome.", "kind", "outcome", &self.rows);
-        pairs(&mut out, "baton_rows_not_used_total", "Rows rejected or held, by kind and reason.", "kind", "reason", &self.rejected);
-        pairs(&mut out, "baton_plugin_failures_total", "Plugin calls that failed, by plugin and kind.", "plugin", "kind", &self.plugin_failures);
+        pairs(
+            &mut out,
+            "baton_rows_total",
+            "Rows posted, by kind and outcome.",
+            "kind",
+            "outcome",
+            &self.rows,
+        );
+        pairs(
+            &mut out,
+            "baton_rows_not_used_total",
+            "Rows rejected or held, by kind and reason.",
+            "kind",
+            "reason",
+            &self.rejected,
+        );
+        pairs(
+            &mut out,
+            "baton_plugin_failures_total",
+            "Plugin calls that failed, by plugin and kind.",
+            "plugin",
+            "kind",
+            &self.plugin_failures,
+        );
         out.push_str("# HELP baton_store_errors_total Store operations that failed, by kind.\n# TYPE baton_store_errors_total counter\n");
         if let Ok(m) = self.store_errors.lock() {
             for (kind, n) in m.iter() {
-                let _ = writeln!(out, "baton_store_errors_total{{kind=\"{}\"}} {n}", label(kind));
+                let _ = writeln!(
+                    out,
+                    "baton_store_errors_total{{kind=\"{}\"}} {n}",
+                    label(kind)
+                );
             }
         }
         out

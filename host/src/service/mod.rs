@@ -52,7 +52,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), HostError> {
         .local_addr()
         .map_err(|e| HostError::Input(format!("no local address: {e}")))?;
     println!("listening on http://{addr}");
-    http::log_event("info", &format!("listening on http://{addr} with the {} store", app.store.backend()));
+    http::log_event(
+        "info",
+        &format!(
+            "listening on http://{addr} with the {} store",
+            app.store.backend()
+        ),
+    );
     let router = http::router(app.clone());
     axum::serve(
         listener,
@@ -62,7 +68,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), HostError> {
     .await
     .map_err(|e| HostError::Input(format!("the server stopped: {e}")))?;
     app.store.close().await;
-    http::log_event("info", "stopped: every accepted request answered, every write committed");
+    http::log_event(
+        "info",
+        "stopped: every accepted request answered, every write committed",
+    );
     Ok(())
 }
 
@@ -99,13 +108,17 @@ pub async fn create_token(
         ));
     }
     for o in origins {
-        if !(o.starts_with("https://") || o.starts_with("http://")) || o.trim_end_matches('/').matches('/').count() != 2 {
+        if !(o.starts_with("https://") || o.starts_with("http://"))
+            || o.trim_end_matches('/').matches('/').count() != 2
+        {
             return Err(HostError::Input(format!(
                 "--origin {o:?}: an origin is a scheme and host (and port), e.g. https://www.example.com"
             )));
         }
     }
-    let store = store::Store::open(workspace, database).await.map_err(store_error)?;
+    let store = store::Store::open(workspace, database)
+        .await
+        .map_err(store_error)?;
     let now = engine::now().to_string();
     let (token, record) = auth::new_token(scope, origins, label, &now).map_err(HostError::Input)?;
     store.add_token(record).await.map_err(store_error)?;

@@ -5,26 +5,138 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 /// A route: method, path, summary, request schema, response schema, scope.
-type Route = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, &'static str);
+type Route = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
 
 /// Every route of `/v1`.
 const ROUTES: &[Route] = &[
-    ("post", "/v1/leads", "Post leads (one object or an array); a lead sent again replaces it", Some("Rows"), "IntakeAnswer", "ingest"),
-    ("post", "/v1/events", "Post events; a site key may post touch events (no `team`) from its origins", Some("Rows"), "IntakeAnswer", "ingest or site"),
-    ("post", "/v1/stages", "Post stage entries", Some("Rows"), "IntakeAnswer", "ingest"),
-    ("post", "/v1/deals", "Post deals; a deal sent again replaces it", Some("Rows"), "IntakeAnswer", "ingest"),
-    ("post", "/v1/feedback", "Post feedback", Some("Rows"), "IntakeAnswer", "ingest"),
-    ("get", "/v1/leads/{id}", "A lead's card: timeline, score and why, verdicts (plugins too), route, SLA clocks, next-best content", None, "LeadCard", "read"),
-    ("delete", "/v1/leads/{id}", "Erase every row of a lead (a privacy request)", None, "Erased", "admin"),
-    ("post", "/v1/leads/{id}/accept", "Sales accepts the lead: a stage entry (default the first sales stage)", Some("Answer"), "IntakeAnswer", "ingest"),
-    ("post", "/v1/leads/{id}/reject", "Sales rejects the lead with a reason: a stage entry (default the first exit)", Some("Answer"), "IntakeAnswer", "ingest"),
-    ("post", "/v1/messages/check", "Check a draft against the messaging pillars", Some("Draft"), "MessageCheck", "read"),
-    ("get", "/v1/report", "report.json of the stored data (the bytes `baton analyze` writes)", None, "Report", "read"),
-    ("get", "/v1/report.html", "report.html of the stored data", None, "Html", "read"),
-    ("get", "/v1/status", "Rows by kind, the store's version, whether the snapshot is current", None, "Status", "read"),
-    ("get", "/metrics", "Prometheus text format", None, "Text", "read"),
+    (
+        "post",
+        "/v1/leads",
+        "Post leads (one object or an array); a lead sent again replaces it",
+        Some("Rows"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "post",
+        "/v1/events",
+        "Post events; a site key may post touch events (no `team`) from its origins",
+        Some("Rows"),
+        "IntakeAnswer",
+        "ingest or site",
+    ),
+    (
+        "post",
+        "/v1/stages",
+        "Post stage entries",
+        Some("Rows"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "post",
+        "/v1/deals",
+        "Post deals; a deal sent again replaces it",
+        Some("Rows"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "post",
+        "/v1/feedback",
+        "Post feedback",
+        Some("Rows"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "get",
+        "/v1/leads/{id}",
+        "A lead's card: timeline, score and why, verdicts (plugins too), route, SLA clocks, next-best content",
+        None,
+        "LeadCard",
+        "read",
+    ),
+    (
+        "delete",
+        "/v1/leads/{id}",
+        "Erase every row of a lead (a privacy request)",
+        None,
+        "Erased",
+        "admin",
+    ),
+    (
+        "post",
+        "/v1/leads/{id}/accept",
+        "Sales accepts the lead: a stage entry (default the first sales stage)",
+        Some("Answer"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "post",
+        "/v1/leads/{id}/reject",
+        "Sales rejects the lead with a reason: a stage entry (default the first exit)",
+        Some("Answer"),
+        "IntakeAnswer",
+        "ingest",
+    ),
+    (
+        "post",
+        "/v1/messages/check",
+        "Check a draft against the messaging pillars",
+        Some("Draft"),
+        "MessageCheck",
+        "read",
+    ),
+    (
+        "get",
+        "/v1/report",
+        "report.json of the stored data (the bytes `baton analyze` writes)",
+        None,
+        "Report",
+        "read",
+    ),
+    (
+        "get",
+        "/v1/report.html",
+        "report.html of the stored data",
+        None,
+        "Html",
+        "read",
+    ),
+    (
+        "get",
+        "/v1/status",
+        "Rows by kind, the store's version, whether the snapshot is current",
+        None,
+        "Status",
+        "read",
+    ),
+    (
+        "get",
+        "/metrics",
+        "Prometheus text format",
+        None,
+        "Text",
+        "read",
+    ),
     ("get", "/healthz", "Liveness", None, "Text", "none"),
-    ("get", "/readyz", "Readiness: the store answers", None, "Text", "none"),
+    (
+        "get",
+        "/readyz",
+        "Readiness: the store answers",
+        None,
+        "Text",
+        "none",
+    ),
 ];
 
 /// The document, as JSON text.
@@ -57,7 +169,9 @@ pub fn document() -> String {
         let content = match response {
             "Html" => json!({"text/html": {"schema": {"type": "string"}}}),
             "Text" => json!({"text/plain": {"schema": {"type": "string"}}}),
-            name => json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}),
+            name => {
+                json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
+            }
         };
         let mut op = json!({
             "summary": summary,

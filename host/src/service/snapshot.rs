@@ -65,14 +65,21 @@ impl Table {
 /// The CSV files (`leads.csv`, `events.csv`, …) of stored rows; a kind without rows has none.
 /// `lead_columns` are columns the leads file has even when no row here names them (a lead's
 /// card: the columns of every lead, so its rules read the same facts).
-pub fn files(rows: &[StoredRow], lead_columns: &[String]) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+pub fn files(
+    rows: &[StoredRow],
+    lead_columns: &[String],
+) -> Result<Vec<(String, Vec<u8>)>, HostError> {
     let mut tables: Vec<Table> = STORED_KINDS.iter().map(|_| Table::default()).collect();
     for r in rows {
         let Some(t) = STORED_KINDS.iter().position(|&k| k == r.kind) else {
             continue;
         };
-        let pairs: Vec<(String, String)> = serde_json::from_str(&r.body)
-            .map_err(|e| HostError::Input(format!("a stored {} row is not readable: {e}", r.kind.stem())))?;
+        let pairs: Vec<(String, String)> = serde_json::from_str(&r.body).map_err(|e| {
+            HostError::Input(format!(
+                "a stored {} row is not readable: {e}",
+                r.kind.stem()
+            ))
+        })?;
         tables[t].push(pairs);
     }
     let leads = &mut tables[0];
@@ -128,7 +135,13 @@ pub fn body(pairs: &[(&str, &str)]) -> String {
 
 /// The key a seeded row is stored under: its id when the kind has one and this is its first
 /// row, else its file and line (so the store holds every row of the file, duplicates too).
-fn seed_key(kind: FileKind, pairs: &[(&str, &str)], file: &str, line: u64, seen: &mut FxHashMap<String, ()>) -> (String, bool) {
+fn seed_key(
+    kind: FileKind,
+    pairs: &[(&str, &str)],
+    file: &str,
+    line: u64,
+    seen: &mut FxHashMap<String, ()>,
+) -> (String, bool) {
     let id_column = match kind {
         FileKind::Leads => Some("lead_id"),
         FileKind::Deals => Some("deal_id"),
@@ -147,12 +160,15 @@ fn seed_key(kind: FileKind, pairs: &[(&str, &str)], file: &str, line: u64, seen:
     }
 }
 
+/// One seeded file: its name, rows read, and the rows that could not be split (line, why).
+pub type SeededFile = (String, u64, Vec<(u64, String)>);
+
 /// What seeding the store from the folder read.
 pub struct Seeded {
     /// Rows to store, per file in name order.
     pub rows: Vec<NewRow>,
     /// Per file: its name, rows read, rows that could not be split (not stored).
-    pub files: Vec<(String, u64, Vec<(u64, String)>)>,
+    pub files: Vec<SeededFile>,
 }
 
 /// Every row of the folder's data files (not assets), as rows to store.
@@ -180,7 +196,8 @@ pub fn seed(dir: &Path) -> Result<Seeded, HostError> {
         baton_core::read_file_rows(kind, format, bytes.as_slice(), |row| match row {
             FileRow::Row(line, fields) => {
                 count += 1;
-                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+                let pairs: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_ref())).collect();
                 let (key, replaces) = seed_key(kind, &pairs, &name, line, &mut seen);
                 let lead_id = pairs
                     .iter()

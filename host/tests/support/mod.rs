@@ -17,7 +17,12 @@ impl Server {
     /// Starts the service on `dir` (and `database`), waiting for its address on stdout.
     pub fn start(dir: &Path, database: Option<&str>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
-        cmd.args(["serve", dir.to_str().expect("utf8"), "--listen", "127.0.0.1:0"]);
+        cmd.args([
+            "serve",
+            dir.to_str().expect("utf8"),
+            "--listen",
+            "127.0.0.1:0",
+        ]);
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
@@ -69,7 +74,14 @@ impl Drop for Server {
 /// A token of `scope` for the store of `dir` (and `database`).
 pub fn token(dir: &Path, database: Option<&str>, scope: &str, origins: &[&str]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
-    cmd.args(["serve", "token", "create", dir.to_str().expect("utf8"), "--scope", scope]);
+    cmd.args([
+        "serve",
+        "token",
+        "create",
+        dir.to_str().expect("utf8"),
+        "--scope",
+        scope,
+    ]);
     for o in origins {
         cmd.args(["--origin", o]);
     }
@@ -77,8 +89,15 @@ pub fn token(dir: &Path, database: Option<&str>, scope: &str, origins: &[&str]) 
         cmd.args(["--database", db]);
     }
     let out = cmd.output().expect("token create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string()
 }
 
 /// An answer: status, headers we look at, body.
@@ -114,7 +133,13 @@ impl Client {
         }
     }
 
-    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Answer {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
         let url = format!("{}{path}", self.base);
         let mut req = ureq::http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
@@ -125,7 +150,12 @@ impl Client {
             None => self.agent.run(req.body(()).expect("request")),
         };
         let mut resp = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let retry_after = header("retry-after");
         let allow_origin = header("access-control-allow-origin");
         let status = resp.status().as_u16();
@@ -145,7 +175,15 @@ impl Client {
 
     pub fn post(&self, path: &str, token: &str, body: &str) -> Answer {
         let auth = format!("Bearer {token}");
-        self.send("POST", path, &[("authorization", &auth), ("content-type", "application/json")], Some(body))
+        self.send(
+            "POST",
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            Some(body),
+        )
     }
 }
 
@@ -163,7 +201,9 @@ fn copy_dir(from: &Path, to: &Path) {
         let target = to.join(entry.file_name());
         if entry.file_type().expect("type").is_dir() {
             copy_dir(&entry.path(), &target);
-        } else if entry.file_name() != "baton.db" && !entry.file_name().to_string_lossy().starts_with("baton.db-") {
+        } else if entry.file_name() != "baton.db"
+            && !entry.file_name().to_string_lossy().starts_with("baton.db-")
+        {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
@@ -175,7 +215,10 @@ pub fn repo() -> PathBuf {
 
 /// Runs the `baton` binary.
 pub fn baton(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_baton")).args(args).output().expect("baton runs")
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .output()
+        .expect("baton runs")
 }
 
 /// A PostgreSQL server from Debian's packages in a scratch folder, stopped when dropped.
@@ -188,7 +231,12 @@ pub struct Postgres {
 
 fn pg_bin() -> PathBuf {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("postgres").exists()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("postgres").exists())
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions.pop().expect(
@@ -200,7 +248,10 @@ impl Postgres {
     /// initdb, start on a free port, create a database.
     pub fn start() -> Postgres {
         let bin = pg_bin();
-        let dir = tempfile::Builder::new().prefix("baton-pg").tempdir_in("/tmp").expect("tmp");
+        let dir = tempfile::Builder::new()
+            .prefix("baton-pg")
+            .tempdir_in("/tmp")
+            .expect("tmp");
         let as_root = unsafe_is_root();
         let data = dir.path().join("data");
         if as_root {
@@ -217,7 +268,15 @@ impl Postgres {
                 Command::new(bin.join(tool))
             }
         };
-        run(pg("initdb").args(["-D", data.to_str().expect("utf8"), "-A", "trust", "-U", "postgres", "--no-sync"]));
+        run(pg("initdb").args([
+            "-D",
+            data.to_str().expect("utf8"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]));
         let log = dir.path().join("log");
         run(pg("pg_ctl").args([
             "-D",
@@ -225,11 +284,22 @@ impl Postgres {
             "-l",
             log.to_str().expect("utf8"),
             "-o",
-            &format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on", dir.path().display()),
+            &format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
+                dir.path().display()
+            ),
             "-w",
             "start",
         ]));
-        run(pg("createdb").args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "baton"]));
+        run(pg("createdb").args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "baton",
+        ]));
         Postgres {
             url: format!("postgres://postgres@127.0.0.1:{port}/baton"),
             dir,
@@ -240,8 +310,22 @@ impl Postgres {
 
     /// A fresh database on the same server.
     pub fn database(&self, name: &str) -> String {
-        let port = self.url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
-        run(Command::new(self.bin.join("createdb")).args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", name]));
+        let port = self
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split('/').next())
+            .expect("port")
+            .to_string();
+        run(Command::new(self.bin.join("createdb")).args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            name,
+        ]));
         format!("postgres://postgres@127.0.0.1:{port}/{name}")
     }
 }
@@ -251,33 +335,52 @@ impl Drop for Postgres {
         let data = self.dir.path().join("data");
         let mut c = if self.as_root {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_ctl"));
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
             c
         } else {
             Command::new(self.bin.join("pg_ctl"))
         };
-        let _ = c.args(["-D", data.to_str().unwrap_or(""), "-m", "immediate", "stop"]).output();
+        let _ = c
+            .args(["-D", data.to_str().unwrap_or(""), "-m", "immediate", "stop"])
+            .output();
     }
 }
 
 fn unsafe_is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("runs");
-    assert!(out.status.success(), "{cmd:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Waits until `f` holds (bounded).
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let began = Instant::now();
     while !f() {
-        assert!(began.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

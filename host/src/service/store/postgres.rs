@@ -150,7 +150,11 @@ impl PgStore {
         Ok(out)
     }
 
-    async fn rows(&self, sql: &str, args: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<Vec<StoredRow>, StoreError> {
+    async fn rows(
+        &self,
+        sql: &str,
+        args: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<StoredRow>, StoreError> {
         let c = self.client().await;
         let rows = c.query(sql, args).await.map_err(error)?;
         rows.iter()
@@ -183,7 +187,8 @@ impl PgStore {
 
     /// Every row.
     pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
-        self.rows("SELECT kind, body FROM rows ORDER BY seq", &[]).await
+        self.rows("SELECT kind, body FROM rows ORDER BY seq", &[])
+            .await
     }
 
     /// The write version.
@@ -201,7 +206,10 @@ impl PgStore {
     pub async fn counts(&self) -> Result<Counts, StoreError> {
         let c = self.client().await;
         let rows = c
-            .query("SELECT kind, COUNT(*) FROM rows GROUP BY kind ORDER BY kind", &[])
+            .query(
+                "SELECT kind, COUNT(*) FROM rows GROUP BY kind ORDER BY kind",
+                &[],
+            )
             .await
             .map_err(error)?;
         Ok(rows

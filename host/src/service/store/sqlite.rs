@@ -21,10 +21,13 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// A write other than rows (a token, a bookkeeping value, an erasure).
+type Op = Box<dyn FnOnce(&Transaction<'_>) -> Result<(), rusqlite::Error> + Send>;
+
 /// A write for the writer thread.
 enum Job {
     Rows(Vec<NewRow>, Reply<Vec<Written>>),
-    Other(Box<dyn FnOnce(&Transaction<'_>) -> Result<(), rusqlite::Error> + Send>, Reply<()>),
+    Other(Op, Reply<()>),
     Stop,
 }
 
@@ -41,7 +44,9 @@ pub struct SqliteStore {
 fn error(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy(e.to_string()),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(e.to_string())
+        }
         Some(ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
@@ -52,8 +57,10 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         .map_err(|e| StoreError::Other(format!("{}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
         .map_err(error)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(error)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(error)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(error)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(error)?;
     Ok(conn)
 }
 
@@ -92,7 +99,9 @@ impl SqliteStore {
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
         let version: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
             .map_err(error)?;
         let version = Arc::new(AtomicU64::new(version.parse().unwrap_or(0)));
         let (jobs, queue) = std::sync::mpsc::sync_channel(WRITE_QUEUE);
@@ -233,10 +242,16 @@ impl SqliteStore {
         let version = self.version.clone();
         self.other(move |tx| {
             let n = tx.execute("DELETE FROM rows WHERE lead_id = ?1", [lead_id])? as u64;
-            tx.execute("INSERT INTO erasures (at, rows) VALUES (?1, ?2)", params![at, n as i64])?;
+            tx.execute(
+                "INSERT INTO erasures (at, rows) VALUES (?1, ?2)",
+                params![at, n as i64],
+            )?;
             if n > 0 {
                 let v = version.fetch_add(1, Ordering::SeqCst) + 1;
-                tx.execute("UPDATE meta SET value = ?1 WHERE key = 'version'", [v.to_string()])?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'version'",
+                    [v.to_string()],
+                )?;
             }
             seen.store(n, Ordering::SeqCst);
             Ok(())
@@ -334,7 +349,12 @@ fn stored(rows: Vec<(String, String)>) -> Result<Vec<StoredRow>, StoreError> {
 
 /// The writer: takes a job, then whatever else is waiting (up to [`GROUP`]), runs each in its
 /// own savepoint of one transaction, commits once, and answers each.
-fn write_loop(mut conn: Connection, queue: Receiver<Job>, waiting: &AtomicUsize, version: &AtomicU64) {
+fn write_loop(
+    mut conn: Connection,
+    queue: Receiver<Job>,
+    waiting: &AtomicUsize,
+    version: &AtomicU64,
+) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < GROUP {
@@ -392,7 +412,10 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>, version: &AtomicU64) {
     let committed = (|| {
         if changed > 0 {
             let v = version.load(Ordering::SeqCst).max(before) + changed;
-            tx.execute("UPDATE meta SET value = ?1 WHERE key = 'version'", [v.to_string()])?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'version'",
+                [v.to_string()],
+            )?;
             tx.commit()?;
             version.store(v, Ordering::SeqCst);
         } else {
@@ -449,9 +472,8 @@ fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rus
     let mut find = tx.prepare_cached("SELECT body FROM rows WHERE kind = ?1 AND key = ?2")?;
     let mut insert =
         tx.prepare_cached("INSERT INTO rows (kind, key, lead_id, body) VALUES (?1, ?2, ?3, ?4)")?;
-    let mut update = tx.prepare_cached(
-        "UPDATE rows SET body = ?3, lead_id = ?4 WHERE kind = ?1 AND key = ?2",
-    )?;
+    let mut update =
+        tx.prepare_cached("UPDATE rows SET body = ?3, lead_id = ?4 WHERE kind = ?1 AND key = ?2")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let kind = r.kind.stem();
