@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs all of them: formatting, lints (native and wasm32),
+# the live service's tests (the real server on 127.0.0.1, SQLite and a PostgreSQL it starts),
 # the example plugins (Rust and AssemblyScript), the Rust test suite (with the hostile-plugin
 # suite), scaffolded plugin projects built from scratch, the wasm32 builds, and the
 # native-vs-wasm parity test in Node.
@@ -21,6 +22,11 @@ if [ ! -x /usr/bin/chromium ]; then
   # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
   apt-get update && apt-get install -y chromium
 fi
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  # Debian's PostgreSQL for the service's store tests (host/tests/service_postgres.rs starts a
+  # server of its own in a scratch folder, as the `postgres` user when run as root).
+  apt-get update && apt-get install -y postgresql
+fi
 (cd tests/browser && npm ci --no-audit --no-fund)
 
 step "format"
@@ -37,7 +43,7 @@ cargo clippy -p baton-plugin -p enterprise-fit -p meddic-completeness --target w
 step "example plugins: Rust (wasm32-wasip1) and AssemblyScript (npm)"
 bash scripts/build-plugins.sh
 
-step "tests (Rust, with the hostile-plugin suite and the fuzz targets in smoke mode: docs/fuzzing.md)"
+step "tests (Rust: the suite, the hostile-plugin suite, the fuzz targets in smoke mode (docs/fuzzing.md), and the service over HTTP on SQLite and a real PostgreSQL)"
 cargo test --workspace
 
 step "plugin projects from 'baton plugin new' build as is, pass 'check' and run on acme"

@@ -262,7 +262,7 @@ impl App {
         Ok(self.cached_snapshot().is_some_and(|s| s.version == v))
     }
 
-    /// The card of `lead_id` at `as_of` (default: the current minute).
+    /// The card of `lead_id` at `as_of` (default: now).
     pub async fn card(
         self: &Arc<Self>,
         lead_id: &str,
@@ -290,11 +290,19 @@ impl App {
         })
         .await
         .map_err(blocking_error)??;
-        let as_of = match as_of {
-            Some(text) => baton_core::live::resolve_as_of(&ws, Some(text))
-                .map_err(|_| AnswerError::Input(format!("as_of {text:?} is not an RFC 3339 time or a local time (2026-03-02T09:30:00)")))?
-                .at,
-            None => Instant(now().0 / 60_000_000 * 60_000_000),
+        // Given: everything at that instant. Default: now, with the workspace-wide inputs
+        // (content lift, a pool's turn) of the current minute, computed once a minute.
+        let (as_of, extras_at) = match as_of {
+            Some(text) => {
+                let at = baton_core::live::resolve_as_of(&ws, Some(text))
+                    .map_err(|_| AnswerError::Input(format!("as_of {text:?} is not an RFC 3339 time or a local time (2026-03-02T09:30:00)")))?
+                    .at;
+                (at, at)
+            }
+            None => {
+                let at = now();
+                (at, Instant(at.0 / 60_000_000 * 60_000_000))
+            }
         };
         if ws.lead_index(lead_id).is_none() {
             let why = ws
@@ -315,7 +323,7 @@ impl App {
                 "lead {lead_id:?} cannot be used{why}"
             )));
         }
-        let extras = self.extras(as_of).await?;
+        let extras = self.extras(extras_at).await?;
         let app = self.clone();
         let id = lead_id.to_string();
         let card = tokio::task::spawn_blocking(move || {

@@ -193,7 +193,7 @@ pub fn document() -> String {
         if method == "get" && (path.starts_with("/v1/leads/") || path.starts_with("/v1/report")) {
             let p = op["parameters"].as_array().cloned().unwrap_or_default();
             let mut p = p;
-            p.push(json!({"name": "as_of", "in": "query", "required": false, "schema": {"type": "string"}, "description": "RFC 3339 or local time; a card defaults to the current minute, the report to the data's latest timestamp"}));
+            p.push(json!({"name": "as_of", "in": "query", "required": false, "schema": {"type": "string"}, "description": "RFC 3339 or local time; a card defaults to now, the report to the data's latest timestamp"}));
             op["parameters"] = Value::Array(p);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));

@@ -1,0 +1,281 @@
+//! A bounded loopback load generator for `baton serve`: intake in batches of 100 and one event
+//! at a time, lead cards with and without plugins, the report recomputed after a write, and the
+//! server's RSS over the run. Traffic goes to 127.0.0.1 only; every phase stops by itself.
+//!
+//! `cargo bench -p baton --bench serve_load` (env: BATON_LOAD_LEADS, default 2000 generated
+//! leads ≈ 20k events; BATON_LOAD_SECONDS per phase, default 5).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn baton(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .output()
+        .expect("baton");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn start(dir: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "serve",
+            dir.to_str().expect("utf8"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening")
+        .to_string();
+    Server { child, base }
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Runs `threads` clients for `seconds`, each calling `call(thread, n)`; latencies in µs.
+fn phase(
+    threads: usize,
+    seconds: u64,
+    call: impl Fn(&ureq::Agent, usize, u64) -> bool + Send + Sync + 'static,
+) -> (u64, Vec<u64>, f64) {
+    let call = Arc::new(call);
+    let failures = Arc::new(AtomicU64::new(0));
+    let began = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (call, failures) = (call.clone(), failures.clone());
+            std::thread::spawn(move || {
+                let a = agent();
+                let mut lat = Vec::new();
+                let mut n = 0;
+                while began.elapsed() < Duration::from_secs(seconds) {
+                    let t0 = Instant::now();
+                    if !call(&a, t, n) {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    lat.push(t0.elapsed().as_micros() as u64);
+                    n += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("thread"))
+        .collect();
+    all.sort_unstable();
+    (
+        failures.load(Ordering::Relaxed),
+        all,
+        began.elapsed().as_secs_f64(),
+    )
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p) as usize] as f64 / 1000.0
+}
+
+fn post(a: &ureq::Agent, url: &str, token: &str, body: String) -> bool {
+    matches!(a.post(url).header("authorization", &format!("Bearer {token}")).send(body), Ok(mut r) if r.status() == 200 && r.body_mut().read_to_string().is_ok())
+}
+
+fn get(a: &ureq::Agent, url: &str, token: &str) -> bool {
+    matches!(a.get(url).header("authorization", &format!("Bearer {token}")).call(), Ok(mut r) if r.status() == 200 && r.body_mut().read_to_string().is_ok())
+}
+
+fn event(id: &str, lead: &str) -> String {
+    format!(
+        r#"{{"lead_id":"{lead}","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web","event_id":"{id}"}}"#
+    )
+}
+
+fn main() {
+    let leads = env("BATON_LOAD_LEADS", 2000);
+    let seconds = env("BATON_LOAD_SECONDS", 5);
+    let ws = tempfile::tempdir().expect("tmp");
+    let dir = ws.path().to_str().expect("utf8").to_string();
+    baton(&[
+        "gen",
+        "--leads",
+        &leads.to_string(),
+        "--seed",
+        "3",
+        "--out",
+        &dir,
+        "--quiet",
+    ]);
+    let ingest = baton(&["serve", "token", "create", &dir, "--scope", "ingest"]);
+    let read = baton(&["serve", "token", "create", &dir, "--scope", "read"]);
+    let t0 = Instant::now();
+    let server = start(ws.path());
+    let started = t0.elapsed().as_secs_f64();
+    let pid = server.child.id();
+    let ids: Vec<String> = std::fs::read_to_string(ws.path().join("leads.csv"))
+        .expect("leads")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or("").to_string())
+        .collect();
+    let ids = Arc::new(ids);
+    println!(
+        "store seeded with {leads} generated leads in {started:.1} s (first start); RSS {:.0} MiB",
+        rss_mib(pid)
+    );
+
+    let rss_before = rss_mib(pid);
+    let url = format!("{}/v1/events", server.base);
+    let (tok, lead_ids) = (ingest.clone(), ids.clone());
+    let (fail, lat, secs) = phase(4, seconds, move |a, t, n| {
+        let rows: Vec<String> = (0..100)
+            .map(|i| {
+                event(
+                    &format!("b{t}-{n}-{i}"),
+                    &lead_ids[(n as usize * 7 + i) % lead_ids.len()],
+                )
+            })
+            .collect();
+        post(a, &url, &tok, format!("[{}]", rows.join(",")))
+    });
+    println!(
+        "intake, batches of 100 (4 clients): {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms per batch, {fail} failed",
+        lat.len() as f64 * 100.0 / secs,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+
+    let url = format!("{}/v1/events", server.base);
+    let (tok, lead_ids) = (ingest.clone(), ids.clone());
+    let (fail, lat, secs) = phase(8, seconds, move |a, t, n| {
+        post(
+            a,
+            &url,
+            &tok,
+            event(&format!("s{t}-{n}"), &lead_ids[n as usize % lead_ids.len()]),
+        )
+    });
+    println!(
+        "intake, one event per request (8 clients): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {fail} failed",
+        lat.len() as f64 / secs,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+    let rss_after = rss_mib(pid);
+    println!("RSS over the intake phases: {rss_before:.0} MiB → {rss_after:.0} MiB");
+
+    let t0 = Instant::now();
+    let a = agent();
+    assert!(get(&a, &format!("{}/v1/report", server.base), &read));
+    println!(
+        "report recomputed after writes: {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    let (base, tok, lead_ids) = (server.base.clone(), read.clone(), ids.clone());
+    let (fail, lat, _) = phase(2, seconds, move |a, _, n| {
+        get(
+            a,
+            &format!(
+                "{base}/v1/leads/{}?as_of=2026-09-30T17:00:00Z",
+                lead_ids[(n as usize * 13) % lead_ids.len()]
+            ),
+            &tok,
+        )
+    });
+    println!(
+        "lead card, no plugins (2 clients): p50 {:.2} ms, p99 {:.2} ms, {fail} failed",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+    drop(server);
+
+    let acme = tempfile::tempdir().expect("tmp");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/acme");
+    let o = Command::new("cp")
+        .args([
+            "-r",
+            &format!("{}/.", repo.display()),
+            acme.path().to_str().expect("utf8"),
+        ])
+        .status()
+        .expect("cp");
+    assert!(o.success());
+    let adir = acme.path().to_str().expect("utf8").to_string();
+    let aread = baton(&["serve", "token", "create", &adir, "--scope", "read"]);
+    let server = start(acme.path());
+    let base = server.base.clone();
+    let (fail, lat, _) = phase(2, seconds, move |a, _, n| {
+        get(
+            a,
+            &format!(
+                "{base}/v1/leads/L{:07}?as_of=2026-06-30T17:00:00Z",
+                1 + (n * 13) % 3000
+            ),
+            &aread,
+        )
+    });
+    println!(
+        "lead card, acme's two plugins (2 clients): p50 {:.2} ms, p99 {:.2} ms, {fail} failed",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+}
