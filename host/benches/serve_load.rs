@@ -135,12 +135,23 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p) as usize] as f64 / 1000.0
 }
 
+fn ok(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> bool {
+    match result {
+        Ok(mut r) => r.status() == 200 && r.body_mut().read_to_string().is_ok(),
+        Err(_) => false,
+    }
+}
+
 fn post(a: &ureq::Agent, url: &str, token: &str, body: String) -> bool {
-    matches!(a.post(url).header("authorization", &format!("Bearer {token}")).send(body), Ok(mut r) if r.status() == 200 && r.body_mut().read_to_string().is_ok())
+    ok(a.post(url)
+        .header("authorization", &format!("Bearer {token}"))
+        .send(body))
 }
 
 fn get(a: &ureq::Agent, url: &str, token: &str) -> bool {
-    matches!(a.get(url).header("authorization", &format!("Bearer {token}")).call(), Ok(mut r) if r.status() == 200 && r.body_mut().read_to_string().is_ok())
+    ok(a.get(url)
+        .header("authorization", &format!("Bearer {token}"))
+        .call())
 }
 
 fn event(id: &str, lead: &str) -> String {
