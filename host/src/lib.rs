@@ -166,8 +166,10 @@ pub fn card_dir(
     }
     let outcomes = baton_core::outcomes::Outcomes::new(&ws, as_of);
     let content = baton_core::content::content_report(&ws, as_of, &outcomes);
+    let lexicon = baton_core::messaging::Lexicon::new(&ws);
     let context = baton_core::live::CardContext {
         content: &content,
+        lexicon: lexicon.as_ref(),
         plugins: host
             .as_ref()
             .map(|h| h as &dyn baton_core::plugins::PluginRunner),

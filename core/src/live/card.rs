@@ -145,6 +145,9 @@ pub struct PluginCall {
 pub struct CardContext<'a> {
     /// `report.content` of the whole workspace at the card's `as_of`.
     pub content: &'a ContentReport,
+    /// The messaging lexicon of the workspace's pillars and assets (`Lexicon::new`), which
+    /// next-best content reads; built once by a caller that gives many cards.
+    pub lexicon: Option<&'a Lexicon>,
     /// The plugin host, when the caller has one (none in the browser).
     pub plugins: Option<&'a dyn PluginRunner>,
     /// The lead's route by `[routing]` as the whole workspace routes it (a round-robin pool's

@@ -34,9 +34,11 @@ pub struct Snapshot {
 }
 
 /// What a card takes from the whole workspace at an `as_of`: the content analysis (next-best
-/// content ranks by lift) and, when a routing pool rotates, every lead's route.
+/// content ranks by lift), the messaging lexicon and, when a routing pool rotates, every
+/// lead's route.
 struct CardExtras {
     content: ContentReport,
+    lexicon: Option<baton_core::messaging::Lexicon>,
     routes: Option<HashMap<String, Option<String>>>,
 }
 
@@ -337,6 +339,7 @@ impl App {
             }
             let context = CardContext {
                 content: &extras.content,
+                lexicon: extras.lexicon.as_ref(),
                 plugins: app
                     .plugins
                     .as_ref()
@@ -381,7 +384,12 @@ impl App {
                     .map(|(i, r)| (ws.text(ws.leads[i].id).to_string(), r))
                     .collect()
             });
-            Ok::<_, AnswerError>(Arc::new(CardExtras { content, routes }))
+            let lexicon = baton_core::messaging::Lexicon::new(ws);
+            Ok::<_, AnswerError>(Arc::new(CardExtras {
+                content,
+                lexicon,
+                routes,
+            }))
         })
         .await
         .map_err(blocking_error)??;
