@@ -174,6 +174,7 @@ pub(crate) struct Tally {
     warnings: Map<(Reason, String), Finding>,
     pub(crate) ignored_columns: Vec<String>,
     /// Every row's findings, when asked for ([`crate::ingest::check_rows`]).
+    #[cfg(feature = "row-findings")]
     pub(crate) each: Option<Vec<RowFinding>>,
 }
 
@@ -199,6 +200,7 @@ impl Tally {
     }
 
     /// Keeps the row's finding when every row's are asked for.
+    #[cfg(feature = "row-findings")]
     fn record(&mut self, reason: Reason, field: &str, line: u64, example: &str, rejected: bool) {
         if let Some(each) = &mut self.each {
             each.push(RowFinding {
@@ -210,6 +212,10 @@ impl Tally {
             });
         }
     }
+
+    /// Builds without [`crate::ingest::check_rows`] keep no per-row findings.
+    #[cfg(not(feature = "row-findings"))]
+    fn record(&mut self, _: Reason, _: &str, _: u64, _: &str, _: bool) {}
 
     fn add(
         map: &mut Map<(Reason, String), Finding>,

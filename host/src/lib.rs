@@ -197,7 +197,13 @@ pub fn analyze_store(
         store.close().await;
         rows
     })??;
-    let workspace = service::snapshot::workspace(&framework, &rows, &[], assets.as_ref(), dir)?;
+    let workspace = service::snapshot::workspace(
+        &framework,
+        &rows,
+        &[],
+        assets.as_ref(),
+        &workspace_dir::DirTexts::new(dir),
+    )?;
     let as_of = resolve_as_of(&workspace, as_of)?;
     let host = if options.skip_plugins {
         None

@@ -92,6 +92,7 @@ pub struct Loader {
     deals: deals::DealRows,
     assets: assets::AssetRows,
     /// The kind whose every row's findings are kept ([`check_rows`]).
+    #[cfg(feature = "row-findings")]
     each_row_of: Option<FileKind>,
 }
 
@@ -109,6 +110,7 @@ impl Loader {
             activity: activity::ActivityRows::default(),
             deals: deals::DealRows::default(),
             assets: assets::AssetRows::default(),
+            #[cfg(feature = "row-findings")]
             each_row_of: None,
         }
     }
@@ -186,6 +188,7 @@ impl Loader {
         }
         let columns = Columns::resolve(&header, &all);
         let mut tally = Tally::new(file, format.as_str());
+        #[cfg(feature = "row-findings")]
         if self.each_row_of == Some(kind) {
             tally.each = Some(Vec::new());
         }
@@ -296,8 +299,9 @@ impl Loader {
         let deals = self.deals.finish(&remap, &resolver, &mut deal_tally);
 
         let mut data_quality = DataQuality::default();
+        #[cfg_attr(not(feature = "row-findings"), allow(unused_mut))]
         let mut each = Vec::new();
-        for (kind, mut tally) in [
+        for (kind, tally) in [
             (FileKind::Leads, lead_tally),
             (FileKind::Events, event_tally),
             (FileKind::Stages, stage_tally),
@@ -305,9 +309,14 @@ impl Loader {
             (FileKind::Assets, asset_tally),
             (FileKind::Feedback, feedback_tally),
         ] {
-            if let Some(rows) = tally.each.take() {
-                each = rows;
-            }
+            #[cfg(feature = "row-findings")]
+            let tally = {
+                let mut tally = tally;
+                if let Some(rows) = tally.each.take() {
+                    each = rows;
+                }
+                tally
+            };
             let q = tally.into_file_quality();
             data_quality.rows += q.rows;
             data_quality.accepted += q.accepted;
@@ -321,6 +330,7 @@ impl Loader {
                 .insert(a.name.clone(), a.values.type_name().into());
         }
         let stage_names = self.framework.stage_names.clone();
+        #[cfg(feature = "row-findings")]
         crate::order::sort_by_key(&mut each, |f| (f.line, !f.rejected));
         let ws = Workspace {
             framework: self.framework,
@@ -344,6 +354,7 @@ impl Loader {
 /// (the leads and assets the rows refer to), and says what the ingestion found of each row:
 /// every rejection and warning with its line (the first object is line 1), reason, field and
 /// value — the same as `data_quality` would count had the rows been in a file.
+#[cfg(feature = "row-findings")]
 pub fn check_rows(
     framework: impl Into<std::sync::Arc<Framework>>,
     context: Vec<(&str, JsonRows)>,

@@ -89,6 +89,8 @@ pub struct App {
     pub asset_rows: Option<String>,
     /// The store.
     pub store: Store,
+    /// The asset texts, read once.
+    texts: Arc<snapshot::CachedTexts>,
     /// The plugin host, when the workspace declares plugins.
     pub plugins: Option<crate::plugins::PluginHost>,
     /// Plugin calls at one `as_of` at a time (the plugins' clock reads it).
@@ -131,6 +133,7 @@ impl App {
             framework,
             assets,
             store,
+            texts: Arc::new(snapshot::CachedTexts::new(dir)),
             plugins: None,
             plugin_clock: Mutex::new(()),
             snapshot: RwLock::new(None),
@@ -218,13 +221,13 @@ impl App {
             return Ok(s);
         }
         let rows = self.store.all_rows().await?;
-        let (framework, assets, dir) = (
+        let (framework, assets, texts) = (
             self.framework.clone(),
             self.assets.clone(),
-            self.dir.clone(),
+            self.texts.clone(),
         );
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, &[], assets.as_ref(), &dir)
+            snapshot::workspace(&framework, &rows, &[], assets.as_ref(), texts.as_ref())
         })
         .await
         .map_err(blocking_error)??;
@@ -274,10 +277,10 @@ impl App {
         if !rows.iter().any(|r| r.kind == baton_core::FileKind::Leads) {
             return Err(AnswerError::NoLead(lead_id.to_string()));
         }
-        let (framework, assets, dir) = (
+        let (framework, assets, texts) = (
             self.framework.clone(),
             self.assets.clone(),
-            self.dir.clone(),
+            self.texts.clone(),
         );
         let columns: Vec<String> = self
             .latest()
@@ -288,7 +291,7 @@ impl App {
             .map(|a| a.name.clone())
             .collect();
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, &columns, assets.as_ref(), &dir)
+            snapshot::workspace(&framework, &rows, &columns, assets.as_ref(), texts.as_ref())
         })
         .await
         .map_err(blocking_error)??;

@@ -111,7 +111,7 @@ pub fn workspace(
     rows: &[StoredRow],
     lead_columns: &[String],
     assets: Option<&(String, Vec<u8>)>,
-    dir: &Path,
+    texts: &dyn baton_core::TextSource,
 ) -> Result<Workspace, HostError> {
     let files = files(rows, lead_columns)?;
     let mut named: Vec<(&str, &[u8])> = files
@@ -124,8 +124,38 @@ pub fn workspace(
     Ok(baton_core::load_from_memory(
         framework.clone(),
         named,
-        &crate::workspace_dir::DirTexts::new(dir),
+        texts,
     )?)
+}
+
+/// The folder's asset texts (`assets.path`), each read once and kept: every card and snapshot
+/// reads the same files.
+pub struct CachedTexts {
+    dir: crate::workspace_dir::DirTexts,
+    read: std::sync::Mutex<FxHashMap<String, Result<String, String>>>,
+}
+
+impl CachedTexts {
+    /// Asset texts under `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: crate::workspace_dir::DirTexts::new(dir),
+            read: std::sync::Mutex::new(FxHashMap::default()),
+        }
+    }
+}
+
+impl baton_core::TextSource for CachedTexts {
+    fn read_text(&self, path: &str) -> Result<String, String> {
+        if let Some(t) = self.read.lock().ok().and_then(|m| m.get(path).cloned()) {
+            return t;
+        }
+        let text = self.dir.read_text(path);
+        if let Ok(mut m) = self.read.lock() {
+            m.insert(path.to_string(), text.clone());
+        }
+        text
+    }
 }
 
 /// A row's `(column, text)` pairs as the store keeps them.
