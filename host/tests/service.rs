@@ -595,3 +595,21 @@ fn rusqlite_count(db: &Path) -> Vec<String> {
         .collect::<Result<_, _>>()
         .expect("rows")
 }
+
+#[test]
+fn a_draft_is_checked_as_core_checks_it_against_the_workspace() {
+    let ws = workspace_copy(&repo().join("examples/acme"));
+    let read = token(ws.path(), None, "read", &[]);
+    let server = Server::start(ws.path(), None);
+    let http = Client::new(&server.base);
+    let text = "Acme cuts onboarding time by 40% and integrates with your CRM in a day.";
+    let body = serde_json::json!({ "text": text, "audience": "sales" }).to_string();
+    let served = http.post("/v1/messages/check", &read, &body);
+    assert_eq!(served.status, 200, "{}", served.body);
+    let folder = baton::workspace_dir::load_workspace(ws.path(), true).expect("acme");
+    let expected = baton_core::live::check_message(&folder, text, "sales").expect("check");
+    let expected: serde_json::Value = serde_json::to_value(&expected).expect("json");
+    assert_eq!(served.json(), expected);
+    let bad = http.post("/v1/messages/check", &read, "{\"txt\": 1}");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

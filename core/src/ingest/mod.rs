@@ -258,10 +258,7 @@ impl Loader {
     }
 
     /// [`Loader::finish`], with every finding of the kind [`check_rows`] asked about, by row.
-    fn finish_rows(
-        mut self,
-        texts: &dyn TextSource,
-    ) -> Result<(Workspace, Vec<crate::quality::RowFinding>), IngestError> {
+    fn finish_rows(mut self, texts: &dyn TextSource) -> Result<(Workspace, EachRow), IngestError> {
         if !self.tallies.contains_key(&FileKind::Leads) {
             return Err(IngestError::NoLeads);
         }
@@ -299,8 +296,11 @@ impl Loader {
         let deals = self.deals.finish(&remap, &resolver, &mut deal_tally);
 
         let mut data_quality = DataQuality::default();
-        #[cfg_attr(not(feature = "row-findings"), allow(unused_mut))]
-        let mut each = Vec::new();
+        #[cfg_attr(
+            not(feature = "row-findings"),
+            allow(unused_mut, clippy::let_unit_value)
+        )]
+        let mut each = EachRow::default();
         for (kind, tally) in [
             (FileKind::Leads, lead_tally),
             (FileKind::Events, event_tally),
@@ -349,6 +349,13 @@ impl Loader {
         Ok((ws, each))
     }
 }
+
+/// Every row's findings ([`check_rows`]); nothing in builds without them (the browser's).
+#[cfg(feature = "row-findings")]
+type EachRow = Vec<crate::quality::RowFinding>;
+/// Every row's findings ([`check_rows`]); nothing in builds without them (the browser's).
+#[cfg(not(feature = "row-findings"))]
+type EachRow = ();
 
 /// Reads `rows` (a batch a service was handed) as the files would be read, beside `context`
 /// (the leads and assets the rows refer to), and says what the ingestion found of each row:

@@ -377,9 +377,10 @@ async fn ingest(
     } else {
         Need::Ingest
     };
+    // The body is read (bounded) before anything is refused, so the connection stays usable.
+    let body = text(body).await?;
     let caller = authorize(&app, &headers, peer, need).await?;
     let key = idempotency_key(&headers)?;
-    let body = text(body).await?;
     let rows = intake::parse(kind, &body)?;
     if caller.scope == Scope::Site {
         for i in 0..rows.len() {
@@ -535,8 +536,8 @@ async fn answer(
     body: Body,
     accept: bool,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, peer, Need::Ingest).await?;
     let text = text(body).await?;
+    authorize(&app, &headers, peer, Need::Ingest).await?;
     let a: Answer = if text.trim().is_empty() {
         Answer::default()
     } else {
@@ -621,8 +622,8 @@ async fn check_message(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, peer, Need::Read).await?;
     let text = text(body).await?;
+    authorize(&app, &headers, peer, Need::Read).await?;
     let draft: Draft = serde_json::from_str(&text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
