@@ -403,10 +403,16 @@ pub fn run(
 /// `fail_closed` adjustment plugin failed on gets the minimum score.
 fn adjust_scores(ws: &Workspace, plugins: &PluginResults, scores: &mut [QuickScore]) {
     let cfg = &ws.framework.config.scoring;
+    let lo = cfg.min_score.unwrap_or(f64::NEG_INFINITY);
+    let hi = cfg.max_score.unwrap_or(f64::INFINITY);
     for (i, s) in scores.iter_mut().enumerate() {
-        let adjustment = plugins.adjustments.get(i).copied().unwrap_or(0.0);
-        let floored = plugins.floored.get(i) == Some(&true);
-        s.score = crate::scoring::adjusted_score(cfg, s.score, adjustment, floored);
+        if plugins.floored.get(i) == Some(&true) {
+            s.score = cfg.min_score.unwrap_or(0.0).min(s.score);
+        } else if let Some(&a) = plugins.adjustments.get(i)
+            && a != 0.0
+        {
+            s.score = crate::stats::round6((s.score + a).clamp(lo, hi));
+        }
     }
 }
 

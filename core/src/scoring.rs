@@ -480,18 +480,6 @@ pub fn score_lead(model: &ScoringModel, ws: &Workspace, lead: LeadIx, as_of: Ins
 }
 
 impl LeadScore {
-    /// `scored_leads.csv`'s `top_reasons`: the three largest rules, then the plugins' notes.
-    pub fn top_reasons_with(&self, notes: &[String]) -> String {
-        let mut out = self.top_reasons(3);
-        for note in notes {
-            if !out.is_empty() {
-                out.push_str("; ");
-            }
-            out.push_str(note);
-        }
-        out
-    }
-
     /// The top reasons as one line: `Enterprise +20; Engaged by email +12.3`.
     pub fn top_reasons(&self, n: usize) -> String {
         self.reasons
@@ -500,26 +488,6 @@ impl LeadScore {
             .map(|r| format!("{} {:+}", r.rule, (r.points * 10.0).round() / 10.0))
             .collect::<Vec<_>>()
             .join("; ")
-    }
-}
-
-/// A rule score after the plugins' adjustment and `fail_closed` floor: floored leads get the
-/// minimum score (0 without one), others the adjustment added within `[min_score, max_score]`.
-pub fn adjusted_score(
-    cfg: &crate::config::Scoring,
-    score: f64,
-    adjustment: f64,
-    floored: bool,
-) -> f64 {
-    if floored {
-        cfg.min_score.unwrap_or(0.0).min(score)
-    } else if adjustment != 0.0 {
-        crate::stats::round6((score + adjustment).clamp(
-            cfg.min_score.unwrap_or(f64::NEG_INFINITY),
-            cfg.max_score.unwrap_or(f64::INFINITY),
-        ))
-    } else {
-        score
     }
 }
 
@@ -586,13 +554,18 @@ pub fn scored_leads_csv(
     ]);
     for i in 0..ws.leads.len() {
         let mut s = score_lead(model, ws, i as LeadIx, as_of);
-        let notes = plugins
-            .and_then(|p| p.notes.get(i))
-            .map_or(&[][..], Vec::as_slice);
-        let top_reasons = s.top_reasons_with(notes);
-        if let Some(&f) = plugins.and_then(|p| p.final_scores.get(i)) {
-            s.score = f;
-            s.mql = f >= model.mql_threshold;
+        let mut top_reasons = s.top_reasons(3);
+        if let Some(p) = plugins {
+            if let Some(&f) = p.final_scores.get(i) {
+                s.score = f;
+                s.mql = f >= model.mql_threshold;
+            }
+            for note in p.notes.get(i).into_iter().flatten() {
+                if !top_reasons.is_empty() {
+                    top_reasons.push_str("; ");
+                }
+                top_reasons.push_str(note);
+            }
         }
         let v = verdicts.get(i).map_or(&[][..], Vec::as_slice);
         let qualified = v.first().map_or(String::new(), |x| x.qualified.to_string());

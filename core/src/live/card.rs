@@ -178,23 +178,20 @@ pub fn lead_card(
     };
     let verdicts = qualification.qualify(ws, lead, as_of, verdict_source);
     let mut score = score_lead(&scoring, ws, lead, as_of);
-    let notes = results
-        .as_ref()
-        .and_then(|r| r.notes.first())
-        .map_or(&[][..], Vec::as_slice);
-    let top_reasons = score.top_reasons_with(notes);
+    let mut top_reasons = score.top_reasons(3);
     let mut route_to = match &context.route {
         Some(route) if routing.pooled(ws, lead, as_of) => route.clone(),
         _ => routing.route_all(ws, as_of).swap_remove(lead as usize),
     };
     if let Some(r) = &results {
-        score.score = crate::scoring::adjusted_score(
-            &ws.framework.config.scoring,
-            score.score,
-            r.adjustments.first().copied().unwrap_or(0.0),
-            r.floored.first() == Some(&true),
-        );
+        score.score = adjusted_score(ws, r, score.score);
         score.mql = score.score >= scoring.mql_threshold;
+        for note in r.notes.first().into_iter().flatten() {
+            if !top_reasons.is_empty() {
+                top_reasons.push_str("; ");
+            }
+            top_reasons.push_str(note);
+        }
         if let Some(Some(plugin_route)) = r.routes.first() {
             route_to = Some(plugin_route.clone());
         }
@@ -246,6 +243,21 @@ fn plugin_results(
     _: Option<&dyn PluginRunner>,
 ) -> Option<PluginResults> {
     None
+}
+
+/// The score after the plugins' adjustments and `fail_closed` floors, as the analysis applies them.
+fn adjusted_score(ws: &Workspace, results: &PluginResults, score: f64) -> f64 {
+    let cfg = &ws.framework.config.scoring;
+    if results.floored.first() == Some(&true) {
+        return cfg.min_score.unwrap_or(0.0).min(score);
+    }
+    match results.adjustments.first() {
+        Some(&a) if a != 0.0 => crate::stats::round6((score + a).clamp(
+            cfg.min_score.unwrap_or(f64::NEG_INFINITY),
+            cfg.max_score.unwrap_or(f64::INFINITY),
+        )),
+        _ => score,
+    }
 }
 
 fn plugin_calls(results: &PluginResults) -> Vec<PluginCall> {
