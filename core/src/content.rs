@@ -301,6 +301,45 @@ pub struct Suggestion {
     pub reasons: Vec<String>,
 }
 
+/// What the messaging lexicon reads in each asset's text, by asset id: the pillars it covers
+/// and whether it still carries a retired or banned claim. Next-best content ranks by it; a
+/// caller giving many cards reads the assets once.
+#[derive(Debug, Default)]
+pub struct AssetReading {
+    assets: Map<String, (Set<String>, bool)>,
+}
+
+impl AssetReading {
+    /// Reads `ws`'s assets with `lexicon` (none: no pillars, nothing flagged).
+    pub fn new(ws: &Workspace, lexicon: Option<&Lexicon>) -> Self {
+        let Some(lexicon) = lexicon else {
+            return Self::default();
+        };
+        let assets = ws
+            .assets
+            .iter()
+            .map(|a| {
+                let found = lexicon.analyze(&a.body);
+                let pillars = found.pillars.into_iter().map(|p| p.pillar).collect_set();
+                (
+                    ws.text(a.id).to_string(),
+                    (pillars, !found.claims.is_empty()),
+                )
+            })
+            .collect_map();
+        Self { assets }
+    }
+
+    fn pillars(&self, asset: &str) -> &Set<String> {
+        static NONE: Set<String> = Set::new();
+        self.assets.get(asset).map_or(&NONE, |(p, _)| p)
+    }
+
+    fn flagged(&self, asset: &str) -> bool {
+        self.assets.get(asset).is_some_and(|(_, f)| *f)
+    }
+}
+
 /// The next-best marketing assets for a lead: fit to its stage and persona (+3 same stage, +1 the
 /// next stage, +2 persona), +1 per pillar the asset covers that the lead's received assets have not,
 /// +2 when the asset's lift is `higher`. Assets the lead already received, and assets with a retired
@@ -310,7 +349,7 @@ pub fn next_best_content(
     lead: LeadIx,
     as_of: Instant,
     report: &ContentReport,
-    lexicon: Option<&Lexicon>,
+    reading: &AssetReading,
 ) -> Vec<Suggestion> {
     let entries: Vec<_> = ws
         .stages
@@ -337,30 +376,21 @@ pub fn next_best_content(
         .filter(|e| e.ts <= as_of)
         .filter_map(|e| e.asset)
         .collect_set();
-    let pillars_of = |body: &str| -> Set<String> {
-        lexicon
-            .map(|l| {
-                l.analyze(body)
-                    .pillars
-                    .into_iter()
-                    .map(|p| p.pillar)
-                    .collect_set()
-            })
-            .unwrap_or_default()
-    };
-    let covered: Set<String> = ws
+    let covered: Set<&str> = ws
         .assets
         .iter()
         .filter(|a| received.contains(&a.id))
-        .flat_map(|a| pillars_of(&a.body))
+        .flat_map(|a| reading.pillars(ws.text(a.id)))
+        .map(String::as_str)
         .collect_set();
-    let flagged = |body: &str| lexicon.is_some_and(|l| !l.analyze(body).claims.is_empty());
     let mut out: Vec<Suggestion> = ws
         .assets
         .iter()
         // Never suggest an asset that still carries a retired or banned claim.
         .filter(|a| {
-            a.owner_team == Team::Marketing && !received.contains(&a.id) && !flagged(&a.body)
+            a.owner_team == Team::Marketing
+                && !received.contains(&a.id)
+                && !reading.flagged(ws.text(a.id))
         })
         .map(|a| {
             let mut score = 0.0;
@@ -385,7 +415,11 @@ pub fn next_best_content(
                 score += 2.0;
                 reasons.push(format!("written for the {persona} persona"));
             }
-            for p in pillars_of(&a.body).difference(&covered) {
+            for p in reading
+                .pillars(ws.text(a.id))
+                .iter()
+                .filter(|p| !covered.contains(p.as_str()))
+            {
                 score += 1.0;
                 reasons.push(format!("covers \"{p}\", not yet in this lead's touches"));
             }

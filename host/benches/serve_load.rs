@@ -2,8 +2,9 @@
 //! at a time, lead cards with and without plugins, the report recomputed after a write, and the
 //! server's RSS over the run. Traffic goes to 127.0.0.1 only; every phase stops by itself.
 //!
-//! `cargo bench -p baton --bench serve_load` (env: BATON_LOAD_LEADS, default 2000 generated
-//! leads ≈ 20k events; BATON_LOAD_SECONDS per phase, default 5).
+//! `cargo bench -p baton --bench serve_load` (env: BATON_LOAD_LEADS, default 122,000 generated
+//! leads ≈ 1M events; BATON_LOAD_SECONDS per phase, default 5; BATON_LOAD_SUSTAIN, the mixed
+//! run whose RSS is sampled, default 60 s).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -160,8 +161,72 @@ fn event(id: &str, lead: &str) -> String {
     )
 }
 
+/// Mixed traffic for `seconds` (one client posting batches of 100, two posting single events,
+/// one reading cards), the server's RSS sampled every 5 s.
+fn sustained(server: &Server, ingest: &str, read: &str, ids: &Arc<Vec<String>>, seconds: u64) {
+    if seconds == 0 {
+        return;
+    }
+    let pid = server.child.id();
+    let (base, ingest, read, ids) = (
+        server.base.clone(),
+        ingest.to_string(),
+        read.to_string(),
+        ids.clone(),
+    );
+    let sampler = std::thread::spawn(move || {
+        let began = Instant::now();
+        let mut samples = vec![rss_mib(pid)];
+        while began.elapsed() < Duration::from_secs(seconds) {
+            std::thread::sleep(Duration::from_secs(5));
+            samples.push(rss_mib(pid));
+        }
+        samples
+    });
+    let (fail, lat, secs) = phase(4, seconds, move |a, t, n| match t {
+        0 => {
+            let rows: Vec<String> = (0..100)
+                .map(|i| {
+                    event(
+                        &format!("m{t}-{n}-{i}"),
+                        &ids[(n as usize * 11 + i) % ids.len()],
+                    )
+                })
+                .collect();
+            post(
+                a,
+                &format!("{base}/v1/events"),
+                &ingest,
+                format!("[{}]", rows.join(",")),
+            )
+        }
+        1 | 2 => post(
+            a,
+            &format!("{base}/v1/events"),
+            &ingest,
+            event(&format!("m{t}-{n}"), &ids[(n as usize * 3) % ids.len()]),
+        ),
+        _ => get(
+            a,
+            &format!(
+                "{base}/v1/leads/{}?as_of=2026-09-30T17:00:00Z",
+                ids[(n as usize * 17) % ids.len()]
+            ),
+            &read,
+        ),
+    });
+    let samples = sampler.join().expect("sampler");
+    let text: Vec<String> = samples.iter().map(|m| format!("{m:.0}")).collect();
+    println!(
+        "sustained mixed load, {secs:.0} s ({} requests, {fail} failed): RSS every 5 s {} MiB",
+        lat.len(),
+        text.join(" → ")
+    );
+}
+
 fn main() {
-    let leads = env("BATON_LOAD_LEADS", 2000);
+    let leads = env("BATON_LOAD_LEADS", 122_000);
+    let sustain = env("BATON_LOAD_SUSTAIN", 60);
     let seconds = env("BATON_LOAD_SECONDS", 5);
     let ws = tempfile::tempdir().expect("tmp");
     let dir = ws.path().to_str().expect("utf8").to_string();
@@ -193,6 +258,30 @@ fn main() {
         rss_mib(pid)
     );
 
+    let t0 = Instant::now();
+    let a = agent();
+    assert!(get(&a, &format!("{}/v1/report", server.base), &read));
+    println!(
+        "report of the seeded store: {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    let (base, tok, lead_ids) = (server.base.clone(), read.clone(), ids.clone());
+    let (fail, lat, _) = phase(2, seconds, move |a, _, n| {
+        get(
+            a,
+            &format!(
+                "{base}/v1/leads/{}?as_of=2026-09-30T17:00:00Z",
+                lead_ids[(n as usize * 13) % lead_ids.len()]
+            ),
+            &tok,
+        )
+    });
+    println!(
+        "lead card, no plugins (2 clients): p50 {:.2} ms, p99 {:.2} ms, {fail} failed",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
     let rss_before = rss_mib(pid);
     let url = format!("{}/v1/events", server.base);
     let (tok, lead_ids) = (ingest.clone(), ids.clone());
@@ -241,22 +330,7 @@ fn main() {
         t0.elapsed().as_secs_f64()
     );
 
-    let (base, tok, lead_ids) = (server.base.clone(), read.clone(), ids.clone());
-    let (fail, lat, _) = phase(2, seconds, move |a, _, n| {
-        get(
-            a,
-            &format!(
-                "{base}/v1/leads/{}?as_of=2026-09-30T17:00:00Z",
-                lead_ids[(n as usize * 13) % lead_ids.len()]
-            ),
-            &tok,
-        )
-    });
-    println!(
-        "lead card, no plugins (2 clients): p50 {:.2} ms, p99 {:.2} ms, {fail} failed",
-        pct(&lat, 0.5),
-        pct(&lat, 0.99)
-    );
+    sustained(&server, &ingest, &read, &ids, sustain);
     drop(server);
 
     let acme = tempfile::tempdir().expect("tmp");

@@ -166,10 +166,9 @@ pub fn card_dir(
     }
     let outcomes = baton_core::outcomes::Outcomes::new(&ws, as_of);
     let content = baton_core::content::content_report(&ws, as_of, &outcomes);
-    let lexicon = baton_core::messaging::Lexicon::new(&ws);
     let context = baton_core::live::CardContext {
         content: &content,
-        lexicon: lexicon.as_ref(),
+        assets: None,
         plugins: host
             .as_ref()
             .map(|h| h as &dyn baton_core::plugins::PluginRunner),
@@ -189,18 +188,20 @@ pub fn analyze_store(
 ) -> Result<Analyzed, HostError> {
     let framework = std::sync::Arc::new(workspace_dir::load_framework(dir)?);
     let assets = service::snapshot::assets_file(dir)?;
-    let rows = service::block_on(async {
+    let files = service::block_on(async {
         let store = service::store::Store::open(dir, Some(database))
             .await
             .map_err(service::store_error)?;
-        let rows = store.all_rows().await.map_err(service::store_error);
+        let files = store
+            .scan(service::snapshot::Files::default())
+            .await
+            .map_err(service::store_error);
         store.close().await;
-        rows
+        files
     })??;
-    let workspace = service::snapshot::workspace(
+    let workspace = service::snapshot::workspace_of_files(
         &framework,
-        &rows,
-        &[],
+        files.finish(&[]),
         assets.as_ref(),
         &workspace_dir::DirTexts::new(dir),
     )?;

@@ -82,12 +82,8 @@ pub fn next_best_content(
     })?;
     let outcomes = Outcomes::new(ws, as_of);
     let report = crate::content::content_report(ws, as_of, &outcomes);
-    let lexicon = Lexicon::new(ws);
+    let reading = crate::content::AssetReading::new(ws, Lexicon::new(ws).as_ref());
     Ok(crate::content::next_best_content(
-        ws,
-        lead,
-        as_of,
-        &report,
-        lexicon.as_ref(),
+        ws, lead, as_of, &report, &reading,
     ))
 }

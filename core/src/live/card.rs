@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::lead::bad_input;
 use super::sla::{SlaClock, sla_clocks};
-use crate::content::{ContentReport, Suggestion};
+use crate::content::{AssetReading, ContentReport, Suggestion};
 use crate::messaging::Lexicon;
 use crate::model::{AttrValue, LeadIx};
 use crate::order::Map;
@@ -145,9 +145,9 @@ pub struct PluginCall {
 pub struct CardContext<'a> {
     /// `report.content` of the whole workspace at the card's `as_of`.
     pub content: &'a ContentReport,
-    /// The messaging lexicon of the workspace's pillars and assets (`Lexicon::new`), which
-    /// next-best content reads; built once by a caller that gives many cards.
-    pub lexicon: Option<&'a Lexicon>,
+    /// The workspace's assets as its messaging lexicon reads them, which next-best content
+    /// ranks by; read once by a caller that gives many cards (`None`: read here).
+    pub assets: Option<&'a AssetReading>,
     /// The plugin host, when the caller has one (none in the browser).
     pub plugins: Option<&'a dyn PluginRunner>,
     /// The lead's route by `[routing]` as the whole workspace routes it (a round-robin pool's
@@ -196,9 +196,16 @@ pub fn lead_card(
             route_to = Some(plugin_route.clone());
         }
     }
-    let lexicon = Lexicon::new(ws);
+    let read_here;
+    let reading = match context.assets {
+        Some(r) => r,
+        None => {
+            read_here = AssetReading::new(ws, Lexicon::new(ws).as_ref());
+            &read_here
+        }
+    };
     let next_best_content =
-        crate::content::next_best_content(ws, lead, as_of, context.content, lexicon.as_ref());
+        crate::content::next_best_content(ws, lead, as_of, context.content, reading);
     Ok(LeadCard {
         lead_id: lead_id.to_string(),
         as_of,

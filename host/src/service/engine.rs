@@ -31,14 +31,21 @@ pub struct Snapshot {
     pub version: u64,
     /// The workspace.
     pub ws: Workspace,
+    /// When it was built.
+    built: std::time::Instant,
 }
 
+/// How old the snapshot behind a card's workspace-wide inputs may get while the data changes:
+/// a rebuild reads every row, so under a steady stream of writes cards start one at most this
+/// often (the report always rebuilds before answering).
+const CARD_SNAPSHOT_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What a card takes from the whole workspace at an `as_of`: the content analysis (next-best
-/// content ranks by lift), the messaging lexicon and, when a routing pool rotates, every
+/// content ranks by lift), the assets as the messaging lexicon reads them and, when a routing pool rotates, every
 /// lead's route.
 struct CardExtras {
     content: ContentReport,
-    lexicon: Option<baton_core::messaging::Lexicon>,
+    assets: baton_core::content::AssetReading,
     routes: Option<HashMap<String, Option<String>>>,
 }
 
@@ -85,8 +92,10 @@ pub struct App {
     pub framework: Arc<Framework>,
     /// Its assets file (name, bytes).
     pub assets: Option<(String, Vec<u8>)>,
-    /// The assets as JSON rows (`asset_id`, `title`, `owner_team`): an intake batch's context.
-    pub asset_rows: Option<String>,
+    /// The same as JSON rows, for a card's workspace.
+    asset_json: Option<Arc<(String, baton_core::JsonRows)>>,
+    /// The assets as rows (`asset_id`, `title`, `owner_team`): an intake batch's context.
+    pub asset_rows: Option<baton_core::JsonRows>,
     /// The store.
     pub store: Store,
     /// The asset texts, read once.
@@ -124,6 +133,10 @@ impl App {
     pub async fn start(dir: &Path, database: Option<&str>) -> Result<App, HostError> {
         let framework = Arc::new(crate::workspace_dir::load_framework(dir)?);
         let assets = snapshot::assets_file(dir)?;
+        let asset_json = match &assets {
+            Some(a) => Some(Arc::new(snapshot::asset_json_rows(a)?)),
+            None => None,
+        };
         let store = Store::open(dir, database)
             .await
             .map_err(super::store_error)?;
@@ -132,6 +145,7 @@ impl App {
             asset_rows: None,
             framework,
             assets,
+            asset_json,
             store,
             texts: Arc::new(snapshot::CachedTexts::new(dir)),
             plugins: None,
@@ -220,18 +234,27 @@ impl App {
         {
             return Ok(s);
         }
-        let rows = self.store.all_rows().await?;
+        let files = self.store.scan(snapshot::Files::default()).await?;
         let (framework, assets, texts) = (
             self.framework.clone(),
             self.assets.clone(),
             self.texts.clone(),
         );
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, &[], assets.as_ref(), texts.as_ref())
+            snapshot::workspace_of_files(
+                &framework,
+                files.finish(&[]),
+                assets.as_ref(),
+                texts.as_ref(),
+            )
         })
         .await
         .map_err(blocking_error)??;
-        let snap = Arc::new(Snapshot { version, ws });
+        let snap = Arc::new(Snapshot {
+            version,
+            ws,
+            built: std::time::Instant::now(),
+        });
         if let Ok(mut s) = self.snapshot.write() {
             *s = Some(snap.clone());
         }
@@ -243,11 +266,15 @@ impl App {
     }
 
     /// The snapshot a card's workspace-wide parts use: the latest built (a rebuild is started
-    /// in the background when the data changed since), or the current one when none is built.
+    /// in the background when the data changed since and it is older than
+    /// [`CARD_SNAPSHOT_AGE`]), or the current one when none is built.
     async fn latest(self: &Arc<Self>) -> Result<Arc<Snapshot>, AnswerError> {
         match self.cached_snapshot() {
             Some(s) => {
-                if self.store.version().await? != s.version && self.rebuilding.try_lock().is_ok() {
+                if self.store.version().await? != s.version
+                    && s.built.elapsed() >= CARD_SNAPSHOT_AGE
+                    && self.rebuilding.try_lock().is_ok()
+                {
                     let app = self.clone();
                     tokio::spawn(async move {
                         if let Err(e) = app.current().await {
@@ -279,7 +306,7 @@ impl App {
         }
         let (framework, assets, texts) = (
             self.framework.clone(),
-            self.assets.clone(),
+            self.asset_json.clone(),
             self.texts.clone(),
         );
         let columns: Vec<String> = self
@@ -291,7 +318,13 @@ impl App {
             .map(|a| a.name.clone())
             .collect();
         let ws = tokio::task::spawn_blocking(move || {
-            snapshot::workspace(&framework, &rows, &columns, assets.as_ref(), texts.as_ref())
+            snapshot::lead_workspace(
+                &framework,
+                &rows,
+                &columns,
+                assets.as_deref(),
+                texts.as_ref(),
+            )
         })
         .await
         .map_err(blocking_error)??;
@@ -342,7 +375,7 @@ impl App {
             }
             let context = CardContext {
                 content: &extras.content,
-                lexicon: extras.lexicon.as_ref(),
+                assets: Some(&extras.assets),
                 plugins: app
                     .plugins
                     .as_ref()
@@ -388,9 +421,10 @@ impl App {
                     .collect()
             });
             let lexicon = baton_core::messaging::Lexicon::new(ws);
+            let assets = baton_core::content::AssetReading::new(ws, lexicon.as_ref());
             Ok::<_, AnswerError>(Arc::new(CardExtras {
                 content,
-                lexicon,
+                assets,
                 routes,
             }))
         })
@@ -467,8 +501,8 @@ impl App {
     }
 }
 
-/// The workspace's assets as JSON rows, for checking events' `asset_id` at intake.
-fn asset_rows(ws: &Workspace) -> Option<String> {
+/// The workspace's assets as rows, for checking events' `asset_id` at intake.
+fn asset_rows(ws: &Workspace) -> Option<baton_core::JsonRows> {
     if ws
         .data_quality
         .files
@@ -488,5 +522,6 @@ fn asset_rows(ws: &Workspace) -> Option<String> {
             })
         })
         .collect();
-    serde_json::to_string(&rows).ok()
+    let text = serde_json::to_string(&rows).ok()?;
+    baton_core::JsonRows::parse(baton_core::FileKind::Assets, &text, &[]).ok()
 }

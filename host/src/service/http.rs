@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use baton_core::FileKind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{self, Need, Scope};
 use super::engine::{AnswerError, App};
@@ -225,17 +225,31 @@ async fn track(State(app): AppState, mut request: Request, next: Next) -> Respon
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
-    let line = serde_json::json!({
-        "ts": super::engine::now().to_string(),
-        "level": if status >= 500 { "error" } else { "info" },
-        "request_id": id,
-        "method": method.as_str(),
-        "route": route,
-        "status": status,
-        "ms": (seconds * 1000.0 * 1000.0).round() / 1000.0,
-    });
-    eprintln!("{line}");
+    let line = RequestLine {
+        ts: super::engine::now().to_string(),
+        level: if status >= 500 { "error" } else { "info" },
+        request_id: &id,
+        method: method.as_str(),
+        route: &route,
+        status,
+        ms: (seconds * 1000.0 * 1000.0).round() / 1000.0,
+    };
+    if let Ok(text) = serde_json::to_string(&line) {
+        eprintln!("{text}");
+    }
     response
+}
+
+/// One request's log line (never a token, a body or a query).
+#[derive(Serialize)]
+struct RequestLine<'a> {
+    ts: String,
+    level: &'static str,
+    request_id: &'a str,
+    method: &'a str,
+    route: &'a str,
+    status: u16,
+    ms: f64,
 }
 
 /// Who is calling.

@@ -103,16 +103,6 @@ pub fn parse(kind: FileKind, body: &str) -> Result<JsonRows, IntakeError> {
     Ok(rows)
 }
 
-/// The row's pairs as a JSON object, for a context file.
-fn object(body: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_json::from_str(body).ok()?;
-    let map: serde_json::Map<String, serde_json::Value> = pairs
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
-    serde_json::to_string(&map).ok()
-}
-
 /// Checks, stores and answers a batch of `kind` rows. `idempotency_key` names the request for
 /// rows without an id of their own.
 pub async fn take(
@@ -132,17 +122,14 @@ pub async fn take(
         ids.sort();
         ids.dedup();
         let leads = app.store.leads(ids).await?;
-        let objects: Vec<String> = leads.iter().filter_map(|r| object(&r.body)).collect();
-        let text = format!("[{}]", objects.join(","));
-        let leads = JsonRows::parse(FileKind::Leads, &text, &[])
-            .map_err(|e| IntakeError::Unreadable(format!("stored leads: {e}")))?;
+        let leads =
+            snapshot::json_rows(FileKind::Leads, leads.iter().map(|r| r.body.as_str()), &[])
+                .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
         context.push(("leads.ndjson", leads));
         if kind == FileKind::Events
             && let Some(assets) = &app.asset_rows
         {
-            let assets = JsonRows::parse(FileKind::Assets, assets, &[])
-                .map_err(|e| IntakeError::Unreadable(format!("assets: {e}")))?;
-            context.push(("assets.ndjson", assets));
+            context.push(("assets.ndjson", assets.clone()));
         }
     }
     let name = format!("{}.ndjson", kind.stem());

@@ -2,9 +2,10 @@
 //! which ran. A migration is never edited once released: a change is a new one.
 
 /// SQLite's migrations: (version, statements).
-pub const SQLITE: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE rows (
+pub const SQLITE: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE rows (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         kind TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -24,12 +25,19 @@ pub const SQLITE: &[(i64, &str)] = &[(
     CREATE TABLE erasures (at TEXT NOT NULL, rows INTEGER NOT NULL);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('version', '0');",
-)];
+    ),
+    (2, LEADS_BY_ID),
+];
+
+/// The lead rows of a lead found without walking its events (intake checks every batch's
+/// leads).
+const LEADS_BY_ID: &str = "CREATE INDEX rows_kind_lead ON rows (kind, lead_id, seq);";
 
 /// PostgreSQL's migrations: (version, statements).
-pub const POSTGRES: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE rows (
+pub const POSTGRES: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE rows (
         seq BIGSERIAL PRIMARY KEY,
         kind TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -49,4 +57,6 @@ pub const POSTGRES: &[(i64, &str)] = &[(
     CREATE TABLE erasures (at TEXT NOT NULL, rows BIGINT NOT NULL);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('version', '0');",
-)];
+    ),
+    (2, LEADS_BY_ID),
+];

@@ -90,6 +90,13 @@ pub struct StoredRow {
     pub body: String,
 }
 
+/// What takes the stored rows one at a time (a snapshot's files), without the store holding
+/// them all in memory.
+pub trait RowSink: Send + 'static {
+    /// One row: its kind and body.
+    fn row(&mut self, kind: FileKind, body: &str) -> Result<(), StoreError>;
+}
+
 /// A token as stored: only its hash.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -168,11 +175,11 @@ impl Store {
         }
     }
 
-    /// Every row, in the order they were first written.
-    pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
+    /// Hands every row to `sink`, in the order they were first written, and gives it back.
+    pub async fn scan<S: RowSink>(&self, sink: S) -> Result<S, StoreError> {
         match self {
-            Store::Sqlite(s) => s.all_rows().await,
-            Store::Postgres(s) => s.all_rows().await,
+            Store::Sqlite(s) => s.scan(sink).await,
+            Store::Postgres(s) => s.scan(sink).await,
         }
     }
 

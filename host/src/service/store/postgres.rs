@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
 
-use super::{Counts, NewRow, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations};
+use super::{
+    Counts, NewRow, RowSink, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations,
+};
 
 /// Connections kept open.
 const CONNECTIONS: usize = 4;
@@ -185,10 +187,19 @@ impl PgStore {
         .await
     }
 
-    /// Every row.
-    pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
-        self.rows("SELECT kind, body FROM rows ORDER BY seq", &[])
-            .await
+    /// Hands every row to `sink` (fetched in one query, then handed over off the async threads).
+    pub async fn scan<S: RowSink>(&self, mut sink: S) -> Result<S, StoreError> {
+        let rows = self
+            .rows("SELECT kind, body FROM rows ORDER BY seq", &[])
+            .await?;
+        tokio::task::spawn_blocking(move || {
+            for r in rows {
+                sink.row(r.kind, &r.body)?;
+            }
+            Ok(sink)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("reading the rows failed: {e}")))?
     }
 
     /// The write version.

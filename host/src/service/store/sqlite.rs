@@ -10,12 +10,16 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::oneshot;
 
-use super::{Counts, NewRow, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations};
+use super::{
+    Counts, NewRow, RowSink, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations,
+};
 
 /// Writes waiting for the writer before new ones are refused (`503` with `Retry-After`).
 pub const WRITE_QUEUE: usize = 512;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
+/// The page cache of each connection, in KiB (the writer and up to 8 readers).
+const CACHE_KIB: i64 = 16 * 1024;
 /// How long a connection waits for a lock before the store is "busy".
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -60,6 +64,12 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(error)?;
     conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(error)?;
+    // A job's savepoint journals the pages it changes: in memory, not a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(error)?;
+    // Pages kept per connection (negative: KiB), so the indexes' hot pages stay in memory.
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(error)?;
     Ok(conn)
 }
@@ -213,10 +223,21 @@ impl SqliteStore {
         .and_then(stored)
     }
 
-    /// Every row.
-    pub async fn all_rows(&self) -> Result<Vec<StoredRow>, StoreError> {
-        self.read(|c| rows_of(c, "SELECT kind, body FROM rows ORDER BY seq", []))
-            .await?
+    /// Hands every row to `sink`, straight from the read (no row kept).
+    pub async fn scan<S: RowSink>(&self, mut sink: S) -> Result<S, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT kind, body FROM rows ORDER BY seq")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (kind, body) = (text(r, 0)?, text(r, 1)?);
+                let done = kind_of(kind).and_then(|k| sink.row(k, body));
+                if let Err(e) = done {
+                    return Ok(Err(e));
+                }
+            }
+            Ok(Ok(sink))
+        })
+        .await?
     }
 
     /// The write version.
@@ -324,6 +345,12 @@ impl SqliteStore {
     }
 }
 
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str, rusqlite::Error> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn rows_of(
     c: &Connection,
     sql: &str,
@@ -379,6 +406,57 @@ enum Answer {
 }
 
 fn commit_group(conn: &mut Connection, group: Vec<Job>, version: &AtomicU64) {
+    if group.iter().all(|j| matches!(j, Job::Rows(..)))
+        && let Some(outs) = commit_rows(conn, &group, version)
+    {
+        for (job, out) in group.into_iter().zip(outs) {
+            if let Job::Rows(_, reply) = job {
+                drop(reply.send(Ok(out)));
+            }
+        }
+        return;
+    }
+    commit_each(conn, group, version);
+}
+
+/// The common group, rows only, in one transaction without a savepoint per job; `None` (all
+/// rolled back) when a job or the commit failed, and the group is done job by job instead.
+fn commit_rows(
+    conn: &mut Connection,
+    group: &[Job],
+    version: &AtomicU64,
+) -> Option<Vec<Vec<Written>>> {
+    let before = version.load(Ordering::SeqCst);
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .ok()?;
+    let mut outs = Vec::with_capacity(group.len());
+    for job in group {
+        if let Job::Rows(rows, _) = job {
+            outs.push(write_rows(&tx, rows).ok()?);
+        }
+    }
+    let changed = outs
+        .iter()
+        .filter(|w| w.iter().any(|w| *w != Written::Unchanged))
+        .count() as u64;
+    let v = version.load(Ordering::SeqCst).max(before) + changed;
+    if changed > 0 {
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'version'",
+            [v.to_string()],
+        )
+        .ok()?;
+    }
+    tx.commit().ok()?;
+    if changed > 0 {
+        version.store(v, Ordering::SeqCst);
+    }
+    Some(outs)
+}
+
+/// A group with a savepoint per job: a job that fails leaves the others' writes alone.
+fn commit_each(conn: &mut Connection, group: Vec<Job>, version: &AtomicU64) {
     let before = version.load(Ordering::SeqCst);
     let mut answers = Vec::with_capacity(group.len());
     let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
