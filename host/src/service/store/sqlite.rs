@@ -42,6 +42,10 @@ pub struct SqliteStore {
     waiting: Arc<AtomicUsize>,
     version: Arc<AtomicU64>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One connection for point reads by index (a batch's leads), run on the calling thread:
+    /// WAL readers never wait for the writer, and such a read takes microseconds, less than
+    /// handing it to the blocking pool. Busy (another caller has it): the pool.
+    inline: Mutex<Option<Connection>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -129,6 +133,7 @@ impl SqliteStore {
             waiting,
             version,
             readers: Arc::new(Mutex::new(Vec::new())),
+            inline: Mutex::new(None),
             writer: Mutex::new(Some(writer)),
         })
     }
@@ -192,6 +197,22 @@ impl SqliteStore {
         .map_err(|e| StoreError::Other(format!("a read failed: {e}")))?
     }
 
+    /// Runs a short indexed read on the inline connection when it is free, else on the pool.
+    async fn point_read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if let Ok(mut slot) = self.inline.try_lock() {
+            if slot.is_none() {
+                *slot = Some(connect(&self.path)?);
+            }
+            if let Some(conn) = slot.as_ref() {
+                return f(conn).map_err(error);
+            }
+        }
+        self.read(f).await
+    }
+
     /// Every row of one lead.
     pub async fn lead_rows(&self, lead_id: String) -> Result<Vec<StoredRow>, StoreError> {
         self.read(move |c| {
@@ -206,7 +227,7 @@ impl SqliteStore {
 
     /// The lead rows of these leads.
     pub async fn leads(&self, ids: Vec<String>) -> Result<Vec<StoredRow>, StoreError> {
-        self.read(move |c| {
+        self.point_read(move |c| {
             let mut out = Vec::new();
             let mut stmt = c.prepare_cached(
                 "SELECT kind, body FROM rows WHERE kind = 'leads' AND lead_id = ?1 ORDER BY seq",
@@ -548,21 +569,23 @@ fn in_savepoint<T>(
 
 fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rusqlite::Error> {
     let mut find = tx.prepare_cached("SELECT body FROM rows WHERE kind = ?1 AND key = ?2")?;
-    let mut insert =
-        tx.prepare_cached("INSERT INTO rows (kind, key, lead_id, body) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO rows (kind, key, lead_id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, key) DO NOTHING",
+    )?;
     let mut update =
         tx.prepare_cached("UPDATE rows SET body = ?3, lead_id = ?4 WHERE kind = ?1 AND key = ?2")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let kind = r.kind.stem();
-        let existing: Option<String> = find.query_row([kind, &r.key], |x| x.get(0)).optional()?;
-        out.push(match existing {
-            None => {
-                insert.execute(params![kind, r.key, r.lead_id, r.body])?;
-                Written::Inserted
-            }
-            Some(body) if body == r.body || !r.replaces => Written::Unchanged,
-            Some(_) => {
+        // Most rows are new: insert, and look at the stored row only when the key is taken.
+        if insert.execute(params![kind, r.key, r.lead_id, r.body])? == 1 {
+            out.push(Written::Inserted);
+            continue;
+        }
+        let stored: String = find.query_row([kind, &r.key], |x| x.get(0))?;
+        out.push(match stored {
+            body if body == r.body || !r.replaces => Written::Unchanged,
+            _ => {
                 update.execute(params![kind, r.key, r.body, r.lead_id])?;
                 Written::Updated
             }
