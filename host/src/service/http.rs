@@ -24,6 +24,8 @@ use super::store::StoreError;
 pub const MAX_BODY_BYTES: usize = 2 << 20;
 /// Requests in flight before new ones are answered `503` (with `Retry-After`).
 pub const MAX_IN_FLIGHT: usize = 256;
+/// How long a request's body may take to arrive.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 type AppState = State<Arc<App>>;
 
@@ -166,7 +168,8 @@ pub fn router(app: Arc<App>) -> Router {
             },
         ))
         .load_shed()
-        .concurrency_limit(MAX_IN_FLIGHT);
+        // One limit for the whole service (a `ConcurrencyLimitLayer` would give each route its own).
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT));
     v1.route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(|| async {
@@ -338,11 +341,32 @@ async fn authorize(
     Ok(Caller { scope, origin })
 }
 
-/// The body as UTF-8 text, bounded.
+/// The body as UTF-8 text, bounded in size and in time (a client that stops sending mid-body
+/// does not hold its slot).
 async fn text(body: Body) -> Result<String, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));
+    let bytes = read
         .await
         .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|e| {
+            // The limit's error says "length limit exceeded"; anything else is a client that
+            // went away or sent a broken body.
+            if !e.to_string().contains("length limit") {
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "body_incomplete",
+                    format!("the body could not be read whole: {e}"),
+                );
+            }
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
