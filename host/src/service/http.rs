@@ -169,7 +169,9 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .load_shed()
         // One limit for the whole service (a `ConcurrencyLimitLayer` would give each route its own).
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT));
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_IN_FLIGHT,
+        ));
     v1.route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(|| async {
