@@ -1,6 +1,6 @@
 //! Content utilization and next-best content on a hand-made workspace.
 
-use baton_core::content::{content_report, next_best_content};
+use baton_core::content::{AssetReading, content_report, next_best_content};
 use baton_core::messaging::Lexicon;
 use baton_core::outcomes::Outcomes;
 use baton_core::{Framework, Instant, NoTexts, load_from_memory};
@@ -67,14 +67,8 @@ fn usage_gaps_and_next_best() {
     assert_eq!(gaps, vec![("lead", "end_user")]);
     // L2 (champion, in mql) already has the guide: "unused" fits stage and persona and covers Security;
     // "promo" carries a retired claim and is never suggested.
-    let lex = Lexicon::new(&ws);
-    let s = next_best_content(
-        &ws,
-        ws.lead_index("L2").expect("L2"),
-        as_of,
-        &r,
-        lex.as_ref(),
-    );
+    let reading = AssetReading::new(&ws, Lexicon::new(&ws).as_ref());
+    let s = next_best_content(&ws, ws.lead_index("L2").expect("L2"), as_of, &r, &reading);
     let ids: Vec<&str> = s.iter().map(|x| x.asset_id.as_str()).collect();
     assert_eq!(ids, vec!["unused", "security"]);
     assert_eq!(s[0].score, 6.0, "{:?}", s[0].reasons);

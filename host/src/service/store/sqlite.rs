@@ -18,8 +18,10 @@ use super::{
 pub const WRITE_QUEUE: usize = 512;
 /// Writes committed in one transaction at most.
 const GROUP: usize = 64;
-/// The page cache of each connection, in KiB (the writer and up to 8 readers).
-const CACHE_KIB: i64 = 16 * 1024;
+/// The writer's page cache, in KiB, so the indexes' hot pages stay in memory. Readers keep
+/// SQLite's default (2 MiB): a reader's cache is dropped whenever another connection has
+/// committed, and dropping a large one costs more than it saves.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 /// How long a connection waits for a lock before the store is "busy".
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -72,9 +74,6 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     // A job's savepoint journals the pages it changes: in memory, not a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(error)?;
-    // Pages kept per connection (negative: KiB), so the indexes' hot pages stay in memory.
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)
-        .map_err(error)?;
     Ok(conn)
 }
 
@@ -111,6 +110,8 @@ impl SqliteStore {
     /// Opens (creating) the file and runs the migrations.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = connect(path)?;
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(error)?;
         migrate(&mut conn)?;
         let version: String = conn
             .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
