@@ -306,7 +306,8 @@ pub struct Suggestion {
 /// caller giving many cards reads the assets once.
 #[derive(Debug, Default)]
 pub struct AssetReading {
-    assets: Map<String, (Set<String>, bool)>,
+    /// Per asset: its id, the pillars it covers, whether it carries a flagged claim.
+    assets: Vec<(String, Set<String>, bool)>,
 }
 
 impl AssetReading {
@@ -321,22 +322,23 @@ impl AssetReading {
             .map(|a| {
                 let found = lexicon.analyze(&a.body);
                 let pillars = found.pillars.into_iter().map(|p| p.pillar).collect_set();
-                (
-                    ws.text(a.id).to_string(),
-                    (pillars, !found.claims.is_empty()),
-                )
+                (ws.text(a.id).to_string(), pillars, !found.claims.is_empty())
             })
-            .collect_map();
+            .collect();
         Self { assets }
+    }
+
+    fn find(&self, asset: &str) -> Option<&(String, Set<String>, bool)> {
+        self.assets.iter().find(|(id, _, _)| id == asset)
     }
 
     fn pillars(&self, asset: &str) -> &Set<String> {
         static NONE: Set<String> = Set::new();
-        self.assets.get(asset).map_or(&NONE, |(p, _)| p)
+        self.find(asset).map_or(&NONE, |(_, p, _)| p)
     }
 
     fn flagged(&self, asset: &str) -> bool {
-        self.assets.get(asset).is_some_and(|(_, f)| *f)
+        self.find(asset).is_some_and(|(_, _, f)| *f)
     }
 }
 
@@ -376,12 +378,11 @@ pub fn next_best_content(
         .filter(|e| e.ts <= as_of)
         .filter_map(|e| e.asset)
         .collect_set();
-    let covered: Set<&str> = ws
+    let covered: Set<String> = ws
         .assets
         .iter()
         .filter(|a| received.contains(&a.id))
-        .flat_map(|a| reading.pillars(ws.text(a.id)))
-        .map(String::as_str)
+        .flat_map(|a| reading.pillars(ws.text(a.id)).iter().cloned())
         .collect_set();
     let mut out: Vec<Suggestion> = ws
         .assets
@@ -418,7 +419,7 @@ pub fn next_best_content(
             for p in reading
                 .pillars(ws.text(a.id))
                 .iter()
-                .filter(|p| !covered.contains(p.as_str()))
+                .filter(|p| !covered.contains(*p))
             {
                 score += 1.0;
                 reasons.push(format!("covers \"{p}\", not yet in this lead's touches"));
