@@ -183,9 +183,11 @@ fn assert_failed(r: &Run, kind: FailureKind, leads: &[&str], words: &str) {
 
 #[test]
 fn infinite_loop_runs_out_of_fuel() {
+    // A deadline far past what 11M instructions take, so fuel is what stops the loop even on a
+    // loaded machine (at 50 ms it was sometimes the deadline).
     let r = run(
         per_lead("(loop $forever (br $forever))", "").as_bytes(),
-        "",
+        "timeout_ms = 10000",
         "fail_closed",
     );
     assert_failed(

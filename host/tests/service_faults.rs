@@ -76,6 +76,8 @@ fn hostile_workspace() -> tempfile::TempDir {
 name = "looper"
 path = "looper.wat"
 on_error = "fail_closed"
+# far past what its fuel lasts, so fuel (not the clock) stops it even on a loaded machine
+timeout_ms = 10000
 
 [[plugins]]
 name = "trapper"
