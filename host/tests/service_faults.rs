@@ -149,6 +149,33 @@ fn a_plugin_that_loops_or_traps_fails_that_card_by_its_policy_and_the_service_ke
     }
 }
 
+/// The three leads alone (no plugins) served, with an ingest and a read token.
+struct Plain {
+    ws: tempfile::TempDir,
+    ingest: String,
+    read: String,
+    server: Server,
+    http: Client,
+}
+
+impl Plain {
+    fn start() -> Plain {
+        let ws = tempfile::tempdir().expect("tmp");
+        std::fs::write(ws.path().join("leads.csv"), LEADS).expect("leads");
+        let ingest = token(ws.path(), None, "ingest", &[]);
+        let read = token(ws.path(), None, "read", &[]);
+        let server = Server::start(ws.path(), None);
+        let http = Client::new(&server.base);
+        Plain {
+            ws,
+            ingest,
+            read,
+            server,
+            http,
+        }
+    }
+}
+
 /// Opens a request to `/v1/events` that announces a body and sends only part of it.
 fn half_request(base: &str, token: &str) -> TcpStream {
     let addr = base.strip_prefix("http://").expect("http");
@@ -163,12 +190,13 @@ fn half_request(base: &str, token: &str) -> TcpStream {
 #[test]
 fn more_requests_in_flight_than_it_takes_are_shed_with_retry_after_and_clients_leaving_mid_body_cost_nothing()
  {
-    let ws = tempfile::tempdir().expect("tmp");
-    std::fs::write(ws.path().join("leads.csv"), LEADS).expect("leads");
-    let ingest = token(ws.path(), None, "ingest", &[]);
-    let read = token(ws.path(), None, "read", &[]);
-    let server = Server::start(ws.path(), None);
-    let http = Client::new(&server.base);
+    let Plain {
+        ws: _ws,
+        ingest,
+        read,
+        server,
+        http,
+    } = Plain::start();
     // Requests held mid-body fill every slot: 16 more than the 256, since one arriving while
     // others take their slots may be shed at once (the semaphore is fair: a request that finds
     // another waiting is shed even with a slot free) and then holds none…
@@ -221,12 +249,13 @@ fn more_requests_in_flight_than_it_takes_are_shed_with_retry_after_and_clients_l
 
 #[test]
 fn the_store_locked_by_another_process_answers_503_store_busy_and_recovers() {
-    let ws = tempfile::tempdir().expect("tmp");
-    std::fs::write(ws.path().join("leads.csv"), LEADS).expect("leads");
-    let ingest = token(ws.path(), None, "ingest", &[]);
-    let read = token(ws.path(), None, "read", &[]);
-    let server = Server::start(ws.path(), None);
-    let http = Client::new(&server.base);
+    let Plain {
+        ws,
+        ingest,
+        read,
+        server: _server,
+        http,
+    } = Plain::start();
     let event = |id: &str| {
         format!(
             r#"{{"lead_id":"A1","ts":"2026-01-10T10:00:00Z","type":"page_view","channel":"web","event_id":"{id}"}}"#
