@@ -10,6 +10,7 @@ fn bench_check(c: &mut Criterion) {
         description: description.into(),
         phrases: phrases.iter().map(|s| s.to_string()).collect(),
         synonyms: synonyms.iter().map(|s| s.to_string()).collect(),
+        audiences: vec![],
     };
     let lex = Lexicon::from_config(&Messaging {
         language: "english".into(),
@@ -41,6 +42,7 @@ fn bench_check(c: &mut Criterion) {
         ],
         retired_claims: vec!["#1 rated workflow tool".into(), "free forever".into()],
         banned: vec!["guaranteed results".into()],
+        severity: Default::default(),
     })
     .expect("english");
     let paragraph = "Hi Dana, thanks for the call yesterday. As promised, here is a short summary of how teams like yours use Acme Flow. Most customers cut onboarding time by 40% and go live in about a month, because the platform integrates with the tools you already run: Salesforce, Slack, SAP and more than 200 native integrations, plus webhooks and an open REST API for everything else. Security teams like that we are SOC 2 Type II certified, support SSO and keep audit logs for every change. ";

@@ -38,12 +38,51 @@ pub struct Token {
     pub stop: bool,
     /// Index of the sentence the word is in.
     pub sentence: usize,
+    /// Index of the clause the word is in (see [`starts_clause`]); counts across sentences.
+    pub clause: usize,
 }
 
 /// A language's analyzer.
 pub struct Analyzer {
     stemmer: Stemmer,
     stop: &'static [&'static str],
+    english: bool,
+}
+
+/// English forms Snowball leaves apart from their base word: irregular verbs and the
+/// comparatives of common adjectives ("went live" is "go live", "faster" is "fast").
+fn english_base(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "went" | "gone" | "goes" | "going" => "go",
+        "took" | "taken" => "take",
+        "made" => "make",
+        "got" | "gotten" => "get",
+        "built" => "build",
+        "ran" => "run",
+        "saw" | "seen" => "see",
+        "brought" => "bring",
+        "paid" => "pay",
+        "grew" | "grown" => "grow",
+        "fell" | "fallen" => "fall",
+        "rose" | "risen" => "rise",
+        "spent" => "spend",
+        "faster" | "fastest" => "fast",
+        "quicker" | "quickest" => "quick",
+        "easier" | "easiest" => "easy",
+        "simpler" | "simplest" => "simple",
+        "cheaper" | "cheapest" => "cheap",
+        "shorter" | "shortest" => "short",
+        "safer" | "safest" => "safe",
+        "smarter" | "smartest" => "smart",
+        "stronger" | "strongest" => "strong",
+        "sooner" | "soonest" => "soon",
+        "higher" | "highest" => "high",
+        "lower" | "lowest" => "low",
+        "bigger" | "biggest" => "big",
+        "smaller" | "smallest" => "small",
+        "greater" | "greatest" => "great",
+        _ => return None,
+    })
 }
 
 impl Analyzer {
@@ -72,32 +111,37 @@ impl Analyzer {
         Some(Analyzer {
             stemmer: Stemmer::create(algorithm),
             stop,
+            english: algorithm == Algorithm::English,
         })
     }
 
     /// The words of `text` with stems and character spans.
     pub fn tokens(&self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();
-        let mut sentence = 0;
+        let (mut sentence, mut clause) = (0, 0);
         // Byte offset → char offset, advanced incrementally.
         let (mut byte, mut chars) = (0usize, 0usize);
         let mut last_end = 0usize;
         for (offset, word) in text.unicode_word_indices() {
             let between = &text[last_end..offset];
+            let lower = word.to_lowercase();
             if between.contains(['.', '!', '?', '\n']) {
                 sentence += 1;
+                clause += 1;
+            } else if !out.is_empty() && starts_clause(between, &lower) {
+                clause += 1;
             }
             chars += text[byte..offset].chars().count();
             byte = offset;
             let len = word.chars().count();
-            let lower = word.to_lowercase();
             // A token longer than any word is kept whole: the stemmer's suffix search is
             // quadratic in its length (1 MB of `y` took a minute).
             let stem = if lower.len() > MAX_STEM_BYTES || lower.chars().any(|c| c.is_ascii_digit())
             {
                 lower.clone()
             } else {
-                self.stemmer.stem(&lower).into_owned()
+                let base = self.english.then(|| english_base(&lower)).flatten();
+                self.stemmer.stem(base.unwrap_or(&lower)).into_owned()
             };
             out.push(Token {
                 stop: self.stop.contains(&lower.as_str()),
@@ -108,6 +152,7 @@ impl Analyzer {
                 byte_start: offset,
                 byte_end: offset + word.len(),
                 sentence,
+                clause,
             });
             last_end = offset + word.len();
         }
@@ -122,6 +167,17 @@ impl Analyzer {
             .map(|t| t.stem)
             .collect()
     }
+}
+
+/// True when a word, with the text between it and the previous word, starts a new clause within
+/// a sentence: after `;` or a dash; at `but`, `whereas`, `although` or `though`; and at `and`,
+/// `or`, `so`, `yet`, `while` or `plus` after a comma. (A colon or a parenthesis elaborates what
+/// comes before it: "Time to value: 14 days" is one clause.)
+pub fn starts_clause(between: &str, word: &str) -> bool {
+    between.contains([';', '—', '–'])
+        || between.contains(" - ")
+        || matches!(word, "but" | "whereas" | "although" | "though")
+        || (between.contains(',') && matches!(word, "and" | "or" | "so" | "yet" | "while" | "plus"))
 }
 
 /// True for a token that is a number (`40`, `3.5`, `200`, `3x`).

@@ -1,0 +1,138 @@
+//! Findings: what `baton check` and `checkMessage` report about one text, each with its rule and
+//! the severity `[messaging.severity]` gives it.
+
+use serde::Serialize;
+
+use super::{Lexicon, NumberClaim, Span, TextFindings};
+use crate::config::Severity;
+
+/// The rules of the messaging check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A retired claim still in use.
+    RetiredClaim,
+    /// A banned phrase.
+    BannedClaim,
+    /// A number that differs from the one its pillar approves.
+    NumberConflict,
+    /// A text that covers no pillar.
+    OffMessage,
+    /// A pillar required for the text's audience that it does not cover.
+    PillarMissed,
+}
+
+impl Rule {
+    /// The rule's name, as in `[messaging.severity]` and in `[rule]` of each finding.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::RetiredClaim => "retired_claim",
+            Rule::BannedClaim => "banned_claim",
+            Rule::NumberConflict => "number_conflict",
+            Rule::OffMessage => "off_message",
+            Rule::PillarMissed => "pillar_missed",
+        }
+    }
+}
+
+/// One finding about a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// Its severity.
+    pub severity: Severity,
+    /// What is wrong, for people.
+    pub message: String,
+    /// Where; none for a finding about the whole text.
+    pub span: Option<Span>,
+}
+
+/// A number as people write it: `40%`, `3x`, `30 days`, `200`.
+fn written(kind: &str, value: f64) -> String {
+    match kind {
+        "percent" => format!("{value}%"),
+        "multiple" => format!("{value}x"),
+        "duration_days" => format!("{value} days"),
+        _ => format!("{value}"),
+    }
+}
+
+impl Lexicon {
+    /// The findings of a text already analysed: whole-text findings (off message, pillars
+    /// missed for `audience`) first, then claims and conflicting numbers in text order.
+    pub(super) fn findings(
+        &self,
+        f: &TextFindings,
+        conflicts: &[NumberClaim],
+        missed: &[String],
+        audience: &str,
+    ) -> Vec<Finding> {
+        let mut whole = Vec::new();
+        if f.pillars.is_empty() && !self.names.is_empty() {
+            whole.push((
+                Rule::OffMessage,
+                format!("covers no messaging pillar ({})", self.names.join(", ")),
+            ));
+        }
+        let audience = audience.trim().to_lowercase();
+        if !audience.is_empty() {
+            for (k, name) in self.names.iter().enumerate() {
+                if missed.contains(name) && self.audiences[k].contains(&audience) {
+                    whole.push((
+                        Rule::PillarMissed,
+                        format!("does not cover pillar {name:?}, required for audience {audience:?}"),
+                    ));
+                }
+            }
+        }
+        let mut placed: Vec<(Rule, String, &Span)> = Vec::new();
+        for c in &f.claims {
+            let (rule, what) = match c.kind {
+                "banned" => (Rule::BannedClaim, "banned phrase"),
+                _ => (Rule::RetiredClaim, "retired claim"),
+            };
+            placed.push((rule, format!("{what} {:?} (matched {:?})", c.claim, c.span.text), &c.span));
+        }
+        for n in conflicts {
+            let approved: Vec<String> = self
+                .approved_values(self.position(&n.pillar), &n.kind, &n.unit)
+                .into_iter()
+                .map(|v| written(&n.kind, v))
+                .collect();
+            placed.push((
+                Rule::NumberConflict,
+                format!(
+                    "{:?} for pillar {:?} differs from the approved {}",
+                    n.span.text,
+                    n.pillar,
+                    approved.join(" or ")
+                ),
+                &n.span,
+            ));
+        }
+        placed.sort_by_key(|(rule, _, span)| (span.start, *rule));
+        let whole = whole.into_iter().map(|(rule, message)| (rule, message, None));
+        let placed = placed
+            .into_iter()
+            .map(|(rule, message, span)| (rule, message, Some(span.clone())));
+        whole
+            .chain(placed)
+            .filter_map(|(rule, message, span)| {
+                let severity = self.severity(rule);
+                (severity != Severity::Off).then_some(Finding {
+                    rule,
+                    severity,
+                    message,
+                    span,
+                })
+            })
+            .collect()
+    }
+
+    fn position(&self, pillar: &str) -> usize {
+        self.names.iter().position(|n| n == pillar).unwrap_or(0)
+    }
+}

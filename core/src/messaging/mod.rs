@@ -1,0 +1,467 @@
+//! Messaging consistency: which pillars each asset and talk track covers (with evidence spans),
+//! retired and banned claims still in use, numbers that conflict with the approved ones, how
+//! similarly marketing and sales talk about each pillar, and a live check of a draft.
+
+mod audit;
+mod findings;
+pub mod markup;
+mod matching;
+mod numbers;
+
+pub use audit::{
+    Conflict, FoundNumber, ItemFindings, MessagingReport, PillarConsistency, messaging_report,
+};
+pub use findings::{Finding, Rule};
+pub use matching::SLOP;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::config::{FindingSeverities, Severity};
+use crate::model::Workspace;
+use crate::order::{CollectOrdered, Set};
+use crate::stats::round6;
+use crate::text::{Analyzer, is_number};
+use matching::{PhraseSet, content_words, phrase};
+use numbers::NumberKind;
+
+/// A span of the checked text, in characters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Span {
+    /// The text matched.
+    pub text: String,
+    /// Start (characters).
+    pub start: usize,
+    /// End (exclusive, characters).
+    pub end: usize,
+}
+
+/// A number stated in a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct NumberClaim {
+    /// The pillar it is stated for.
+    pub pillar: String,
+    /// `percent`, `multiple`, `duration_days` or `count`.
+    pub kind: String,
+    /// The value (percent as 40 for 40%; durations in days).
+    pub value: f64,
+    /// For counts: the stem of the counted word.
+    pub unit: String,
+    /// Whether the value is one the pillar approves.
+    pub approved: Option<bool>,
+    /// Where.
+    pub span: Span,
+}
+
+/// One pillar found in a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PillarHit {
+    /// Pillar.
+    pub pillar: String,
+    /// The matched phrases or synonyms.
+    pub evidence: Vec<Span>,
+}
+
+/// A retired or banned claim found in a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ClaimHit {
+    /// The claim as configured.
+    pub claim: String,
+    /// `retired` or `banned`.
+    pub kind: &'static str,
+    /// Where.
+    pub span: Span,
+}
+
+/// Everything found in one text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TextFindings {
+    /// Pillars covered.
+    pub pillars: Vec<PillarHit>,
+    /// Retired and banned claims.
+    pub claims: Vec<ClaimHit>,
+    /// Numbers stated for pillars.
+    pub numbers: Vec<NumberClaim>,
+}
+
+/// `checkMessage`: a draft checked against the pillars.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MessageCheck {
+    /// The audience given (echoed).
+    pub audience: String,
+    /// Pillars the draft covers.
+    pub pillars_hit: Vec<PillarHit>,
+    /// Pillars it does not.
+    pub pillars_missed: Vec<String>,
+    /// Retired and banned claims.
+    pub claims: Vec<ClaimHit>,
+    /// Numbers that conflict with the approved ones.
+    pub conflicts: Vec<NumberClaim>,
+    /// 0–100: 100 × pillars hit ÷ pillars, − 25 per retired/banned claim, − 15 per conflict.
+    pub score: f64,
+    /// What `baton check` reports for this text, each with its rule and severity (rules set to
+    /// `off` left out): whole-text findings first, then in text order.
+    pub findings: Vec<Finding>,
+}
+
+/// Whether a claim is retired or banned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClaimKind {
+    Retired,
+    Banned,
+}
+
+impl ClaimKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Retired => "retired",
+            ClaimKind::Banned => "banned",
+        }
+    }
+}
+
+/// A number a pillar approves: kind, value, unit (counts).
+type Approved = (NumberKind, f64, String);
+
+/// The compiled `[messaging]` section.
+pub struct Lexicon {
+    analyzer: Analyzer,
+    names: Vec<String>,
+    /// Per pillar, the audiences (lower-cased) it is required for.
+    audiences: Vec<Vec<String>>,
+    /// Every pillar's phrases, synonyms, name and description terms (owner: the pillar).
+    pillars: PhraseSet,
+    approved: Vec<Vec<Approved>>,
+    /// Retired and banned phrases (owner: index into `claim_kinds`).
+    claims: PhraseSet,
+    claim_kinds: Vec<ClaimKind>,
+    severity: FindingSeverities,
+}
+
+/// One piece of a pillar's evidence in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Evidence {
+    byte_start: usize,
+    byte_end: usize,
+    start: usize,
+    end: usize,
+    /// First and last content word (indices into the content words).
+    first: usize,
+    last: usize,
+    /// First and last clause.
+    first_clause: usize,
+    last_clause: usize,
+}
+
+impl Lexicon {
+    /// Compiles `[messaging]`; `None` when the language is not supported.
+    pub fn new(ws: &Workspace) -> Option<Lexicon> {
+        Self::from_config(&ws.framework.config.messaging)
+    }
+
+    /// Compiles a `[messaging]` section.
+    pub fn from_config(cfg: &crate::config::Messaging) -> Option<Lexicon> {
+        let analyzer = Analyzer::new(&cfg.language)?;
+        let mut phrases = Vec::new();
+        for (k, p) in cfg.pillars.iter().enumerate() {
+            let terms = matching::description_terms(&analyzer, &p.description);
+            for text in p
+                .phrases
+                .iter()
+                .chain(&p.synonyms)
+                .map(String::as_str)
+                .chain([p.name.as_str()])
+                .chain(terms)
+            {
+                phrases.push(phrase(&analyzer, text, k));
+            }
+        }
+        let approved = cfg
+            .pillars
+            .iter()
+            .map(|p| {
+                let mut v: Vec<Approved> = Vec::new();
+                for text in std::iter::once(&p.description).chain(p.phrases.iter()) {
+                    let tokens = analyzer.tokens(text);
+                    for n in numbers::numbers(&tokens, text) {
+                        let a = (n.kind, n.value, n.unit);
+                        if !v.contains(&a) {
+                            v.push(a);
+                        }
+                    }
+                }
+                v
+            })
+            .collect();
+        let claim_kinds: Vec<ClaimKind> = cfg
+            .retired_claims
+            .iter()
+            .map(|_| ClaimKind::Retired)
+            .chain(cfg.banned.iter().map(|_| ClaimKind::Banned))
+            .collect();
+        let claims = cfg
+            .retired_claims
+            .iter()
+            .chain(&cfg.banned)
+            .enumerate()
+            .map(|(i, c)| phrase(&analyzer, c, i))
+            .collect();
+        Some(Lexicon {
+            analyzer,
+            names: cfg.pillars.iter().map(|p| p.name.clone()).collect(),
+            audiences: cfg
+                .pillars
+                .iter()
+                .map(|p| p.audiences.iter().map(|a| a.trim().to_lowercase()).collect())
+                .collect(),
+            pillars: PhraseSet::new(phrases),
+            approved,
+            claims: PhraseSet::new(claims),
+            claim_kinds,
+            severity: cfg.severity,
+        })
+    }
+
+    /// The pillar names.
+    pub fn pillar_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// The content stems of a text (for similarity).
+    pub fn content_stems(&self, text: &str) -> Vec<String> {
+        self.analyzer
+            .tokens(text)
+            .into_iter()
+            .filter(|t| !t.stop && !is_number(&t.word))
+            .map(|t| t.stem)
+            .collect()
+    }
+
+    /// The approved values of pillar `k` for a kind of number (and, for counts, a unit).
+    pub fn approved_values(&self, k: usize, kind: &str, unit: &str) -> Vec<f64> {
+        self.approved[k]
+            .iter()
+            .filter(|(ak, _, au)| ak.as_str() == kind && (kind != "count" || au == unit))
+            .map(|(_, v, _)| *v)
+            .collect()
+    }
+
+    /// Pillars, claims and numbers in one text.
+    pub fn analyze(&self, text: &str) -> TextFindings {
+        let tokens = self.analyzer.tokens(text);
+        let content = content_words(&tokens);
+        let mut by_pillar: Vec<Vec<Evidence>> = vec![Vec::new(); self.names.len()];
+        for m in self.pillars.find(&content) {
+            let (a, b) = (content[m.first], content[m.last]);
+            by_pillar[self.pillars.phrases[m.phrase].owner].push(Evidence {
+                byte_start: a.byte_start,
+                byte_end: b.byte_end,
+                start: a.start,
+                end: b.end,
+                first: m.first,
+                last: m.last,
+                first_clause: a.clause,
+                last_clause: b.clause,
+            });
+        }
+        let evidence: Vec<Vec<Evidence>> = by_pillar.into_iter().map(merge_evidence).collect();
+        let pillars = evidence
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.is_empty())
+            .map(|(k, e)| PillarHit {
+                pillar: self.names[k].clone(),
+                evidence: e
+                    .iter()
+                    .map(|x| span(text, x.byte_start, x.byte_end, x.start, x.end))
+                    .collect(),
+            })
+            .collect();
+        let mut claims: Vec<ClaimHit> = self
+            .claims
+            .find(&content)
+            .into_iter()
+            .map(|m| {
+                let p = &self.claims.phrases[m.phrase];
+                ClaimHit {
+                    claim: p.label.clone(),
+                    kind: self.claim_kinds[p.owner].as_str(),
+                    span: matching::span_of(&content, m.first, m.last, text),
+                }
+            })
+            .collect();
+        crate::order::sort_by_key(&mut claims, |c| c.span.start);
+        let mut by_clause: FxHashMap<usize, Vec<(usize, Evidence)>> = FxHashMap::default();
+        for (k, list) in evidence.iter().enumerate() {
+            for e in list {
+                for c in e.first_clause..=e.last_clause {
+                    by_clause.entry(c).or_default().push((k, *e));
+                }
+            }
+        }
+        // Content words before each token, to count the words between a number and evidence.
+        let mut before = Vec::with_capacity(tokens.len() + 1);
+        let mut seen = 0;
+        for t in &tokens {
+            before.push(seen);
+            seen += usize::from(!t.stop && !is_number(&t.word));
+        }
+        before.push(seen);
+        let place = Place {
+            tokens: &tokens,
+            text,
+            content_before: &before,
+            by_clause: &by_clause,
+        };
+        let numbers = numbers::numbers(&tokens, text)
+            .into_iter()
+            .filter_map(|n| self.number_claim(&place, n))
+            .collect();
+        TextFindings {
+            pillars,
+            claims,
+            numbers,
+        }
+    }
+
+    /// A number attributed to the pillar whose evidence shares its clause: the closest such
+    /// evidence, counting the content words between them plus two per comma (ties: the
+    /// evidence before the number, then the first pillar); `None` when no pillar's evidence is
+    /// in its clause.
+    fn number_claim(&self, place: &Place<'_>, n: numbers::Stated) -> Option<NumberClaim> {
+        let (tokens, text) = (place.tokens, place.text);
+        let (first, last) = (&tokens[n.first], &tokens[n.last]);
+        let (wa, wb) = (place.content_before[n.first], place.content_before[n.last + 1]);
+        let k = place
+            .by_clause
+            .get(&first.clause)?
+            .iter()
+            .min_by_key(|(k, e)| {
+                let after = e.start >= last.end;
+                let distance = if e.end <= first.start {
+                    wa.saturating_sub(e.last + 1) + 2 * commas(&text[e.byte_end..first.byte_start])
+                } else if after {
+                    e.first.saturating_sub(wb) + 2 * commas(&text[last.byte_end..e.byte_start])
+                } else {
+                    0
+                };
+                (distance, after, *k)
+            })?
+            .0;
+        let kind = n.kind.as_str();
+        let same_kind = self.approved_values(k, kind, &n.unit);
+        let approved = (!same_kind.is_empty())
+            .then(|| same_kind.iter().any(|v| (*v - n.value).abs() < 1e-9));
+        // A `%` or `×` written right after the digits belongs to the number.
+        let sign = text[last.byte_end..]
+            .chars()
+            .next()
+            .filter(|c| *c == '%' || *c == '×');
+        let byte_end = last.byte_end + sign.map_or(0, char::len_utf8);
+        Some(NumberClaim {
+            pillar: self.names[k].clone(),
+            kind: kind.to_string(),
+            value: n.value,
+            unit: n.unit,
+            approved,
+            span: span(
+                text,
+                first.byte_start,
+                byte_end,
+                first.start,
+                last.end + usize::from(sign.is_some()),
+            ),
+        })
+    }
+
+    /// Checks a draft message.
+    pub fn check(&self, text: &str, audience: &str) -> MessageCheck {
+        let f = self.analyze(text);
+        let hit: Set<&str> = f.pillars.iter().map(|p| p.pillar.as_str()).collect_set();
+        let pillars_missed: Vec<String> = self
+            .names
+            .iter()
+            .filter(|n| !hit.contains(n.as_str()))
+            .cloned()
+            .collect();
+        let conflicts: Vec<NumberClaim> = f
+            .numbers
+            .iter()
+            .filter(|n| n.approved == Some(false))
+            .cloned()
+            .collect();
+        let total = self.names.len().max(1) as f64;
+        let score = (100.0 * hit.len() as f64 / total
+            - 25.0 * f.claims.len() as f64
+            - 15.0 * conflicts.len() as f64)
+            .clamp(0.0, 100.0);
+        let findings = self.findings(&f, &conflicts, &pillars_missed, audience);
+        MessageCheck {
+            audience: audience.into(),
+            pillars_hit: f.pillars,
+            pillars_missed,
+            claims: f.claims,
+            conflicts,
+            score: round6(score),
+            findings,
+        }
+    }
+
+    /// The severity of a rule, from `[messaging.severity]`.
+    pub fn severity(&self, rule: Rule) -> Severity {
+        let s = &self.severity;
+        match rule {
+            Rule::RetiredClaim => s.retired_claim,
+            Rule::BannedClaim => s.banned_claim,
+            Rule::NumberConflict => s.number_conflict,
+            Rule::OffMessage => s.off_message,
+            Rule::PillarMissed => s.pillar_missed,
+        }
+    }
+}
+
+/// Merges a pillar's overlapping evidence, keeping the clauses it covers.
+fn merge_evidence(mut list: Vec<Evidence>) -> Vec<Evidence> {
+    list.sort_unstable();
+    let mut out: Vec<Evidence> = Vec::with_capacity(list.len());
+    for e in list {
+        match out.last_mut() {
+            Some(last) if e.byte_start < last.byte_end => {
+                if e.byte_end > last.byte_end {
+                    (last.byte_end, last.end, last.last) = (e.byte_end, e.end, e.last);
+                }
+                last.first_clause = last.first_clause.min(e.first_clause);
+                last.last_clause = last.last_clause.max(e.last_clause);
+            }
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+/// What a number's attribution looks at: the tokens, the text, content words before each
+/// token, and every pillar's evidence by clause.
+struct Place<'a> {
+    tokens: &'a [crate::text::Token],
+    text: &'a str,
+    content_before: &'a [usize],
+    by_clause: &'a FxHashMap<usize, Vec<(usize, Evidence)>>,
+}
+
+fn commas(between: &str) -> usize {
+    between.matches(',').count()
+}
+
+fn span(text: &str, byte_start: usize, byte_end: usize, start: usize, end: usize) -> Span {
+    Span {
+        text: text[byte_start..byte_end].to_string(),
+        start,
+        end,
+    }
+}
