@@ -155,6 +155,34 @@ fn empty_text() {
 }
 
 #[test]
+fn one_megabyte_sentence_of_numbers_is_linear() {
+    // One sentence (no full stop) of numbers and evidence: each number looks at the evidence
+    // next to it, not at all of the sentence's.
+    let text = "API 40% ROI 3x, ".repeat(1_000_000 / 16 + 1);
+    let began = std::time::Instant::now();
+    let f = lexicon().analyze(&text);
+    assert_eq!(f.numbers.len(), 2 * (1_000_000 / 16 + 1));
+    assert!(
+        f.numbers
+            .iter()
+            .step_by(2)
+            .all(|n| n.pillar == "Integrations")
+    );
+    assert!(
+        f.numbers
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|n| n.pillar == "Proven ROI")
+    );
+    assert!(
+        began.elapsed().as_secs() < 60,
+        "quadratic: {:?}",
+        began.elapsed()
+    );
+}
+
+#[test]
 fn one_megabyte_text_is_linear() {
     let sentence = "Our API integrates with everything and we cut onboarding time by 40%. ";
     let n = 1_000_000 / sentence.len() + 1;

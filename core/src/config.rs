@@ -1331,7 +1331,9 @@ fn check_messaging(m: &Messaging) -> Result<(), (String, String)> {
         if analyzer.phrase(text).is_empty() {
             Err((
                 key,
-                format!("{text:?} has no word to match (only stop words or numbers): it could never be found"),
+                format!(
+                    "{text:?} has no word to match (only stop words or numbers): it could never be found"
+                ),
             ))
         } else {
             Ok(())
@@ -1354,7 +1356,10 @@ fn check_messaging(m: &Messaging) -> Result<(), (String, String)> {
         if p.phrases.is_empty() && p.synonyms.is_empty() && p.description.trim().is_empty() {
             return Err((
                 key,
-                format!("pillar {:?} is empty: give it phrases, synonyms or a description", p.name),
+                format!(
+                    "pillar {:?} is empty: give it phrases, synonyms or a description",
+                    p.name
+                ),
             ));
         }
         for (list, items) in [("phrases", &p.phrases), ("synonyms", &p.synonyms)] {

@@ -83,7 +83,9 @@ impl Lexicon {
                 if missed.contains(name) && self.audiences[k].contains(&audience) {
                     whole.push((
                         Rule::PillarMissed,
-                        format!("does not cover pillar {name:?}, required for audience {audience:?}"),
+                        format!(
+                            "does not cover pillar {name:?}, required for audience {audience:?}"
+                        ),
                     ));
                 }
             }
@@ -94,7 +96,11 @@ impl Lexicon {
                 "banned" => (Rule::BannedClaim, "banned phrase"),
                 _ => (Rule::RetiredClaim, "retired claim"),
             };
-            placed.push((rule, format!("{what} {:?} (matched {:?})", c.claim, c.span.text), &c.span));
+            placed.push((
+                rule,
+                format!("{what} {:?} (matched {:?})", c.claim, c.span.text),
+                &c.span,
+            ));
         }
         for n in conflicts {
             let approved: Vec<String> = self
@@ -114,7 +120,9 @@ impl Lexicon {
             ));
         }
         placed.sort_by_key(|(rule, _, span)| (span.start, *rule));
-        let whole = whole.into_iter().map(|(rule, message)| (rule, message, None));
+        let whole = whole
+            .into_iter()
+            .map(|(rule, message)| (rule, message, None));
         let placed = placed
             .into_iter()
             .map(|(rule, message, span)| (rule, message, Some(span.clone())));

@@ -171,7 +171,10 @@ fn block_marker(chars: &mut [char], a: usize, b: usize) {
                 while i < b && chars[i].is_ascii_digit() {
                     i += 1;
                 }
-                if i < b && (chars[i] == '.' || chars[i] == ')') && (i + 1 == b || chars[i + 1] == ' ') {
+                if i < b
+                    && (chars[i] == '.' || chars[i] == ')')
+                    && (i + 1 == b || chars[i + 1] == ' ')
+                {
                     i += 1;
                 } else {
                     return;
@@ -255,9 +258,40 @@ fn wrapped_breaks(chars: &[char]) -> Vec<usize> {
 
 /// Block-level HTML elements: a line break where one starts or ends.
 const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "td", "th", "title", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "title",
+    "tr",
+    "ul",
 ];
 
 /// HTML: the document's text only (tags, comments, scripts and styles blanked, entities
@@ -387,7 +421,9 @@ fn html_meta_audience(source: &str) -> Option<String> {
             }
         };
         if attr("name").is_some_and(|n| n.eq_ignore_ascii_case("audience")) {
-            return attr("content").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+            return attr("content")
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty());
         }
         from = end;
     }
@@ -436,8 +472,14 @@ mod tests {
 
     #[test]
     fn wrapped_lines_are_one_sentence() {
-        let p = same_length("We cut onboarding\ntime by 40%.\n\n- a list\n- item\n", Markup::Markdown);
-        assert_eq!(p.text, "We cut onboarding time by 40%.\n\n  a list\n  item\n");
+        let p = same_length(
+            "We cut onboarding\ntime by 40%.\n\n- a list\n- item\n",
+            Markup::Markdown,
+        );
+        assert_eq!(
+            p.text,
+            "We cut onboarding time by 40%.\n\n  a list\n  item\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::Span;
-use crate::text::{Analyzer, Token, is_number};
+use crate::text::{Analyzer, Token};
 
 /// How many content words beyond a phrase's own a match may spread over ("cut onboarding time"
 /// matches "we cut the time it takes to onboard": 3 stems within 4 content words).
@@ -154,14 +154,6 @@ pub fn description_terms<'a>(analyzer: &Analyzer, description: &'a str) -> Vec<&
         .collect()
 }
 
-/// The content words of a text's tokens (stop words and numbers dropped).
-pub fn content_words(tokens: &[Token]) -> Vec<&Token> {
-    tokens
-        .iter()
-        .filter(|t| !t.stop && !is_number(&t.word))
-        .collect()
-}
-
 /// The span of the text from content word `first` to `last`.
 pub fn span_of(content: &[&Token], first: usize, last: usize, text: &str) -> Span {
     let (a, b) = (content[first], content[last]);
@@ -180,6 +172,13 @@ mod tests {
         a.tokens(text)
     }
 
+    fn content_words(tokens: &[Token]) -> Vec<&Token> {
+        tokens
+            .iter()
+            .filter(|t| !t.stop && !crate::text::is_number(&t.word))
+            .collect()
+    }
+
     #[test]
     fn any_order_within_the_window() {
         let a = Analyzer::new("english").expect("english");
@@ -189,11 +188,20 @@ mod tests {
         let m = set.find(&c);
         assert_eq!(m.len(), 1);
         assert_eq!(
-            span_of(&c, m[0].first, m[0].last, "We cut the time it takes to onboard by 70%.").text,
+            span_of(
+                &c,
+                m[0].first,
+                m[0].last,
+                "We cut the time it takes to onboard by 70%."
+            )
+            .text,
             "cut the time it takes to onboard"
         );
         // Too far apart: 3 stems spread over 6 content words.
-        let t = words(&a, "Cut costs, save hours of rework time, and onboard faster.");
+        let t = words(
+            &a,
+            "Cut costs, save hours of rework time, and onboard faster.",
+        );
         assert!(set.find(&content_words(&t)).is_empty());
         // Never across a sentence.
         let t = words(&a, "We cut time. Onboarding is next.");
@@ -209,7 +217,10 @@ mod tests {
         let c = content_words(&t);
         let m = set.find(&c);
         assert_eq!(m.len(), 1);
-        assert_eq!(span_of(&c, m[0].first, m[0].last, text).text, "onboarding time");
+        assert_eq!(
+            span_of(&c, m[0].first, m[0].last, text).text,
+            "onboarding time"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::model::Workspace;
 use crate::order::{CollectOrdered, Set};
 use crate::stats::round6;
 use crate::text::{Analyzer, is_number};
-use matching::{PhraseSet, content_words, phrase};
+use matching::{PhraseSet, phrase};
 use numbers::NumberKind;
 
 /// A span of the checked text, in characters.
@@ -151,7 +151,7 @@ struct Evidence {
     byte_end: usize,
     start: usize,
     end: usize,
-    /// First and last content word (indices into the content words).
+    /// First and last token.
     first: usize,
     last: usize,
     /// First and last clause.
@@ -218,7 +218,12 @@ impl Lexicon {
             audiences: cfg
                 .pillars
                 .iter()
-                .map(|p| p.audiences.iter().map(|a| a.trim().to_lowercase()).collect())
+                .map(|p| {
+                    p.audiences
+                        .iter()
+                        .map(|a| a.trim().to_lowercase())
+                        .collect()
+                })
                 .collect(),
             pillars: PhraseSet::new(phrases),
             approved,
@@ -255,7 +260,10 @@ impl Lexicon {
     /// Pillars, claims and numbers in one text.
     pub fn analyze(&self, text: &str) -> TextFindings {
         let tokens = self.analyzer.tokens(text);
-        let content = content_words(&tokens);
+        let content_at: Vec<usize> = (0..tokens.len())
+            .filter(|&i| !tokens[i].stop && !is_number(&tokens[i].word))
+            .collect();
+        let content: Vec<&crate::text::Token> = content_at.iter().map(|&i| &tokens[i]).collect();
         let mut by_pillar: Vec<Vec<Evidence>> = vec![Vec::new(); self.names.len()];
         for m in self.pillars.find(&content) {
             let (a, b) = (content[m.first], content[m.last]);
@@ -264,8 +272,8 @@ impl Lexicon {
                 byte_end: b.byte_end,
                 start: a.start,
                 end: b.end,
-                first: m.first,
-                last: m.last,
+                first: content_at[m.first],
+                last: content_at[m.last],
                 first_clause: a.clause,
                 last_clause: b.clause,
             });
@@ -305,18 +313,12 @@ impl Lexicon {
                 }
             }
         }
-        // Content words before each token, to count the words between a number and evidence.
-        let mut before = Vec::with_capacity(tokens.len() + 1);
-        let mut seen = 0;
-        for t in &tokens {
-            before.push(seen);
-            seen += usize::from(!t.stop && !is_number(&t.word));
+        for list in by_clause.values_mut() {
+            list.sort_unstable_by_key(|(k, e)| (e.start, *k));
         }
-        before.push(seen);
         let place = Place {
             tokens: &tokens,
             text,
-            content_before: &before,
             by_clause: &by_clause,
         };
         let numbers = numbers::numbers(&tokens, text)
@@ -331,33 +333,56 @@ impl Lexicon {
     }
 
     /// A number attributed to the pillar whose evidence shares its clause: the closest such
-    /// evidence, counting the content words between them plus two per comma (ties: the
-    /// evidence before the number, then the first pillar); `None` when no pillar's evidence is
-    /// in its clause.
+    /// evidence (see [`gap_cost`]; ties: the evidence before the number, then the first pillar);
+    /// `None` when no pillar's evidence is in its clause.
     fn number_claim(&self, place: &Place<'_>, n: numbers::Stated) -> Option<NumberClaim> {
         let (tokens, text) = (place.tokens, place.text);
         let (first, last) = (&tokens[n.first], &tokens[n.last]);
-        let (wa, wb) = (place.content_before[n.first], place.content_before[n.last + 1]);
-        let k = place
-            .by_clause
-            .get(&first.clause)?
+        let list = place.by_clause.get(&first.clause)?;
+        // Evidence is sorted by start and one pillar's pieces never overlap: the candidates are
+        // the pieces around the number and each pillar's nearest piece on either side.
+        let at = list.partition_point(|(_, e)| e.start < last.end);
+        let mut near: Vec<&(usize, Evidence)> = Vec::new();
+        for item in list[..at].iter().rev().take(NEAR) {
+            let before = item.1.end <= first.start;
+            let known = near.iter().any(|c| c.0 == item.0 && c.1.end <= first.start);
+            if !before || !known {
+                near.push(item);
+            }
+        }
+        for item in list[at..].iter().take(NEAR) {
+            if !near.iter().any(|c| c.0 == item.0 && c.1.start >= last.end) {
+                near.push(item);
+            }
+        }
+        let k = near
             .iter()
             .min_by_key(|(k, e)| {
                 let after = e.start >= last.end;
-                let distance = if e.end <= first.start {
-                    wa.saturating_sub(e.last + 1) + 2 * commas(&text[e.byte_end..first.byte_start])
+                let cost = if e.end <= first.start {
+                    gap_cost(
+                        tokens,
+                        e.last + 1,
+                        n.first,
+                        &text[e.byte_end..first.byte_start],
+                    )
                 } else if after {
-                    e.first.saturating_sub(wb) + 2 * commas(&text[last.byte_end..e.byte_start])
+                    gap_cost(
+                        tokens,
+                        n.last + 1,
+                        e.first,
+                        &text[last.byte_end..e.byte_start],
+                    )
                 } else {
                     0
                 };
-                (distance, after, *k)
+                (cost, after, *k)
             })?
             .0;
         let kind = n.kind.as_str();
         let same_kind = self.approved_values(k, kind, &n.unit);
-        let approved = (!same_kind.is_empty())
-            .then(|| same_kind.iter().any(|v| (*v - n.value).abs() < 1e-9));
+        let approved =
+            (!same_kind.is_empty()).then(|| same_kind.iter().any(|v| (*v - n.value).abs() < 1e-9));
         // A `%` or `×` written right after the digits belongs to the number.
         let sign = text[last.byte_end..]
             .chars()
@@ -445,17 +470,38 @@ fn merge_evidence(mut list: Vec<Evidence>) -> Vec<Evidence> {
     out
 }
 
-/// What a number's attribution looks at: the tokens, the text, content words before each
-/// token, and every pillar's evidence by clause.
+/// What a number's attribution looks at: the tokens, the text, and every pillar's evidence by
+/// clause (sorted by start).
 struct Place<'a> {
     tokens: &'a [crate::text::Token],
     text: &'a str,
-    content_before: &'a [usize],
     by_clause: &'a FxHashMap<usize, Vec<(usize, Evidence)>>,
 }
 
-fn commas(between: &str) -> usize {
-    between.matches(',').count()
+/// How many pieces of evidence each side of a number its attribution looks at.
+const NEAR: usize = 32;
+
+/// Past this many words, a gap costs the same ("far").
+const FAR_WORDS: usize = 200;
+
+/// The cost of the words between a number and a piece of evidence (tokens `from..to`, and the
+/// text between): a determiner (`a`, `the`, `our`, ...) 0, another function word 1, a content
+/// word or number 2, `and`/`or` 4, a comma 4. So "a 3x ROI" binds the number to ROI, "cut
+/// onboarding by 40%" to onboarding, and "SSO and the 3x ROI" to ROI.
+fn gap_cost(tokens: &[crate::text::Token], from: usize, to: usize, between: &str) -> usize {
+    if to.saturating_sub(from) > FAR_WORDS {
+        return usize::MAX / 2;
+    }
+    let words: usize = tokens[from..to]
+        .iter()
+        .map(|t| match t.word.as_str() {
+            "a" | "an" | "the" | "our" | "your" | "their" | "its" | "my" | "his" | "her" => 0,
+            "and" | "or" => 4,
+            _ if t.stop => 1,
+            _ => 2,
+        })
+        .sum();
+    words + 4 * between.matches(',').count()
 }
 
 fn span(text: &str, byte_start: usize, byte_end: usize, start: usize, end: usize) -> Span {

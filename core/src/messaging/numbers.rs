@@ -47,8 +47,25 @@ pub struct Stated {
 /// bare counts (`one platform`).
 fn cardinal(word: &str) -> Option<f64> {
     const WORDS: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
         "nineteen",
     ];
     const TENS: [&str; 8] = [
@@ -67,7 +84,9 @@ fn cardinal(word: &str) -> Option<f64> {
 fn ratio_word(word: &str) -> Option<(NumberKind, f64)> {
     match word {
         "half" | "halve" | "halves" | "halved" | "halving" => Some((NumberKind::Percent, 50.0)),
-        "double" | "twice" | "doubles" | "doubled" | "doubling" => Some((NumberKind::Multiple, 2.0)),
+        "double" | "twice" | "doubles" | "doubled" | "doubling" => {
+            Some((NumberKind::Multiple, 2.0))
+        }
         "triple" | "triples" | "tripled" | "tripling" | "thrice" => {
             Some((NumberKind::Multiple, 3.0))
         }
@@ -119,7 +138,8 @@ fn number_at(tokens: &[Token], text: &str, i: usize) -> Option<Stated> {
     };
     let next = at(last + 1);
     let after = text[tokens[last].byte_end..].chars().next();
-    let kind = if !in_words && (word.ends_with('x') || word.ends_with('×') || after == Some('×')) {
+    let kind = if !in_words && (word.ends_with('x') || word.ends_with('×') || after == Some('×'))
+    {
         NumberKind::Multiple
     } else if matches!(next, "times" | "x" | "fold") {
         last += 1;
