@@ -7,6 +7,7 @@ pub mod files;
 pub mod generate;
 pub mod html;
 pub mod import;
+pub mod messaging_check;
 pub mod output;
 pub mod plugins;
 pub mod service;

@@ -155,6 +155,29 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Lint Markdown, HTML and text files against the workspace's messaging: retired and banned
+    /// claims, numbers that differ from the approved ones, files off message, pillars missed
+    /// for the file's audience. Prints `file:line:col: severity: message [rule]`.
+    #[command(
+        after_help = "Examples:\n  baton check examples/acme content/\n  baton check examples/acme docs/launch.md --format github --fail-on warning\n\nExit code: 0 clean, 1 a finding at or above --fail-on, 2 bad input.\nA file declares its audience in front matter (`audience: cfo`) or <meta name=\"audience\" content=\"cfo\">."
+    )]
+    Check {
+        /// The workspace folder (its baton.toml's [messaging]).
+        workspace: PathBuf,
+        /// Files and folders to check (folders: every .md, .markdown, .mdx, .html, .htm, .txt
+        /// under them).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Exit with 1 when a finding is at or above this severity.
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: FailOn,
+        /// The audience of files that declare none.
+        #[arg(long)]
+        audience: Option<String>,
+    },
     /// Generate a realistic B2B workspace (deterministic per seed).
     #[command(after_help = "Example: baton gen --leads 100000 --seed 7 --out /tmp/big")]
     Gen {
@@ -245,6 +268,32 @@ enum TokenAction {
         #[arg(long)]
         database: Option<String>,
     },
+}
+
+/// `baton check --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    /// file:line:col: severity: message [rule]
+    Text,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions annotations (::error file=…,line=…::…).
+    Github,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// `baton check --fail-on`.
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    /// Fail on errors.
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Fail on any finding.
+    Info,
+    /// Never fail on findings.
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -450,10 +499,55 @@ fn serve_command(
     }
 }
 
+fn check_command(
+    workspace: &std::path::Path,
+    paths: &[PathBuf],
+    format: CheckFormat,
+    fail_on: FailOn,
+    audience: Option<&str>,
+) -> Result<ExitCode, HostError> {
+    use baton::messaging_check::{self as check, Format};
+    use baton_core::config::Severity;
+    let framework = baton::workspace_dir::load_framework(workspace)?;
+    let lexicon = baton_core::messaging::Lexicon::from_config(&framework.config.messaging)
+        .ok_or_else(|| HostError::Input("messaging.language is not supported".into()))?;
+    let (files, skipped) = check::collect(paths)?;
+    let run = check::check(&lexicon, &files, skipped, audience)?;
+    let format = match format {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Github => Format::Github,
+        CheckFormat::Sarif => Format::Sarif,
+    };
+    print!("{}", check::render(&run, format));
+    eprintln!("{}", check::summary(&run));
+    let fail_on = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    Ok(if check::fails(&run, fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match cli.command {
+        Command::Check {
+            workspace,
+            paths,
+            format,
+            fail_on,
+            audience,
+        } => check_command(&workspace, &paths, format, fail_on, audience.as_deref()),
+        command => run(command).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             if e.is_input_error() {
@@ -465,8 +559,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), HostError> {
-    match cli.command {
+fn run(command: Command) -> Result<(), HostError> {
+    match command {
         Command::Plugin { action } => plugin_command(action),
         Command::Analyze {
             workspace,
@@ -528,6 +622,7 @@ fn run(cli: Cli) -> Result<(), HostError> {
             }
             Ok(())
         }
+        Command::Check { .. } => unreachable!("baton check is run by main"),
         Command::Card {
             workspace,
             lead,

@@ -50,16 +50,6 @@ pub struct Finding {
     pub span: Option<Span>,
 }
 
-/// A number as people write it: `40%`, `3x`, `30 days`, `200`.
-fn written(kind: &str, value: f64) -> String {
-    match kind {
-        "percent" => format!("{value}%"),
-        "multiple" => format!("{value}x"),
-        "duration_days" => format!("{value} days"),
-        _ => format!("{value}"),
-    }
-}
-
 impl Lexicon {
     /// The findings of a text already analysed: whole-text findings (off message, pillars
     /// missed for `audience`) first, then claims and conflicting numbers in text order.
@@ -104,9 +94,9 @@ impl Lexicon {
         }
         for n in conflicts {
             let approved: Vec<String> = self
-                .approved_values(self.position(&n.pillar), &n.kind, &n.unit)
+                .approved_written(self.position(&n.pillar), &n.kind, &n.unit)
                 .into_iter()
-                .map(|v| written(&n.kind, v))
+                .map(|w| format!("{w:?}"))
                 .collect();
             placed.push((
                 Rule::NumberConflict,

@@ -126,8 +126,8 @@ impl ClaimKind {
     }
 }
 
-/// A number a pillar approves: kind, value, unit (counts).
-type Approved = (NumberKind, f64, String);
+/// A number a pillar approves: kind, value, unit (counts), and how the configuration writes it.
+type Approved = (NumberKind, f64, String, String);
 
 /// The compiled `[messaging]` section.
 pub struct Lexicon {
@@ -182,23 +182,29 @@ impl Lexicon {
                 phrases.push(phrase(&analyzer, text, k));
             }
         }
-        let approved = cfg
-            .pillars
-            .iter()
-            .map(|p| {
-                let mut v: Vec<Approved> = Vec::new();
-                for text in std::iter::once(&p.description).chain(p.phrases.iter()) {
-                    let tokens = analyzer.tokens(text);
-                    for n in numbers::numbers(&tokens, text) {
-                        let a = (n.kind, n.value, n.unit);
-                        if !v.contains(&a) {
-                            v.push(a);
+        let approved =
+            cfg.pillars
+                .iter()
+                .map(|p| {
+                    let mut v: Vec<Approved> = Vec::new();
+                    for text in std::iter::once(&p.description).chain(p.phrases.iter()) {
+                        let tokens = analyzer.tokens(text);
+                        for n in numbers::numbers(&tokens, text) {
+                            let (a, b) = (&tokens[n.first], &tokens[n.last]);
+                            let sign = text[b.byte_end..].chars().next().filter(|c| *c == '%');
+                            let written = text
+                                [a.byte_start..b.byte_end + sign.map_or(0, char::len_utf8)]
+                                .to_string();
+                            if !v.iter().any(|x: &Approved| {
+                                x.0 == n.kind && x.1 == n.value && x.2 == n.unit
+                            }) {
+                                v.push((n.kind, n.value, n.unit, written));
+                            }
                         }
                     }
-                }
-                v
-            })
-            .collect();
+                    v
+                })
+                .collect();
         let claim_kinds: Vec<ClaimKind> = cfg
             .retired_claims
             .iter()
@@ -250,11 +256,26 @@ impl Lexicon {
 
     /// The approved values of pillar `k` for a kind of number (and, for counts, a unit).
     pub fn approved_values(&self, k: usize, kind: &str, unit: &str) -> Vec<f64> {
+        self.approved_of(k, kind, unit).map(|a| a.1).collect()
+    }
+
+    /// The approved numbers of pillar `k` of a kind (and, for counts, a unit), as written in
+    /// the configuration.
+    pub fn approved_written(&self, k: usize, kind: &str, unit: &str) -> Vec<String> {
+        self.approved_of(k, kind, unit)
+            .map(|a| a.3.clone())
+            .collect()
+    }
+
+    fn approved_of<'a>(
+        &'a self,
+        k: usize,
+        kind: &'a str,
+        unit: &'a str,
+    ) -> impl Iterator<Item = &'a Approved> + 'a {
         self.approved[k]
             .iter()
-            .filter(|(ak, _, au)| ak.as_str() == kind && (kind != "count" || au == unit))
-            .map(|(_, v, _)| *v)
-            .collect()
+            .filter(move |a| a.0.as_str() == kind && (kind != "count" || a.2 == unit))
     }
 
     /// Pillars, claims and numbers in one text.
