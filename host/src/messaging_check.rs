@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use baton_core::config::Severity;
 use baton_core::messaging::markup::{self, Markup};
-use baton_core::messaging::{Finding, Lexicon, Rule};
+use baton_core::messaging::{Lexicon, MessageFinding, MessageRule};
 use serde::Serialize;
 
 use crate::HostError;
@@ -94,7 +94,7 @@ pub struct Placed {
     pub end_column: usize,
     /// The finding (rule, severity, message, span in characters from the file's start).
     #[serde(flatten)]
-    pub finding: Finding,
+    pub finding: MessageFinding,
 }
 
 /// What one `baton check` found.
@@ -281,16 +281,22 @@ fn github(f: &Placed) -> String {
     )
 }
 
-const RULES: [(Rule, &str); 5] = [
-    (Rule::RetiredClaim, "A retired claim is still in use."),
-    (Rule::BannedClaim, "A banned phrase is used."),
+const RULES: [(MessageRule, &str); 5] = [
     (
-        Rule::NumberConflict,
+        MessageRule::RetiredClaim,
+        "A retired claim is still in use.",
+    ),
+    (MessageRule::BannedClaim, "A banned phrase is used."),
+    (
+        MessageRule::NumberConflict,
         "A number differs from the one its pillar approves.",
     ),
-    (Rule::OffMessage, "The text covers no messaging pillar."),
     (
-        Rule::PillarMissed,
+        MessageRule::OffMessage,
+        "The text covers no messaging pillar.",
+    ),
+    (
+        MessageRule::PillarMissed,
         "A pillar required for the text's audience is not covered.",
     ),
 ];

@@ -41,7 +41,11 @@ fn a_retired_claim_fails_the_check_at_its_line_and_column() {
         "---\ntitle: Launch\n---\n# Launch week\n\nOur API connects to\nyour CRM. Acme stays **free forever** for teams.\n",
     )
     .expect("write");
-    std::fs::write(content.join("blog/ok.md"), "Teams cut onboarding time by 40%.\n").expect("write");
+    std::fs::write(
+        content.join("blog/ok.md"),
+        "Teams cut onboarding time by 40%.\n",
+    )
+    .expect("write");
     std::fs::write(content.join("logo.svg"), "<svg/>").expect("write");
     std::fs::create_dir_all(content.join(".git")).expect("dirs");
     std::fs::write(content.join(".git/free.md"), "free forever").expect("write");
@@ -132,7 +136,11 @@ fn github_annotations_and_sarif() {
     assert_eq!(r["level"], "error");
     let region = &r["locations"][0]["physicalLocation"]["region"];
     assert_eq!(
-        (region["startLine"].as_u64(), region["startColumn"].as_u64(), region["endColumn"].as_u64()),
+        (
+            region["startLine"].as_u64(),
+            region["startColumn"].as_u64(),
+            region["endColumn"].as_u64()
+        ),
         (Some(2), Some(32), Some(34))
     );
     assert_eq!(region["snippet"]["text"], "5x");
@@ -148,17 +156,21 @@ fn audiences_and_severities() {
         .split("# WebAssembly plugins")
         .next()
         .expect("config")
-        .replace(
-            "retired_claim = \"error\"",
-            "retired_claim = \"warning\"",
-        )
+        .replace("retired_claim = \"error\"", "retired_claim = \"warning\"")
         .replace("off_message = \"warning\"", "off_message = \"off\"");
     std::fs::write(ws.join("baton.toml"), toml).expect("write");
     let md = dir.path().join("cfo.md");
-    std::fs::write(&md, "---\naudience: economic_buyer\n---\nOnboarding is free forever.\n")
-        .expect("write");
+    std::fs::write(
+        &md,
+        "---\naudience: economic_buyer\n---\nOnboarding is free forever.\n",
+    )
+    .expect("write");
     let html = dir.path().join("nothing.html");
-    std::fs::write(&html, "<meta name=\"audience\" content=\"champion\"><p>Hello.</p>").expect("write");
+    std::fs::write(
+        &html,
+        "<meta name=\"audience\" content=\"champion\"><p>Hello.</p>",
+    )
+    .expect("write");
     let out = baton(&["check", s(&ws), s(&md), s(&html)]);
     // Only warnings now: exit 0 at the default --fail-on error, 1 at --fail-on warning.
     assert_eq!(out.status.code(), Some(0), "{out:?}");

@@ -131,6 +131,18 @@ test('the widget build (baton-engine/widget) answers scoreLead, qualify and chec
   assert.deepEqual(b.qualify(lead, events, '2026-02-01T00:00:00Z'), a.qualify(lead, events, '2026-02-01T00:00:00Z'));
   const draft = 'Teams go live in 30 days with 200 native integrations.';
   assert.deepEqual(b.checkMessage(draft, 'champion'), a.checkMessage(draft, 'champion'));
+  // The findings `baton check` prints for the shared fixture (host/tests/check.rs holds the CLI
+  // to the same file): rule, severity, message and span, whole-text findings first.
+  const fixture = join(root, 'tests', 'fixtures', 'messaging', 'check');
+  const expected = JSON.parse(readFileSync(join(fixture, 'expected.json'), 'utf8'));
+  const text = readFileSync(join(fixture, 'draft.txt'), 'utf8');
+  for (const engine of [a, b]) {
+    const findings = engine.checkMessage(text, expected.audience).findings;
+    assert.deepEqual(
+      findings,
+      expected.findings.map(({ rule, severity, message, span }) => ({ rule, severity, message, span })),
+    );
+  }
   // What it leaves out, and says so.
   assert.equal(typeof b.analyze, 'undefined');
   assert.throws(

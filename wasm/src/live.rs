@@ -232,6 +232,11 @@ fn to_utf16(text: &str, check: &mut MessageCheck) {
     for c in &mut check.conflicts {
         fix(&mut c.span);
     }
+    for f in &mut check.findings {
+        if let Some(s) = &mut f.span {
+            fix(s);
+        }
+    }
 }
 
 /// `nextBestContent`: assets to send this lead next, with the reasons.

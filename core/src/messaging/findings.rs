@@ -10,7 +10,7 @@ use crate::config::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Rule {
+pub enum MessageRule {
     /// A retired claim still in use.
     RetiredClaim,
     /// A banned phrase.
@@ -23,15 +23,15 @@ pub enum Rule {
     PillarMissed,
 }
 
-impl Rule {
+impl MessageRule {
     /// The rule's name, as in `[messaging.severity]` and in `[rule]` of each finding.
     pub fn as_str(self) -> &'static str {
         match self {
-            Rule::RetiredClaim => "retired_claim",
-            Rule::BannedClaim => "banned_claim",
-            Rule::NumberConflict => "number_conflict",
-            Rule::OffMessage => "off_message",
-            Rule::PillarMissed => "pillar_missed",
+            MessageRule::RetiredClaim => "retired_claim",
+            MessageRule::BannedClaim => "banned_claim",
+            MessageRule::NumberConflict => "number_conflict",
+            MessageRule::OffMessage => "off_message",
+            MessageRule::PillarMissed => "pillar_missed",
         }
     }
 }
@@ -39,9 +39,9 @@ impl Rule {
 /// One finding about a text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Finding {
+pub struct MessageFinding {
     /// The rule.
-    pub rule: Rule,
+    pub rule: MessageRule,
     /// Its severity.
     pub severity: Severity,
     /// What is wrong, for people.
@@ -59,11 +59,11 @@ impl Lexicon {
         conflicts: &[NumberClaim],
         missed: &[String],
         audience: &str,
-    ) -> Vec<Finding> {
+    ) -> Vec<MessageFinding> {
         let mut whole = Vec::new();
         if f.pillars.is_empty() && !self.names.is_empty() {
             whole.push((
-                Rule::OffMessage,
+                MessageRule::OffMessage,
                 format!("covers no messaging pillar ({})", self.names.join(", ")),
             ));
         }
@@ -72,7 +72,7 @@ impl Lexicon {
             for (k, name) in self.names.iter().enumerate() {
                 if missed.contains(name) && self.audiences[k].contains(&audience) {
                     whole.push((
-                        Rule::PillarMissed,
+                        MessageRule::PillarMissed,
                         format!(
                             "does not cover pillar {name:?}, required for audience {audience:?}"
                         ),
@@ -80,11 +80,11 @@ impl Lexicon {
                 }
             }
         }
-        let mut placed: Vec<(Rule, String, &Span)> = Vec::new();
+        let mut placed: Vec<(MessageRule, String, &Span)> = Vec::new();
         for c in &f.claims {
             let (rule, what) = match c.kind {
-                "banned" => (Rule::BannedClaim, "banned phrase"),
-                _ => (Rule::RetiredClaim, "retired claim"),
+                "banned" => (MessageRule::BannedClaim, "banned phrase"),
+                _ => (MessageRule::RetiredClaim, "retired claim"),
             };
             placed.push((
                 rule,
@@ -99,7 +99,7 @@ impl Lexicon {
                 .map(|w| format!("{w:?}"))
                 .collect();
             placed.push((
-                Rule::NumberConflict,
+                MessageRule::NumberConflict,
                 format!(
                     "{:?} for pillar {:?} differs from the approved {}",
                     n.span.text,
@@ -120,7 +120,7 @@ impl Lexicon {
             .chain(placed)
             .filter_map(|(rule, message, span)| {
                 let severity = self.severity(rule);
-                (severity != Severity::Off).then_some(Finding {
+                (severity != Severity::Off).then_some(MessageFinding {
                     rule,
                     severity,
                     message,

@@ -11,7 +11,7 @@ mod numbers;
 pub use audit::{
     Conflict, FoundNumber, ItemFindings, MessagingReport, PillarConsistency, messaging_report,
 };
-pub use findings::{Finding, Rule};
+pub use findings::{MessageFinding, MessageRule};
 pub use matching::SLOP;
 
 use rustc_hash::FxHashMap;
@@ -107,7 +107,7 @@ pub struct MessageCheck {
     pub score: f64,
     /// What `baton check` reports for this text, each with its rule and severity (rules set to
     /// `off` left out): whole-text findings first, then in text order.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<MessageFinding>,
 }
 
 /// Whether a claim is retired or banned.
@@ -460,14 +460,14 @@ impl Lexicon {
     }
 
     /// The severity of a rule, from `[messaging.severity]`.
-    pub fn severity(&self, rule: Rule) -> Severity {
+    pub fn severity(&self, rule: MessageRule) -> Severity {
         let s = &self.severity;
         match rule {
-            Rule::RetiredClaim => s.retired_claim,
-            Rule::BannedClaim => s.banned_claim,
-            Rule::NumberConflict => s.number_conflict,
-            Rule::OffMessage => s.off_message,
-            Rule::PillarMissed => s.pillar_missed,
+            MessageRule::RetiredClaim => s.retired_claim,
+            MessageRule::BannedClaim => s.banned_claim,
+            MessageRule::NumberConflict => s.number_conflict,
+            MessageRule::OffMessage => s.off_message,
+            MessageRule::PillarMissed => s.pillar_missed,
         }
     }
 }
