@@ -227,3 +227,23 @@ fn bad_input_is_refused_clearly() {
         assert!(err.contains(key) && err.contains(detail), "{toml}: {err}");
     }
 }
+
+#[test]
+fn the_readme_example() {
+    // README's `baton check examples/acme examples/content`, run from the repository root.
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(root())
+        .args(["check", "examples/acme", "examples/content"])
+        .output()
+        .expect("baton runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "examples/content/blog/launch.md:9:32: error: \"50%\" for pillar \"Faster onboarding\" differs from the approved \"40%\" [number_conflict]\n\
+         examples/content/blog/launch.md:11:32: error: retired claim \"free forever\" (matched \"free forever\") [retired_claim]\n"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    for line in stdout(&out).lines() {
+        assert!(readme.contains(line), "README shows {line:?}");
+    }
+}
