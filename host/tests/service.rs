@@ -612,4 +612,21 @@ fn a_draft_is_checked_as_core_checks_it_against_the_workspace() {
     assert_eq!(served.json(), expected);
     let bad = http.post("/v1/messages/check", &read, "{\"txt\": 1}");
     assert_eq!(bad.status, 400, "{}", bad.body);
+    // The findings `baton check` and the browser's checkMessage give for the shared fixture.
+    let fixture = repo().join("tests/fixtures/messaging/check");
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("expected.json")).expect("expected.json"),
+    )
+    .expect("json");
+    let draft = std::fs::read_to_string(fixture.join("draft.txt")).expect("draft.txt");
+    let body = serde_json::json!({ "text": draft, "audience": want["audience"] }).to_string();
+    let served = http.post("/v1/messages/check", &read, &body).json();
+    let got = served["findings"].as_array().expect("findings");
+    let want = want["findings"].as_array().expect("findings");
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(want) {
+        for key in ["rule", "severity", "message", "span"] {
+            assert_eq!(g[key], w[key], "{key} of {g:#}");
+        }
+    }
 }

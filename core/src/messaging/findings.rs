@@ -80,36 +80,44 @@ impl Lexicon {
                 }
             }
         }
-        let mut placed: Vec<(MessageRule, String, &Span)> = Vec::new();
-        for c in &f.claims {
+        let claims = f.claims.iter().map(|c| {
             let (rule, what) = match c.kind {
                 "banned" => (MessageRule::BannedClaim, "banned phrase"),
                 _ => (MessageRule::RetiredClaim, "retired claim"),
             };
-            placed.push((
-                rule,
-                format!("{what} {:?} (matched {:?})", c.claim, c.span.text),
-                &c.span,
-            ));
-        }
-        for n in conflicts {
+            let message = format!("{what} {:?} (matched {:?})", c.claim, c.span.text);
+            (rule, message, &c.span)
+        });
+        let numbers = conflicts.iter().map(|n| {
             let approved: Vec<String> = self
                 .approved_written(self.position(&n.pillar), &n.kind, &n.unit)
                 .into_iter()
                 .map(|w| format!("{w:?}"))
                 .collect();
-            placed.push((
-                MessageRule::NumberConflict,
-                format!(
-                    "{:?} for pillar {:?} differs from the approved {}",
-                    n.span.text,
-                    n.pillar,
-                    approved.join(" or ")
-                ),
-                &n.span,
-            ));
+            let message = format!(
+                "{:?} for pillar {:?} differs from the approved {}",
+                n.span.text,
+                n.pillar,
+                approved.join(" or ")
+            );
+            (MessageRule::NumberConflict, message, &n.span)
+        });
+        // Both lists are in text order: merged, a claim first where they start together.
+        let (mut claims, mut numbers) = (claims.peekable(), numbers.peekable());
+        let mut placed: Vec<(MessageRule, String, &Span)> = Vec::new();
+        loop {
+            let take_claim = match (claims.peek(), numbers.peek()) {
+                (Some(c), Some(n)) => c.2.start <= n.2.start,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            placed.extend(if take_claim {
+                claims.next()
+            } else {
+                numbers.next()
+            });
         }
-        placed.sort_by_key(|(rule, _, span)| (span.start, *rule));
         let whole = whole
             .into_iter()
             .map(|(rule, message)| (rule, message, None));

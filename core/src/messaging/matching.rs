@@ -60,7 +60,8 @@ impl PhraseSet {
         PhraseSet { phrases, by_stem }
     }
 
-    /// Every match in the content words, left to right; one phrase's matches do not overlap.
+    /// Every match in the content words, by the word where the search started; one phrase's
+    /// matches do not overlap.
     /// A match starts at a word of the phrase, takes the phrase's stems as they come (a stem
     /// counted once per time the phrase has it), stays within one sentence and within
     /// `stems + SLOP` content words, and is then tightened to the shortest run ending where
@@ -83,7 +84,6 @@ impl PhraseSet {
                 }
             }
         }
-        out.sort_by_key(|m| (m.first, m.last, m.phrase));
         out
     }
 

@@ -14,7 +14,6 @@ pub use audit::{
 pub use findings::{MessageFinding, MessageRule};
 pub use matching::SLOP;
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::config::{FindingSeverities, Severity};
@@ -157,6 +156,8 @@ struct Evidence {
     /// First and last clause.
     first_clause: usize,
     last_clause: usize,
+    /// Whose evidence: the pillar's index.
+    pillar: usize,
 }
 
 impl Lexicon {
@@ -285,31 +286,37 @@ impl Lexicon {
             .filter(|&i| !tokens[i].stop && !is_number(&tokens[i].word))
             .collect();
         let content: Vec<&crate::text::Token> = content_at.iter().map(|&i| &tokens[i]).collect();
-        let mut by_pillar: Vec<Vec<Evidence>> = vec![Vec::new(); self.names.len()];
-        for m in self.pillars.find(&content) {
-            let (a, b) = (content[m.first], content[m.last]);
-            by_pillar[self.pillars.phrases[m.phrase].owner].push(Evidence {
-                byte_start: a.byte_start,
-                byte_end: b.byte_end,
-                start: a.start,
-                end: b.end,
-                first: content_at[m.first],
-                last: content_at[m.last],
-                first_clause: a.clause,
-                last_clause: b.clause,
-            });
-        }
-        let evidence: Vec<Vec<Evidence>> = by_pillar.into_iter().map(merge_evidence).collect();
-        let pillars = evidence
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| !e.is_empty())
-            .map(|(k, e)| PillarHit {
-                pillar: self.names[k].clone(),
-                evidence: e
+        let found: Vec<Evidence> = self
+            .pillars
+            .find(&content)
+            .into_iter()
+            .map(|m| {
+                let (a, b) = (content[m.first], content[m.last]);
+                Evidence {
+                    byte_start: a.byte_start,
+                    byte_end: b.byte_end,
+                    start: a.start,
+                    end: b.end,
+                    first: content_at[m.first],
+                    last: content_at[m.last],
+                    first_clause: a.clause,
+                    last_clause: b.clause,
+                    pillar: self.pillars.phrases[m.phrase].owner,
+                }
+            })
+            .collect();
+        let evidence = merge_evidence(found, self.names.len());
+        let pillars = (0..self.names.len())
+            .filter_map(|k| {
+                let spans: Vec<Span> = evidence
                     .iter()
+                    .filter(|e| e.pillar == k)
                     .map(|x| span(text, x.byte_start, x.byte_end, x.start, x.end))
-                    .collect(),
+                    .collect();
+                (!spans.is_empty()).then(|| PillarHit {
+                    pillar: self.names[k].clone(),
+                    evidence: spans,
+                })
             })
             .collect();
         let mut claims: Vec<ClaimHit> = self
@@ -326,21 +333,10 @@ impl Lexicon {
             })
             .collect();
         crate::order::sort_by_key(&mut claims, |c| c.span.start);
-        let mut by_clause: FxHashMap<usize, Vec<(usize, Evidence)>> = FxHashMap::default();
-        for (k, list) in evidence.iter().enumerate() {
-            for e in list {
-                for c in e.first_clause..=e.last_clause {
-                    by_clause.entry(c).or_default().push((k, *e));
-                }
-            }
-        }
-        for list in by_clause.values_mut() {
-            list.sort_unstable_by_key(|(k, e)| (e.start, *k));
-        }
         let place = Place {
             tokens: &tokens,
             text,
-            by_clause: &by_clause,
+            evidence: &evidence,
         };
         let numbers = numbers::numbers(&tokens, text)
             .into_iter()
@@ -359,26 +355,33 @@ impl Lexicon {
     fn number_claim(&self, place: &Place<'_>, n: numbers::Stated) -> Option<NumberClaim> {
         let (tokens, text) = (place.tokens, place.text);
         let (first, last) = (&tokens[n.first], &tokens[n.last]);
-        let list = place.by_clause.get(&first.clause)?;
+        let clause = first.clause;
+        let list = place.evidence;
         // Evidence is sorted by start and one pillar's pieces never overlap: the candidates are
-        // the pieces around the number and each pillar's nearest piece on either side.
-        let at = list.partition_point(|(_, e)| e.start < last.end);
-        let mut near: Vec<&(usize, Evidence)> = Vec::new();
-        for item in list[..at].iter().rev().take(NEAR) {
-            let before = item.1.end <= first.start;
-            let known = near.iter().any(|c| c.0 == item.0 && c.1.end <= first.start);
+        // the pieces in the number's clause around it, and each pillar's nearest one either side.
+        let at = list.partition_point(|e| e.start < last.end);
+        let in_clause = |e: &&Evidence| e.first_clause <= clause && clause <= e.last_clause;
+        let mut near: Vec<&Evidence> = Vec::new();
+        for item in list[..at].iter().rev().take(NEAR).filter(in_clause) {
+            let before = item.end <= first.start;
+            let known = near
+                .iter()
+                .any(|c| c.pillar == item.pillar && c.end <= first.start);
             if !before || !known {
                 near.push(item);
             }
         }
-        for item in list[at..].iter().take(NEAR) {
-            if !near.iter().any(|c| c.0 == item.0 && c.1.start >= last.end) {
+        for item in list[at..].iter().take(NEAR).filter(in_clause) {
+            if !near
+                .iter()
+                .any(|c| c.pillar == item.pillar && c.start >= last.end)
+            {
                 near.push(item);
             }
         }
         let k = near
             .iter()
-            .min_by_key(|(k, e)| {
+            .min_by_key(|e| {
                 let after = e.start >= last.end;
                 let cost = if e.end <= first.start {
                     gap_cost(
@@ -397,9 +400,9 @@ impl Lexicon {
                 } else {
                     0
                 };
-                (cost, after, *k)
+                (cost, after, e.pillar)
             })?
-            .0;
+            .pillar;
         let kind = n.kind.as_str();
         let same_kind = self.approved_values(k, kind, &n.unit);
         let approved =
@@ -472,31 +475,37 @@ impl Lexicon {
     }
 }
 
-/// Merges a pillar's overlapping evidence, keeping the clauses it covers.
-fn merge_evidence(mut list: Vec<Evidence>) -> Vec<Evidence> {
+/// All pillars' evidence in text order, each pillar's overlapping pieces merged (keeping the
+/// clauses they cover).
+fn merge_evidence(mut list: Vec<Evidence>, pillars: usize) -> Vec<Evidence> {
     list.sort_unstable();
+    let mut last: Vec<Option<usize>> = vec![None; pillars];
     let mut out: Vec<Evidence> = Vec::with_capacity(list.len());
     for e in list {
-        match out.last_mut() {
-            Some(last) if e.byte_start < last.byte_end => {
-                if e.byte_end > last.byte_end {
-                    (last.byte_end, last.end, last.last) = (e.byte_end, e.end, e.last);
+        match last[e.pillar] {
+            Some(i) if e.byte_start < out[i].byte_end => {
+                let m = &mut out[i];
+                if e.byte_end > m.byte_end {
+                    (m.byte_end, m.end, m.last) = (e.byte_end, e.end, e.last);
                 }
-                last.first_clause = last.first_clause.min(e.first_clause);
-                last.last_clause = last.last_clause.max(e.last_clause);
+                m.first_clause = m.first_clause.min(e.first_clause);
+                m.last_clause = m.last_clause.max(e.last_clause);
             }
-            _ => out.push(e),
+            _ => {
+                last[e.pillar] = Some(out.len());
+                out.push(e);
+            }
         }
     }
     out
 }
 
-/// What a number's attribution looks at: the tokens, the text, and every pillar's evidence by
-/// clause (sorted by start).
+/// What a number's attribution looks at: the tokens, the text, and every pillar's evidence in
+/// text order.
 struct Place<'a> {
     tokens: &'a [crate::text::Token],
     text: &'a str,
-    by_clause: &'a FxHashMap<usize, Vec<(usize, Evidence)>>,
+    evidence: &'a [Evidence],
 }
 
 /// How many pieces of evidence each side of a number its attribution looks at.
