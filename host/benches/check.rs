@@ -40,9 +40,9 @@ fn file(rng: &mut rand_pcg::Pcg64, i: usize) -> String {
                 let _ = write!(out, "\n## A section\n\n- {s}\n");
             }
             1 => {
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "See [the guide](https://example.test/{i}) for *more*: {s}\n"
+                    "See [the guide](https://example.test/{i}) for *more*: {s}"
                 );
             }
             _ => {

@@ -478,7 +478,7 @@ impl Lexicon {
 /// All pillars' evidence in text order, each pillar's overlapping pieces merged (keeping the
 /// clauses they cover).
 fn merge_evidence(mut list: Vec<Evidence>, pillars: usize) -> Vec<Evidence> {
-    list.sort_unstable();
+    crate::order::sort_unstable(&mut list);
     let mut last: Vec<Option<usize>> = vec![None; pillars];
     let mut out: Vec<Evidence> = Vec::with_capacity(list.len());
     for e in list {
