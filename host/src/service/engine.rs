@@ -94,8 +94,9 @@ pub struct App {
     pub assets: Option<(String, Vec<u8>)>,
     /// The same as JSON rows, for a card's workspace.
     asset_json: Option<Arc<(String, baton_core::JsonRows)>>,
-    /// The assets as rows (`asset_id`, `title`, `owner_team`): an intake batch's context.
-    pub asset_rows: Option<baton_core::JsonRows>,
+    /// The assets (`asset_id`, `title`, `owner_team`) as JSON objects by id: an intake batch's
+    /// context, the assets its events name.
+    pub asset_rows: Option<AssetRows>,
     /// The store.
     pub store: Store,
     /// The asset texts, read once.
@@ -501,8 +502,39 @@ impl App {
     }
 }
 
+/// The workspace's assets, for checking events' `asset_id` at intake: each as a JSON object.
+pub struct AssetRows {
+    by_id: rustc_hash::FxHashMap<String, String>,
+}
+
+impl AssetRows {
+    /// The rows of the assets named (none known: an empty assets file, so that an unknown
+    /// `asset_id` is still told apart from a workspace without assets).
+    pub fn named<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<baton_core::JsonRows, String> {
+        let mut text = String::from("[");
+        let mut seen: Vec<&str> = Vec::new();
+        for id in ids {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(row) = self.by_id.get(id) {
+                if text.len() > 1 {
+                    text.push(',');
+                }
+                text.push_str(row);
+            }
+        }
+        text.push(']');
+        baton_core::JsonRows::parse(baton_core::FileKind::Assets, &text, &[]).map_err(|e| e.to_string())
+    }
+}
+
 /// The workspace's assets as rows, for checking events' `asset_id` at intake.
-fn asset_rows(ws: &Workspace) -> Option<baton_core::JsonRows> {
+fn asset_rows(ws: &Workspace) -> Option<AssetRows> {
     if ws
         .data_quality
         .files
@@ -511,17 +543,17 @@ fn asset_rows(ws: &Workspace) -> Option<baton_core::JsonRows> {
     {
         return None;
     }
-    let rows: Vec<serde_json::Value> = ws
+    let by_id = ws
         .assets
         .iter()
         .map(|a| {
-            serde_json::json!({
+            let row = serde_json::json!({
                 "asset_id": ws.text(a.id),
                 "title": a.title,
                 "owner_team": a.owner_team.as_str(),
-            })
+            });
+            (ws.text(a.id).to_string(), row.to_string())
         })
         .collect();
-    let text = serde_json::to_string(&rows).ok()?;
-    baton_core::JsonRows::parse(baton_core::FileKind::Assets, &text, &[]).ok()
+    Some(AssetRows { by_id })
 }

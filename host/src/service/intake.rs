@@ -126,10 +126,19 @@ pub async fn take(
             snapshot::json_rows(FileKind::Leads, leads.iter().map(|r| r.body.as_str()), &[])
                 .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
         context.push(("leads.ndjson", leads));
+        // Only the assets the batch's events name: whether each is known is all the check
+        // reads of them.
         if kind == FileKind::Events
             && let Some(assets) = &app.asset_rows
         {
-            context.push(("assets.ndjson", assets.clone()));
+            let mut named = (0..n)
+                .filter_map(|i| rows.field(i, "asset_id"))
+                .filter(|s| !s.is_empty())
+                .peekable();
+            if named.peek().is_some() {
+                let named = assets.named(named).map_err(IntakeError::Unreadable)?;
+                context.push(("assets.ndjson", named));
+            }
         }
     }
     let name = format!("{}.ndjson", kind.stem());
