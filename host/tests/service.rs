@@ -630,3 +630,47 @@ fn a_draft_is_checked_as_core_checks_it_against_the_workspace() {
         }
     }
 }
+
+#[test]
+fn an_events_asset_is_checked_against_the_workspaces_assets() {
+    // Intake reads only the assets a batch names: a known one passes, an unknown one is
+    // warned about as the files would (`unknown_asset`), and the row is still accepted.
+    let ws = workspace_copy(&repo().join("examples/acme"));
+    let ingest = token(ws.path(), None, "ingest", &[]);
+    let server = Server::start(ws.path(), None);
+    let http = Client::new(&server.base);
+    let batch = r#"[
+        {"lead_id":"L0000001","ts":"2026-05-01T10:00:00Z","type":"email_click","channel":"email","asset_id":"ast_launch_announcement","event_id":"as-1"},
+        {"lead_id":"L0000001","ts":"2026-05-01T10:05:00Z","type":"email_click","channel":"email","asset_id":"ast_nope","event_id":"as-2"},
+        {"lead_id":"L0000001","ts":"2026-05-01T10:06:00Z","type":"page_view","channel":"web","event_id":"as-3"}
+    ]"#;
+    let answer = http.post("/v1/events", &ingest, batch).json();
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    assert_eq!(
+        answer["rows"][0]["warnings"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["rows"][1]["warnings"][0]["reason"], "unknown_asset",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["rows"][1]["warnings"][0]["field"], "asset_id",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["rows"][2]["warnings"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+    let alone = http.post(
+        "/v1/events",
+        &ingest,
+        r#"{"lead_id":"L0000001","ts":"2026-05-01T10:07:00Z","type":"email_click","channel":"email","asset_id":"ast_nope","event_id":"as-4"}"#,
+    );
+    assert_eq!(
+        alone.json()["rows"][0]["warnings"][0]["reason"],
+        "unknown_asset"
+    );
+}

@@ -290,3 +290,74 @@ fn lock(db: &Path) -> rusqlite::Connection {
     c.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     c
 }
+
+#[test]
+fn a_full_store_answers_507_store_full_reads_go_on_and_nothing_accepted_is_lost() {
+    let ws = tempfile::tempdir().expect("tmp");
+    std::fs::write(ws.path().join("leads.csv"), LEADS).expect("leads");
+    let db = ws.path().join("baton.db");
+    let url = db.to_str().expect("utf8");
+    let ingest = token(ws.path(), Some(url), "ingest", &[]);
+    let read = token(ws.path(), Some(url), "read", &[]);
+    // A cap 1 MiB above what the store holds now (`FILE?max_mb=N`, SQLite's max_page_count).
+    let held = std::fs::metadata(&db).expect("db").len()
+        + std::fs::metadata(ws.path().join("baton.db-wal")).map_or(0, |m| m.len());
+    let cap = held / (1024 * 1024) + 2;
+    let mut server = Server::start(ws.path(), Some(&format!("{url}?max_mb={cap}")));
+    let http = Client::new(&server.base);
+    let batch = |b: usize| {
+        let rows: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    r#"{{"lead_id":"A1","ts":"2026-01-10T10:00:00Z","type":"page_view","channel":"web","event_id":"b{b}-e{i}-{pad}"}}"#,
+                    pad = "x".repeat(100)
+                )
+            })
+            .collect();
+        format!("[{}]", rows.join(","))
+    };
+    let (mut accepted, mut full) = (0u64, None);
+    for b in 0..200 {
+        let answer = http.post("/v1/events", &ingest, &batch(b));
+        match answer.status {
+            200 => accepted += answer.json()["accepted"].as_u64().expect("accepted"),
+            507 => {
+                full = Some(answer);
+                break;
+            }
+            other => panic!("batch {b}: {other} {}", answer.body),
+        }
+    }
+    let full = full.expect("the store fills up within 200 batches of 500 events");
+    assert_eq!(full.json()["error"], "store_full", "{}", full.body);
+    assert!(accepted > 0, "some batches fit before the cap");
+    // Reads go on.
+    let card = http.get(&format!("/v1/leads/A1?as_of={AS_OF}"), &read);
+    assert_eq!(card.status, 200, "{}", card.body);
+    assert_eq!(http.get("/healthz", &read).status, 200);
+    let metrics = http.get("/metrics", &read).body;
+    assert!(
+        metrics.contains("baton_store_errors_total{kind=\"full\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(
+        http.get("/v1/status", &read).json()["rows"]["events"],
+        accepted,
+        "every accepted row is stored and none of the refused batch"
+    );
+    server.stop();
+    // A bad option is refused at start, naming it.
+    let out = baton(&[
+        "serve",
+        ws.path().to_str().expect("utf8"),
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &format!("{url}?max_size=3"),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown option \"max_size=3\""),
+        "{out:?}"
+    );
+}

@@ -529,7 +529,8 @@ impl AssetRows {
             }
         }
         text.push(']');
-        baton_core::JsonRows::parse(baton_core::FileKind::Assets, &text, &[]).map_err(|e| e.to_string())
+        baton_core::JsonRows::parse(baton_core::FileKind::Assets, &text, &[])
+            .map_err(|e| e.to_string())
     }
 }
 

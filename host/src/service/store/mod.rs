@@ -135,10 +135,15 @@ impl Store {
             }
             Some(path) => {
                 let path = path.strip_prefix("sqlite://").unwrap_or(path);
-                Ok(Store::Sqlite(sqlite::SqliteStore::open(Path::new(path))?))
+                let (path, max_mb) = sqlite_options(path)?;
+                Ok(Store::Sqlite(sqlite::SqliteStore::open(
+                    Path::new(path),
+                    max_mb,
+                )?))
             }
             None => Ok(Store::Sqlite(sqlite::SqliteStore::open(
                 &workspace.join("baton.db"),
+                None,
             )?)),
         }
     }
@@ -253,4 +258,31 @@ impl Store {
 fn kind_of(stem: &str) -> Result<FileKind, StoreError> {
     FileKind::from_stem(stem)
         .ok_or_else(|| StoreError::Other(format!("a stored row has an unknown kind {stem:?}")))
+}
+
+/// A SQLite path's options: `FILE?max_mb=N` caps the database at N MiB (writes past it answer
+/// `507 store_full`; reads go on).
+fn sqlite_options(path: &str) -> Result<(&str, Option<u64>), StoreError> {
+    let Some((file, query)) = path.split_once('?') else {
+        return Ok((path, None));
+    };
+    let mut max_mb = None;
+    for option in query.split('&').filter(|o| !o.is_empty()) {
+        match option.split_once('=') {
+            Some(("max_mb", v)) => {
+                let mb: u64 = v.parse().ok().filter(|&mb| mb > 0).ok_or_else(|| {
+                    StoreError::Other(format!(
+                        "--database {path}: max_mb must be a whole number of MiB above 0, got {v:?}"
+                    ))
+                })?;
+                max_mb = Some(mb);
+            }
+            _ => {
+                return Err(StoreError::Other(format!(
+                    "--database {path}: unknown option {option:?} (SQLite takes max_mb=N)"
+                )));
+            }
+        }
+    }
+    Ok((file, max_mb))
 }

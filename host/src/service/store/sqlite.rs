@@ -107,11 +107,18 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (creating) the file and runs the migrations.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    /// Opens (creating) the file and runs the migrations; `max_mb` caps the database's size.
+    pub fn open(path: &Path, max_mb: Option<u64>) -> Result<SqliteStore, StoreError> {
         let mut conn = connect(path)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
             .map_err(error)?;
+        if let Some(mb) = max_mb {
+            let page: u64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(error)?;
+            conn.pragma_update(None, "max_page_count", mb * 1024 * 1024 / page.max(1))
+                .map_err(error)?;
+        }
         migrate(&mut conn)?;
         let version: String = conn
             .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
@@ -492,8 +499,9 @@ fn commit_each(conn: &mut Connection, group: Vec<Job>, version: &AtomicU64) {
         }
     };
     let mut changed = 0u64;
-    for job in group {
-        match job {
+    let mut jobs = group.into_iter();
+    while let Some(job) = jobs.next() {
+        let failed = match job {
             Job::Rows(rows, reply) => {
                 let out = in_savepoint(&tx, |sp| write_rows(sp, &rows));
                 if let Ok(w) = &out
@@ -501,12 +509,33 @@ fn commit_each(conn: &mut Connection, group: Vec<Job>, version: &AtomicU64) {
                 {
                     changed += 1;
                 }
+                let failed = out.as_ref().err().map(same);
                 answers.push(Answer::Rows(reply, out));
+                failed
             }
             Job::Other(f, reply) => {
-                answers.push(Answer::Other(reply, in_savepoint(&tx, |sp| f(sp))));
+                let out = in_savepoint(&tx, |sp| f(sp));
+                let failed = out.as_ref().err().map(same);
+                answers.push(Answer::Other(reply, out));
+                failed
             }
-            Job::Stop => {}
+            Job::Stop => None,
+        };
+        // SQLite rolls the whole transaction back on some errors (a full disk or database):
+        // then no job of the group is written, and each is told why.
+        if let Some(e) = failed
+            && tx.is_autocommit()
+        {
+            for answer in answers {
+                match answer {
+                    Answer::Rows(reply, _) => drop(reply.send(Err(same(&e)))),
+                    Answer::Other(reply, _) => drop(reply.send(Err(same(&e)))),
+                }
+            }
+            for job in jobs {
+                fail(job, &e);
+            }
+            return;
         }
     }
     let committed = (|| {
