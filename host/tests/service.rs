@@ -646,11 +646,7 @@ fn an_events_asset_is_checked_against_the_workspaces_assets() {
     ]"#;
     let answer = http.post("/v1/events", &ingest, batch).json();
     assert_eq!(answer["accepted"], 3, "{answer}");
-    assert_eq!(
-        answer["rows"][0]["warnings"],
-        serde_json::json!([]),
-        "{answer}"
-    );
+    assert!(answer["rows"][0]["warnings"].is_null(), "{answer}");
     assert_eq!(
         answer["rows"][1]["warnings"][0]["reason"], "unknown_asset",
         "{answer}"
@@ -659,11 +655,7 @@ fn an_events_asset_is_checked_against_the_workspaces_assets() {
         answer["rows"][1]["warnings"][0]["field"], "asset_id",
         "{answer}"
     );
-    assert_eq!(
-        answer["rows"][2]["warnings"],
-        serde_json::json!([]),
-        "{answer}"
-    );
+    assert!(answer["rows"][2]["warnings"].is_null(), "{answer}");
     let alone = http.post(
         "/v1/events",
         &ingest,
