@@ -361,3 +361,41 @@ fn a_full_store_answers_507_store_full_reads_go_on_and_nothing_accepted_is_lost(
         "{out:?}"
     );
 }
+
+#[test]
+fn a_client_that_stops_sending_its_body_gets_408_after_30_s_and_frees_its_slot() {
+    let Plain {
+        ws: _ws,
+        ingest,
+        read,
+        server,
+        http,
+    } = Plain::start();
+    let mut slow = half_request(&server.base, &ingest);
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let began = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The server answers and closes; read until the end of its answer.
+    while let Ok(n) = slow.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&answer).contains("\"body_timeout\"") {
+            break;
+        }
+    }
+    let waited = began.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"body_timeout\""), "{answer}");
+    assert!(
+        waited >= Duration::from_secs(29) && waited < Duration::from_secs(59),
+        "answered after {waited:?}"
+    );
+    // Nothing was stored, and the service goes on.
+    let status = http.get("/v1/status", &read).json();
+    assert_eq!(status["rows"]["events"].as_u64().unwrap_or(0), 0, "{status}");
+}
