@@ -397,5 +397,9 @@ fn a_client_that_stops_sending_its_body_gets_408_after_30_s_and_frees_its_slot()
     );
     // Nothing was stored, and the service goes on.
     let status = http.get("/v1/status", &read).json();
-    assert_eq!(status["rows"]["events"].as_u64().unwrap_or(0), 0, "{status}");
+    assert_eq!(
+        status["rows"]["events"].as_u64().unwrap_or(0),
+        0,
+        "{status}"
+    );
 }
