@@ -490,3 +490,67 @@ fn a_criterion_plugins_adjustment_is_dropped() {
     .expect("a criterion verdict");
     assert_eq!((v.qualified, v.score_adjustment), (Some(true), None));
 }
+
+/// `baton check`'s reading of a file and core's check of it: Markdown, HTML and text, mutated,
+/// read as each of the three. The prose keeps the file's length in characters; every span a
+/// finding or a pillar's evidence names lies inside it and is the text at those characters;
+/// whole-text findings come first; numbers are finite.
+#[test]
+fn messaging_files() {
+    use baton_core::messaging::Lexicon;
+    use baton_core::messaging::markup::{Markup, prose};
+    static LEXICON: OnceLock<(Lexicon, Vec<Vec<u8>>)> = OnceLock::new();
+    let (lexicon, files) = LEXICON.get_or_init(|| {
+        let toml = String::from_utf8(
+            std::fs::read(repo().join("examples/acme/baton.toml")).expect("acme"),
+        )
+        .expect("UTF-8");
+        let framework = Framework::from_toml("baton.toml", &toml).expect("valid");
+        let lexicon = Lexicon::from_config(&framework.config.messaging).expect("english");
+        let files = [
+            "examples/content/blog/launch.md",
+            "examples/content/blog/security.md",
+            "tests/fixtures/messaging/check/draft.txt",
+            "tests/fixtures/fuzz/page.html",
+        ]
+        .iter()
+        .map(|f| std::fs::read(repo().join(f)).expect("seed"))
+        .collect();
+        (lexicon, files)
+    });
+    check!()
+        .with_type::<Mutation>()
+        .with_iterations(SMOKE_ITERATIONS)
+        .for_each(|m| {
+            let bytes = mutate(&files[m.seed as usize % files.len()], &m.edits);
+            let source = String::from_utf8_lossy(&bytes);
+            for markup in [Markup::Markdown, Markup::Html, Markup::Plain] {
+                let p = prose(&source, markup);
+                let chars: Vec<char> = p.text.chars().collect();
+                assert_eq!(chars.len(), source.chars().count(), "{markup:?}");
+                let check = lexicon.check(&p.text, p.audience.as_deref().unwrap_or("champion"));
+                let at = |s: &baton_core::messaging::Span| {
+                    assert!(s.start <= s.end && s.end <= chars.len(), "{s:?}");
+                    assert_eq!(chars[s.start..s.end].iter().collect::<String>(), s.text);
+                };
+                let mut placed = false;
+                for f in &check.findings {
+                    match &f.span {
+                        Some(s) => {
+                            at(s);
+                            placed = true;
+                        }
+                        None => assert!(!placed, "a whole-text finding after a placed one"),
+                    }
+                }
+                for h in &check.pillars_hit {
+                    h.evidence.iter().for_each(at);
+                }
+                for n in &check.conflicts {
+                    at(&n.span);
+                    assert!(n.value.is_finite());
+                }
+                assert!((0.0..=100.0).contains(&check.score));
+            }
+        });
+}
