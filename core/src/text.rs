@@ -143,8 +143,18 @@ impl Analyzer {
         })
     }
 
-    /// The words of `text` with stems and character spans.
+    /// The words of `text` with stems and character spans, English irregular forms mapped to
+    /// their base before stemming (what phrases are matched by).
     pub fn tokens(&self, text: &str) -> Vec<Token> {
+        self.tokenize(text, self.english)
+    }
+
+    /// The words of `text` stemmed by Snowball alone (what the TF-IDF similarity reads).
+    pub fn snowball_tokens(&self, text: &str) -> Vec<Token> {
+        self.tokenize(text, false)
+    }
+
+    fn tokenize(&self, text: &str, bases: bool) -> Vec<Token> {
         let mut out = Vec::new();
         let (mut sentence, mut clause) = (0, 0);
         // Byte offset → char offset, advanced incrementally.
@@ -168,7 +178,7 @@ impl Analyzer {
             {
                 lower.clone()
             } else {
-                let base = self.english.then(|| english_base(&lower)).flatten();
+                let base = bases.then(|| english_base(&lower)).flatten();
                 self.stemmer.stem(base.unwrap_or(&lower)).into_owned()
             };
             out.push(Token {

@@ -245,10 +245,11 @@ impl Lexicon {
         self.names.clone()
     }
 
-    /// The content stems of a text (for similarity).
+    /// The content stems of a text (for similarity): Snowball's stems, as docs/messaging.md
+    /// defines the similarity.
     pub fn content_stems(&self, text: &str) -> Vec<String> {
         self.analyzer
-            .tokens(text)
+            .snowball_tokens(text)
             .into_iter()
             .filter(|t| !t.stop && !is_number(&t.word))
             .map(|t| t.stem)
