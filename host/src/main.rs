@@ -520,6 +520,7 @@ fn check_command(
         CheckFormat::Sarif => Format::Sarif,
     };
     print!("{}", check::render(&run, format));
+    eprint!("{}", check::audience_notes(&run, &lexicon));
     eprintln!("{}", check::summary(&run));
     let fail_on = match fail_on {
         FailOn::Error => Some(Severity::Error),

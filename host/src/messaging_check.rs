@@ -106,6 +106,9 @@ pub struct CheckRun {
     pub files_skipped: usize,
     /// Every finding, by file, then position.
     pub findings: Vec<Placed>,
+    /// Audiences files declared (or `--audience` gave) that no pillar is required for — a typo,
+    /// or pillars without `audiences`: (audience, the first file that declared it).
+    pub unknown_audiences: Vec<(String, String)>,
 }
 
 impl CheckRun {
@@ -131,14 +134,16 @@ pub fn check(
         .unwrap_or(1)
         .min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Placed>, HostError>> = std::thread::scope(|scope| {
+    type FileResult = Result<Vec<(Vec<Placed>, Option<(String, String)>)>, HostError>;
+    let results: Vec<FileResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     for (path, markup) in part {
-                        out.extend(check_file(lexicon, path, *markup, audience)?);
+                        let (placed, declared) = check_file(lexicon, path, *markup, audience)?;
+                        out.push((placed, declared.map(|a| (a, path.display().to_string()))));
                     }
                     Ok(out)
                 })
@@ -153,23 +158,38 @@ pub fn check(
             .collect()
     });
     let mut findings = Vec::new();
-    for r in results {
-        findings.extend(r?);
+    let mut unknown_audiences: Vec<(String, String)> = Vec::new();
+    for (placed, declared) in results
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+    {
+        if let Some((a, file)) = declared
+            && !lexicon.knows_audience(&a)
+            && !unknown_audiences
+                .iter()
+                .any(|(known, _)| known.eq_ignore_ascii_case(&a))
+        {
+            unknown_audiences.push((a, file));
+        }
+        findings.extend(placed);
     }
     Ok(CheckRun {
         files_checked: files.len(),
         files_skipped: skipped,
         findings,
+        unknown_audiences,
     })
 }
 
-/// One file's findings.
+/// One file's findings, and the audience it was checked for (if any).
 pub fn check_file(
     lexicon: &Lexicon,
     path: &Path,
     markup: Markup,
     audience: Option<&str>,
-) -> Result<Vec<Placed>, HostError> {
+) -> Result<(Vec<Placed>, Option<String>), HostError> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|source| HostError::Io {
         path: path.to_path_buf(),
@@ -184,10 +204,10 @@ pub fn check_file(
     })?;
     let (source, _) = crate::text_encoding::decode_file(&bytes);
     let prose = markup::prose(&source, markup);
-    let audience = prose.audience.as_deref().or(audience).unwrap_or("");
-    let check = lexicon.check(&prose.text, audience);
+    let declared = prose.audience.as_deref().or(audience).map(str::to_string);
+    let check = lexicon.check(&prose.text, declared.as_deref().unwrap_or(""));
     let starts = markup::line_starts(&source);
-    Ok(check
+    let placed = check
         .findings
         .into_iter()
         .map(|finding| {
@@ -203,7 +223,8 @@ pub fn check_file(
                 finding,
             }
         })
-        .collect())
+        .collect();
+    Ok((placed, declared))
 }
 
 /// How `baton check` prints its findings.
@@ -348,6 +369,22 @@ fn sarif(run: &CheckRun) -> String {
         }],
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// A note for stderr on each audience no pillar is required for (empty when there is none).
+pub fn audience_notes(run: &CheckRun, lexicon: &Lexicon) -> String {
+    let known = lexicon.audiences();
+    run.unknown_audiences
+        .iter()
+        .map(|(a, file)| {
+            let listed = if known.is_empty() {
+                "no pillar lists `audiences`".to_string()
+            } else {
+                format!("pillars list {}", known.join(", "))
+            };
+            format!("note: audience {a:?} (e.g. {file}) is required by no pillar, so no pillar_missed is reported for it; {listed}\n")
+        })
+        .collect()
 }
 
 /// A one-line summary for stderr.

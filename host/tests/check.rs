@@ -247,3 +247,27 @@ fn the_readme_example() {
         assert!(readme.contains(line), "README shows {line:?}");
     }
 }
+
+#[test]
+fn an_audience_no_pillar_lists_is_noted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let md = dir.path().join("typo.md");
+    std::fs::write(
+        &md,
+        "---\naudience: champoin\n---\nWe cut onboarding time by 40%.\n",
+    )
+    .expect("write");
+    let out = baton(&["check", s(&acme()), s(&md)]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "note: audience \"champoin\" (e.g. {}) is required by no pillar, so no pillar_missed is reported for it; pillars list champion, end_user, economic_buyer",
+            md.display()
+        )),
+        "{err}"
+    );
+    let json = baton(&["check", s(&acme()), s(&md), "--format", "json"]);
+    let run: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(run["unknown_audiences"][0][0], "champoin");
+}

@@ -245,6 +245,23 @@ impl Lexicon {
         self.names.clone()
     }
 
+    /// True when some pillar is required for `audience` (ignoring case and surrounding space).
+    pub fn knows_audience(&self, audience: &str) -> bool {
+        let a = audience.trim().to_lowercase();
+        self.audiences.iter().any(|list| list.contains(&a))
+    }
+
+    /// Every audience some pillar is required for, in pillar order, once each.
+    pub fn audiences(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for a in self.audiences.iter().flatten() {
+            if !out.contains(&a.as_str()) {
+                out.push(a);
+            }
+        }
+        out
+    }
+
     /// The content stems of a text (for similarity): Snowball's stems, as docs/messaging.md
     /// defines the similarity.
     pub fn content_stems(&self, text: &str) -> Vec<String> {
