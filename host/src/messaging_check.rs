@@ -2,7 +2,6 @@
 //! (Markdown, HTML, plain text): each finding of core's `Lexicon::check` placed at its file,
 //! line and column, printed for people, as JSON, as GitHub annotations or as SARIF.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use baton_core::config::Severity;
@@ -21,7 +20,7 @@ const SKIPPED_DIRS: &[&str] = &["node_modules", "target", "vendor"];
 
 /// The files to check: each named file, and the Markdown, HTML and text files under each named
 /// folder (hidden entries and dependency folders skipped), in path order; and how many other
-/// files the folders held.
+/// files (other types, FIFOs, sockets) the folders held.
 pub fn collect(paths: &[PathBuf]) -> Result<(Vec<(PathBuf, Markup)>, usize), HostError> {
     let (mut files, mut other) = (Vec::new(), 0);
     for path in paths {
@@ -70,7 +69,10 @@ fn walk(
             if !SKIPPED_DIRS.contains(&name.as_ref()) {
                 walk(&path, files, other)?;
             }
-        } else if let Some(markup) = extension(&path).and_then(Markup::of_extension) {
+        } else if let Some(markup) = extension(&path)
+            .and_then(Markup::of_extension)
+            .filter(|_| kind.is_file() || kind.is_symlink())
+        {
             files.push((path, markup));
         } else {
             *other += 1;
@@ -191,9 +193,14 @@ pub fn check_file(
     audience: Option<&str>,
 ) -> Result<(Vec<Placed>, Option<String>), HostError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| HostError::Io {
-        path: path.to_path_buf(),
-        source,
+    // Opened as every file Baton reads: without blocking, a regular file or an error naming it
+    // (a FIFO called `notes.md` must not hang the run).
+    let file = crate::files::open_regular(path, &name).map_err(|e| match e {
+        FileError::Io { source, .. } => HostError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other.into(),
     })?;
     let bytes = read_capped(file, &name, MAX_FILE_BYTES, "file to check").map_err(|e| match e {
         FileError::Io { source, .. } => HostError::Io {

@@ -271,3 +271,29 @@ fn an_audience_no_pillar_lists_is_noted() {
     let run: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(run["unknown_audiences"][0][0], "champoin");
 }
+
+#[test]
+fn a_fifo_in_a_folder_is_skipped_and_one_named_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("ok.md"),
+        "Teams cut onboarding time by 40%.\n",
+    )
+    .expect("write");
+    let fifo = dir.path().join("notes.md");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let out = baton(&["check", s(&acme()), s(dir.path())]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("checked 1 file: 0 errors, 0 warnings, 0 infos (1 other files skipped"),
+        "{out:?}"
+    );
+    let named = baton(&["check", s(&acme()), s(&fifo)]);
+    assert_eq!(named.status.code(), Some(2), "{named:?}");
+    assert!(
+        String::from_utf8_lossy(&named.stderr).contains("notes.md"),
+        "{named:?}"
+    );
+}

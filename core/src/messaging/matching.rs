@@ -157,11 +157,7 @@ pub fn description_terms<'a>(analyzer: &Analyzer, description: &'a str) -> Vec<&
 /// The span of the text from content word `first` to `last`.
 pub fn span_of(content: &[&Token], first: usize, last: usize, text: &str) -> Span {
     let (a, b) = (content[first], content[last]);
-    Span {
-        text: text[a.byte_start..b.byte_end].to_string(),
-        start: a.start,
-        end: b.end,
-    }
+    super::span(text, a.byte_start, b.byte_end, a.start, b.end)
 }
 
 #[cfg(test)]
