@@ -9,10 +9,14 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+mod automation;
 mod condition;
 mod keyed;
 mod messaging;
 
+pub use automation::{
+    Automation, Connectors, HubSpotConnector, NoticeKind, Notify, NotifyFormat, SalesforceConnector,
+};
 use messaging::check_messaging;
 pub use messaging::{FindingSeverities, Messaging, Pillar, Severity};
 #[cfg(feature = "toml")]
@@ -59,11 +63,28 @@ pub struct Config {
     pub chassis: Chassis,
     /// `[[plugins]]`: user-supplied WebAssembly plugins (run by the native host only).
     pub plugins: Vec<Plugin>,
+    /// `[connectors]`: the CRMs `baton serve` takes webhooks from and writes back to.
+    #[cfg_attr(
+        not(feature = "service-config"),
+        serde(deserialize_with = "unread", skip_serializing)
+    )]
+    #[cfg_attr(
+        feature = "service-config",
+        serde(skip_serializing_if = "Connectors::is_empty")
+    )]
+    pub connectors: Connectors,
+    /// `[automation]`: what `baton serve` sends when a handoff is due.
+    #[cfg_attr(
+        not(feature = "service-config"),
+        serde(deserialize_with = "unread", skip_serializing)
+    )]
+    pub automation: Automation,
 }
 
 /// A section of the workspace analyses in a build without them (the widget's): accepted whatever
-/// it holds, unread and unchecked, left at its default.
-#[cfg(not(feature = "analysis-config"))]
+/// it holds, unread and unchecked, left at its default (also the service's sections, in a build
+/// that is not the service's).
+#[cfg(any(not(feature = "analysis-config"), not(feature = "service-config")))]
 fn unread<'de, D: serde::Deserializer<'de>, T: Default>(d: D) -> Result<T, D::Error> {
     serde::de::IgnoredAny::deserialize(d).map(|_| T::default())
 }
@@ -978,6 +999,13 @@ impl Framework {
             ));
         }
         check_messaging(&config.messaging).map_err(|(key, message)| err(&key, message))?;
+        #[cfg(feature = "service-config")]
+        {
+            automation::check_connectors(&config.connectors)
+                .map_err(|(key, message)| err(&key, message))?;
+            automation::check_automation(&config.automation)
+                .map_err(|(key, message)| err(&key, message))?;
+        }
         if cfg!(feature = "analysis-config") {
             let conv = &config.attribution.conversion;
             if conv != "won" && !lc.stages.iter().any(|s| s == conv) {
@@ -1490,6 +1518,68 @@ mod tests {
         assert_eq!(f.config.scoring.mql_threshold, 1000.0);
         assert_eq!(f.config.scoring.max_score, Some(2000.0));
         assert_eq!(f.config.scoring.min_score, Some(-10.5));
+    }
+
+    #[test]
+    fn connector_and_automation_errors_name_key_and_line() {
+        let ok = "[connectors.hubspot]\nsecret_env = \"HS_SECRET\"\n[connectors.salesforce]\norganization_id = \"00D5g000004ABCD\"\n[automation]\nescalate_after_business_hours = 2\n[[automation.notify]]\nname = \"s\"\nformat = \"slack\"\nurl_env = \"SLACK_URL\"\n";
+        let f = Framework::from_toml("baton.toml", ok).expect("valid");
+        assert_eq!(f.config.automation.due_soon_share, 0.75);
+        assert_eq!(
+            f.config.connectors.hubspot.map(|h| h.api_base),
+            Some("https://api.hubapi.com".to_string())
+        );
+        for (text, key, line, says) in [
+            (
+                "[connectors.hubspot]\nsecret_env = \"my-secret-value\"\n",
+                "connectors.hubspot.secret_env",
+                2,
+                "not an environment variable name",
+            ),
+            (
+                "[connectors.salesforce]\norganization_id = \"00D\"\n",
+                "connectors.salesforce.organization_id",
+                2,
+                "15 or 18",
+            ),
+            (
+                "[connectors.salesforce]\norganization_id = \"00D5g000004ABCD\"\ntoken_env = \"T\"\n",
+                "connectors.salesforce.instance_url",
+                0,
+                "instance_url",
+            ),
+            (
+                "[automation]\ndue_soon_share = 1.5\n",
+                "automation.due_soon_share",
+                2,
+                "between 0 and 1",
+            ),
+            (
+                "[[automation.notify]]\nname = \"x\"\nformat = \"json\"\nurl = \"https://h.example\"\n",
+                "automation.notify.0.secret_env",
+                0,
+                "signing secret",
+            ),
+            (
+                "[[automation.notify]]\nname = \"x\"\nformat = \"slack\"\nurl = \"ftp://h\"\n",
+                "automation.notify.0.url",
+                4,
+                "http(s) URL",
+            ),
+            (
+                "[[automation.notify]]\nname = \"x\"\nformat = \"teams\"\nurl = \"https://h\"\n",
+                "automation.notify.0.format",
+                3,
+                "unknown variant",
+            ),
+        ] {
+            let e = Framework::from_toml("baton.toml", text).expect_err(text);
+            assert_eq!(e.key, key, "{text}");
+            assert!(e.message.contains(says), "{text}: {}", e.message);
+            if line > 0 {
+                assert_eq!(e.line, line, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -240,6 +240,32 @@ impl QualificationModel {
     }
 }
 
+/// Where one lead is routed: a fixed owner (a rule's `route_to`, or the default), a round-robin
+/// pool (whose turn the caller keeps), or nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteChoice<'a> {
+    /// A fixed owner or queue; `rule` is `None` for `[routing] default`.
+    Owner {
+        /// The rule's name.
+        rule: Option<&'a str>,
+        /// The owner.
+        owner: &'a str,
+    },
+    /// A rotation.
+    Pool {
+        /// The rule's name.
+        rule: &'a str,
+        /// The rule's position in `[[routing.rules]]`.
+        index: usize,
+        /// The owners, in rotation order.
+        owners: &'a [String],
+        /// Where rotations start (`[routing] seed`).
+        seed: u64,
+    },
+    /// No rule matches and there is no default.
+    Nobody,
+}
+
 /// The compiled `[routing]` section.
 #[derive(Debug, Clone, Default)]
 pub struct RoutingModel {
@@ -291,6 +317,38 @@ impl RoutingModel {
             .iter()
             .find(|(_, p, _, _)| p.eval(&s) == Truth::True)
             .is_some_and(|(_, _, fixed, _)| fixed.is_none())
+    }
+
+    /// Where the lead's first matching rule sends it, one lead at a time (the live service
+    /// keeps a pool's turn itself).
+    pub fn choice(&self, ws: &Workspace, lead: LeadIx, as_of: Instant) -> RouteChoice<'_> {
+        let s = Subject {
+            ws,
+            lead,
+            event: None,
+            as_of,
+        };
+        let hit = self
+            .rules
+            .iter()
+            .enumerate()
+            .find(|(_, (_, p, _, _))| p.eval(&s) == Truth::True);
+        match hit {
+            Some((_, (name, _, Some(owner), _))) => RouteChoice::Owner {
+                rule: Some(name),
+                owner,
+            },
+            Some((index, (name, _, None, pool))) => RouteChoice::Pool {
+                rule: name,
+                index,
+                owners: pool,
+                seed: self.seed,
+            },
+            None => match &self.default {
+                Some(owner) => RouteChoice::Owner { rule: None, owner },
+                None => RouteChoice::Nobody,
+            },
+        }
     }
 
     /// True when no rule and no default is configured.

@@ -93,6 +93,10 @@ enum Command {
         /// The store: postgres://user@host/db, or a SQLite file (default WORKSPACE/baton.db).
         #[arg(long)]
         database: Option<String>,
+        /// The clock: `system`, or `file:PATH` — an RFC 3339 instant read from a file (tests and
+        /// replays drive the SLA timers with it).
+        #[arg(long, default_value = "system")]
+        clock: String,
     },
     /// Score every lead (rules, qualification, routing, and a predictive model if given) into a CSV.
     #[command(
@@ -457,6 +461,7 @@ fn serve_command(
     workspace: Option<PathBuf>,
     listen: std::net::SocketAddr,
     database: Option<String>,
+    clock: String,
 ) -> Result<(), HostError> {
     use baton::service;
     match action {
@@ -494,6 +499,7 @@ fn serve_command(
                 workspace,
                 listen,
                 database,
+                clock,
             }))?
         }
     }
@@ -641,7 +647,8 @@ fn run(command: Command) -> Result<(), HostError> {
             workspace,
             listen,
             database,
-        } => serve_command(action, workspace, listen, database),
+            clock,
+        } => serve_command(action, workspace, listen, database, clock),
         Command::Score {
             workspace,
             out,

@@ -19,4 +19,4 @@ pub use card::{CardContext, LeadCard, PluginCall, TimelineEntry, lead_card};
 pub use lead::{
     InputWarning, lead_workspace, lead_workspace_ingested, placeholder_workspace, rule_facts,
 };
-pub use sla::{SlaClock, sla_clocks};
+pub use sla::{ClockInstants, HandoffInstants, SlaClock, handoff_instants, sla_clocks};

@@ -18,6 +18,16 @@ use super::{
 };
 use crate::error::HostError;
 
+/// A contact property's canonical lead column (by internal name or label), as the webhooks
+/// map a property change.
+pub(crate) fn contact_column(property: &str) -> Option<&'static str> {
+    let key = header_key(property);
+    CONTACT_COLUMNS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| header_key(n) == key))
+        .map(|(column, _)| *column)
+}
+
 /// Canonical lead column ← (internal name, export label, ...).
 const CONTACT_COLUMNS: &[(&str, &[&str])] = &[
     ("lead_id", CONTACT_ID),
@@ -232,7 +242,8 @@ pub fn import_with_zone(
 
 /// The Baton stage of a lifecycle stage value, internal (`marketingqualifiedlead`) or label
 /// ("Marketing Qualified Lead").
-fn stage_of(value: &str) -> Option<&'static str> {
+/// HubSpot lifecycle stage (internal name or label) → Baton stage (the webhooks map the same).
+pub(crate) fn stage_of(value: &str) -> Option<&'static str> {
     let key = header_key(value);
     STAGES
         .iter()

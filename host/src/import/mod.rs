@@ -5,7 +5,7 @@
 //! cannot be mapped are written as found so that `baton analyze` reports them in `data_quality`.
 
 mod export_folder;
-mod export_table;
+pub(crate) mod export_table;
 pub mod hubspot;
 mod local_time;
 pub mod salesforce;

@@ -47,6 +47,20 @@ sales = [\"sal\", \"sql\", \"opportunity\", \"customer\"]\n\
 exits = [\"recycled\", \"disqualified\"]\n\n\
 [sla.first_touch]\nfrom_stage = \"mql\"\nwithin_business_hours = 4\n";
 
+/// A Lead field's canonical lead column, as the Outbound Messages map it.
+pub(crate) fn lead_column(field: &str) -> Option<&'static str> {
+    LEAD_COLUMNS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(field)))
+        .map(|(column, _)| *column)
+}
+
+/// True for Salesforce's empty lookup (`000000000000000AAA`, or 15 zeros).
+pub(crate) fn empty_lookup(v: &str) -> bool {
+    let digits = v.strip_suffix("AAA").unwrap_or(v);
+    digits.len() == 15 && digits.bytes().all(|b| b == b'0')
+}
+
 const LEAD_COLUMNS: &[(&str, &[&str])] = &[
     ("lead_id", &["Id", "Lead ID"]),
     ("created_at", &["CreatedDate", "Created Date"]),
@@ -113,7 +127,8 @@ const EVENT: Role = Role {
     not: &[&["TaskSubtype"]],
 };
 
-fn stage_of(status: &str) -> Option<&'static str> {
+/// Lead status → Baton stage (the Outbound Messages map the same).
+pub(crate) fn stage_of(status: &str) -> Option<&'static str> {
     let s = status.trim().to_ascii_lowercase();
     STATUS_STAGES.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
 }
@@ -147,7 +162,7 @@ impl Ids {
 
 /// The key an id is linked by: its case-sensitive 15-character form (an 18-character id adds a
 /// checksum suffix; reports and exports mix the two).
-fn link_key(id: &str) -> &str {
+pub(crate) fn link_key(id: &str) -> &str {
     if id.len() == 18 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         &id[..15]
     } else {

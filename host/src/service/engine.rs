@@ -17,12 +17,9 @@ use super::snapshot;
 use super::store::{Store, StoreError, TokenRecord};
 use crate::error::HostError;
 
-/// The wall clock, in whole seconds (the service's only clock: core never reads one).
-pub fn now() -> Instant {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64 * 1_000_000);
-    Instant(micros)
+/// The start of the minute `at` is in: a card's workspace-wide inputs are computed once a minute.
+pub fn minute_of(at: Instant) -> Instant {
+    Instant(at.0.div_euclid(60_000_000) * 60_000_000)
 }
 
 /// All stored rows, read by core at one store version.
@@ -114,6 +111,12 @@ pub struct App {
     pub metrics: Metrics,
     /// The site key's rate limits.
     pub limits: RateLimits,
+    /// The service's clock (core never reads one).
+    pub clock: super::clock::Clock,
+    /// Wakes the automation when rows were written.
+    pub written: tokio::sync::Notify,
+    /// One connector batch at a time (a CRM object's state is read, changed and written).
+    pub connector_lock: tokio::sync::Mutex<()>,
 }
 
 /// Card extras are computed once per (store version, `as_of`).
@@ -131,7 +134,11 @@ fn blocking_error(e: tokio::task::JoinError) -> AnswerError {
 impl App {
     /// Reads the workspace's configuration, plugins and assets, opens the store (seeding it from
     /// the folder's data files when it is new) and builds the first snapshot.
-    pub async fn start(dir: &Path, database: Option<&str>) -> Result<App, HostError> {
+    pub async fn start(
+        dir: &Path,
+        database: Option<&str>,
+        clock: super::clock::Clock,
+    ) -> Result<App, HostError> {
         let framework = Arc::new(crate::workspace_dir::load_framework(dir)?);
         let assets = snapshot::assets_file(dir)?;
         let asset_json = match &assets {
@@ -158,6 +165,9 @@ impl App {
             tokens: Mutex::new(HashMap::new()),
             metrics: Metrics::default(),
             limits: RateLimits::new((50.0, 200.0), (10.0, 40.0)),
+            clock,
+            written: tokio::sync::Notify::new(),
+            connector_lock: tokio::sync::Mutex::new(()),
         };
         let mut app = app;
         app.seed().await?;
@@ -301,6 +311,26 @@ impl App {
         lead_id: &str,
         as_of: Option<&str>,
     ) -> Result<LeadCard, AnswerError> {
+        let ws = self.lead_ws(lead_id).await?;
+        // Given: everything at that instant. Default: now, with the workspace-wide inputs
+        // (content lift, a pool's turn) of the current minute, computed once a minute.
+        let (as_of, extras_at) = match as_of {
+            Some(text) => {
+                let at = baton_core::live::resolve_as_of(&ws, Some(text))
+                    .map_err(|_| AnswerError::Input(format!("as_of {text:?} is not an RFC 3339 time or a local time (2026-03-02T09:30:00)")))?
+                    .at;
+                (at, at)
+            }
+            None => {
+                let at = self.clock.now();
+                (at, minute_of(at))
+            }
+        };
+        self.card_on(Arc::new(ws), lead_id, as_of, extras_at).await
+    }
+
+    /// The workspace of `lead_id`'s stored rows (with the assets), as a card reads it.
+    pub async fn lead_ws(self: &Arc<Self>, lead_id: &str) -> Result<Workspace, AnswerError> {
         let rows = self.store.lead_rows(lead_id).await?;
         if !rows.iter().any(|r| r.kind == baton_core::FileKind::Leads) {
             return Err(AnswerError::NoLead(lead_id.to_string()));
@@ -329,20 +359,6 @@ impl App {
         })
         .await
         .map_err(blocking_error)??;
-        // Given: everything at that instant. Default: now, with the workspace-wide inputs
-        // (content lift, a pool's turn) of the current minute, computed once a minute.
-        let (as_of, extras_at) = match as_of {
-            Some(text) => {
-                let at = baton_core::live::resolve_as_of(&ws, Some(text))
-                    .map_err(|_| AnswerError::Input(format!("as_of {text:?} is not an RFC 3339 time or a local time (2026-03-02T09:30:00)")))?
-                    .at;
-                (at, at)
-            }
-            None => {
-                let at = now();
-                (at, Instant(at.0 / 60_000_000 * 60_000_000))
-            }
-        };
         if ws.lead_index(lead_id).is_none() {
             let why = ws
                 .data_quality
@@ -362,6 +378,18 @@ impl App {
                 "lead {lead_id:?} cannot be used{why}"
             )));
         }
+        Ok(ws)
+    }
+
+    /// The card of `lead_id` in its workspace `ws` at `as_of`, the workspace-wide inputs taken
+    /// at `extras_at`.
+    pub async fn card_on(
+        self: &Arc<Self>,
+        ws: Arc<Workspace>,
+        lead_id: &str,
+        as_of: Instant,
+        extras_at: Instant,
+    ) -> Result<LeadCard, AnswerError> {
         let extras = self.extras(extras_at).await?;
         let app = self.clone();
         let id = lead_id.to_string();
@@ -411,9 +439,10 @@ impl App {
             let ws = &snap.ws;
             let outcomes = baton_core::outcomes::Outcomes::new(ws, as_of);
             let content = baton_core::content::content_report(ws, as_of, &outcomes);
-            let routing = baton_core::qualification::RoutingModel::compile(ws)
-                .map_err(|e| AnswerError::Input(e.to_string()))?;
-            let routes = routing.rotates().then(|| {
+            // A snapshot without the columns the rules read (a new store, before its first
+            // leads are in it) routes nobody: each card then routes its lead alone.
+            let routing = baton_core::qualification::RoutingModel::compile(ws).ok();
+            let routes = routing.filter(|r| r.rotates()).map(|routing| {
                 routing
                     .route_all(ws, as_of)
                     .into_iter()

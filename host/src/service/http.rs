@@ -27,12 +27,12 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// How long a request's body may take to arrive.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-type AppState = State<Arc<App>>;
+pub(crate) type AppState = State<Arc<App>>;
 
 /// One JSON log line on stderr (never a token, never a row's data).
 pub fn log_event(level: &str, message: &str) {
     let line = serde_json::json!({
-        "ts": super::engine::now().to_string(),
+        "ts": super::clock::system_now().to_string(),
         "level": level,
         "msg": message,
     });
@@ -49,7 +49,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error answer.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -58,7 +59,8 @@ impl ApiError {
         }
     }
 
-    fn retry(mut self, seconds: u64) -> Self {
+    /// With `Retry-After`.
+    pub fn retry(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
     }
@@ -154,6 +156,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/report", get(get_report))
         .route("/v1/report.html", get(get_report_html))
         .route("/v1/status", get(status))
+        .route("/v1/connectors/hubspot", post(super::routes::hubspot))
+        .route("/v1/connectors/salesforce", post(super::routes::salesforce))
+        .route("/v1/leads/{id}/handoff", get(super::routes::lead_handoff))
+        .route("/v1/automation", get(super::routes::automation))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
     let shed = tower::ServiceBuilder::new()
@@ -231,7 +237,7 @@ async fn track(State(app): AppState, mut request: Request, next: Next) -> Respon
         response.headers_mut().insert("x-request-id", v);
     }
     let line = RequestLine {
-        ts: super::engine::now().to_string(),
+        ts: super::clock::system_now().to_string(),
         level: if status >= 500 { "error" } else { "info" },
         request_id: &id,
         method: method.as_str(),
@@ -258,7 +264,7 @@ struct RequestLine<'a> {
 }
 
 /// Who is calling.
-struct Caller {
+pub(crate) struct Caller {
     scope: Scope,
     origin: Option<String>,
 }
@@ -278,7 +284,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Checks the caller's token against what the endpoint needs; a site key also against its
 /// origins and rate limits.
-async fn authorize(
+pub(crate) async fn authorize(
     app: &App,
     headers: &HeaderMap,
     peer: SocketAddr,
@@ -345,7 +351,7 @@ async fn authorize(
 
 /// The body as UTF-8 text, bounded in size and in time (a client that stops sending mid-body
 /// does not hold its slot).
-async fn text(body: Body) -> Result<String, ApiError> {
+pub(crate) async fn text(body: Body) -> Result<String, ApiError> {
     let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));
     let bytes = read
         .await
@@ -403,7 +409,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-type Peer = ConnectInfo<SocketAddr>;
+pub(crate) type Peer = ConnectInfo<SocketAddr>;
 
 async fn ingest(
     app: Arc<App>,
@@ -538,7 +544,7 @@ async fn delete_lead(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Admin).await?;
-    let at = super::engine::now().to_string();
+    let at = app.clock.now().to_string();
     let rows = app.store.erase_lead(&id, &at).await?;
     log_event(
         "info",
@@ -611,7 +617,7 @@ async fn answer(
     }
     let row = serde_json::json!({
         "lead_id": id,
-        "ts": a.ts.clone().unwrap_or_else(|| super::engine::now().to_string()),
+        "ts": a.ts.clone().unwrap_or_else(|| app.clock.now().to_string()),
         "stage": stage,
         "reason": a.reason.clone().unwrap_or_default(),
         "actor": a.actor.clone().unwrap_or_default(),

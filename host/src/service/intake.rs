@@ -212,7 +212,9 @@ pub async fn take(
     let written = if to_write.is_empty() {
         Vec::new()
     } else {
-        app.store.write(to_write).await?
+        let w = app.store.write(to_write).await?;
+        app.written.notify_one();
+        w
     };
     let mut out = IntakeAnswer {
         accepted: 0,

@@ -26,6 +26,8 @@ pub struct Metrics {
     rejected: Mutex<BTreeMap<(String, String), u64>>,
     plugin_failures: Mutex<BTreeMap<(String, String), u64>>,
     store_errors: Mutex<BTreeMap<String, u64>>,
+    automation: Mutex<BTreeMap<(String, String), u64>>,
+    outbox: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, by: u64) {
@@ -74,6 +76,17 @@ impl Metrics {
     /// A store operation that failed.
     pub fn store_error(&self, kind: &str) {
         bump(&self.store_errors, kind.to_string(), 1);
+    }
+
+    /// A handoff routed or a notice fired (`handoff`, `due_soon`, `breached`, `escalated`).
+    pub fn automation(&self, kind: &str) {
+        bump(&self.automation, (kind.to_string(), String::new()), 1);
+    }
+
+    /// An outbox delivery attempt to `target` that ended `outcome` (`delivered`, `retried`,
+    /// `failed`: given up).
+    pub fn outbox(&self, target: &str, outcome: &str) {
+        bump(&self.outbox, (target.to_string(), outcome.to_string()), 1);
     }
 
     /// The text format.
@@ -163,6 +176,24 @@ impl Metrics {
             "kind",
             &self.plugin_failures,
         );
+        pairs(
+            &mut out,
+            "baton_outbox_attempts_total",
+            "Outbox delivery attempts, by target and outcome (failed: given up).",
+            "target",
+            "outcome",
+            &self.outbox,
+        );
+        out.push_str("# HELP baton_automation_total Handoffs routed and notices fired, by kind.\n# TYPE baton_automation_total counter\n");
+        if let Ok(m) = self.automation.lock() {
+            for ((kind, _), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "baton_automation_total{{kind=\"{}\"}} {n}",
+                    label(kind)
+                );
+            }
+        }
         out.push_str("# HELP baton_store_errors_total Store operations that failed, by kind.\n# TYPE baton_store_errors_total counter\n");
         if let Ok(m) = self.store_errors.lock() {
             for (kind, n) in m.iter() {

@@ -7,11 +7,15 @@
 //! - [`http`]: the `/v1` API, its errors, auth, limits, logs and metrics; [`openapi`] describes it.
 
 pub mod auth;
+pub mod automation;
+pub mod clock;
+pub mod connectors;
 pub mod engine;
 pub mod http;
 pub mod intake;
 pub mod metrics;
 pub mod openapi;
+pub mod routes;
 pub mod snapshot;
 pub mod store;
 
@@ -30,6 +34,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The store: `postgres://…`, or a SQLite path; default `WORKSPACE/baton.db`.
     pub database: Option<String>,
+    /// The clock: `system`, or `file:PATH` (tests and replays).
+    pub clock: String,
 }
 
 /// Builds a runtime and runs `f` on it (the CLI's commands are synchronous).
@@ -44,7 +50,10 @@ pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> Result<T, HostErr
 /// Runs the service until SIGINT or SIGTERM, then finishes the requests it accepted and the
 /// writes it queued.
 pub async fn serve(options: ServeOptions) -> Result<(), HostError> {
-    let app = Arc::new(engine::App::start(&options.workspace, options.database.as_deref()).await?);
+    let clock = clock::Clock::parse(&options.clock).map_err(HostError::Input)?;
+    let app =
+        Arc::new(engine::App::start(&options.workspace, options.database.as_deref(), clock).await?);
+    let workers = automation::start(app.clone()).await?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| HostError::Input(format!("cannot listen on {}: {e}", options.listen)))?;
@@ -67,6 +76,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), HostError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| HostError::Input(format!("the server stopped: {e}")))?;
+    workers.stop().await;
     app.store.close().await;
     http::log_event(
         "info",
@@ -119,7 +129,7 @@ pub async fn create_token(
     let store = store::Store::open(workspace, database)
         .await
         .map_err(store_error)?;
-    let now = engine::now().to_string();
+    let now = clock::system_now().to_string();
     let (token, record) = auth::new_token(scope, origins, label, &now).map_err(HostError::Input)?;
     store.add_token(record).await.map_err(store_error)?;
     store.close().await;

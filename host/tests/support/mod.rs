@@ -16,19 +16,35 @@ pub struct Server {
 impl Server {
     /// Starts the service on `dir` (and `database`), waiting for its address on stdout.
     pub fn start(dir: &Path, database: Option<&str>) -> Server {
+        Server::start_with(dir, database, &[], &[])
+    }
+
+    /// As [`Server::start`], with more arguments and environment variables.
+    pub fn start_with(
+        dir: &Path,
+        database: Option<&str>,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+        cmd.envs(envs.iter().copied());
         cmd.args([
             "serve",
             dir.to_str().expect("utf8"),
             "--listen",
             "127.0.0.1:0",
         ]);
+        cmd.args(args);
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("BATON_TEST_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("baton serve starts");
         let stdout = child.stdout.take().expect("stdout");

@@ -27,7 +27,20 @@ pub const SQLITE: &[(i64, &str)] = &[
     INSERT INTO meta (key, value) VALUES ('version', '0');",
     ),
     (2, LEADS_BY_ID),
+    (3, TASKS),
 ];
+
+/// The automation's durable state (migration 3): handoffs, timers, the outbox, rotation turns,
+/// CRM object state and delivered webhook ids, one row per (kind, key).
+const TASKS: &str = "CREATE TABLE tasks (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX tasks_due ON tasks (state, due);";
 
 /// The lead rows of a lead found without walking its events (intake checks every batch's
 /// leads).
@@ -59,4 +72,5 @@ pub const POSTGRES: &[(i64, &str)] = &[
     INSERT INTO meta (key, value) VALUES ('version', '0');",
     ),
     (2, LEADS_BY_ID),
+    (3, TASKS),
 ];

@@ -114,6 +114,31 @@ pub struct TokenRecord {
     pub created_at: String,
 }
 
+/// A durable record of the automation (a handoff, a timer, an outbox message, …): one per
+/// (kind, key), with a state and the instant it is due (micros; 0 when not scheduled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// What it is (`handoff`, `timer`, `outbox`, …).
+    pub kind: String,
+    /// Its key within the kind.
+    pub key: String,
+    /// `pending` (due work), or a final or bookkeeping state.
+    pub state: String,
+    /// When it is due, in microseconds since the epoch.
+    pub due: i64,
+    /// Its data, JSON.
+    pub body: String,
+}
+
+/// How a task is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// Only when no task has its (kind, key): what makes a notice or a message once only.
+    IfAbsent,
+    /// Insert or replace.
+    Replace,
+}
+
 /// The store: SQLite or PostgreSQL.
 pub enum Store {
     /// An embedded SQLite file.
@@ -213,6 +238,16 @@ impl Store {
         }
     }
 
+    /// Merges the lead `from` into `into` (a CRM merge): every row of `from` but its lead row is
+    /// moved to `into` (written anew, so the automation sees the change), its lead row deleted;
+    /// one transaction. Returns the rows moved or deleted.
+    pub async fn merge_lead(&self, from: &str, into: &str) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.merge_lead(from.to_string(), into.to_string()).await,
+            Store::Postgres(s) => s.merge_lead(from, into).await,
+        }
+    }
+
     /// Stores a token's record.
     pub async fn add_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         match self {
@@ -245,6 +280,65 @@ impl Store {
         }
     }
 
+    /// Writes tasks in one transaction; per task, whether it was written (an `IfAbsent` whose
+    /// key is taken is not).
+    pub async fn put_tasks(&self, tasks: Vec<(Task, Put)>) -> Result<Vec<bool>, StoreError> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Store::Sqlite(s) => s.put_tasks(tasks).await,
+            Store::Postgres(s) => s.put_tasks(tasks).await,
+        }
+    }
+
+    /// The task of this kind and key.
+    pub async fn task(&self, kind: &str, key: &str) -> Result<Option<Task>, StoreError> {
+        self.tasks_where(TaskQuery::One(kind.into(), key.into()))
+            .await
+            .map(|mut t| t.pop())
+    }
+
+    /// The tasks of a kind whose key starts with `prefix`, by key.
+    pub async fn tasks_prefixed(&self, kind: &str, prefix: &str) -> Result<Vec<Task>, StoreError> {
+        self.tasks_where(TaskQuery::Prefix(kind.into(), prefix.into()))
+            .await
+    }
+
+    /// Pending tasks of `kind` due at or before `now`, earliest first, at most `limit`.
+    pub async fn due_tasks(
+        &self,
+        kind: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Task>, StoreError> {
+        self.tasks_where(TaskQuery::Due(kind.into(), now, limit))
+            .await
+    }
+
+    async fn tasks_where(&self, q: TaskQuery) -> Result<Vec<Task>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.tasks(q).await,
+            Store::Postgres(s) => s.tasks(q).await,
+        }
+    }
+
+    /// Tasks by (kind, state).
+    pub async fn task_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.task_counts().await,
+            Store::Postgres(s) => s.task_counts().await,
+        }
+    }
+
+    /// The leads of the rows written after `seq` (and the highest seq there is).
+    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.leads_since(seq).await,
+            Store::Postgres(s) => s.leads_since(seq).await,
+        }
+    }
+
     /// Finishes the writes queued so far and closes.
     pub async fn close(&self) {
         match self {
@@ -252,6 +346,51 @@ impl Store {
             Store::Postgres(_) => {}
         }
     }
+}
+
+/// Which tasks to read.
+#[derive(Debug, Clone)]
+pub enum TaskQuery {
+    /// One, by kind and key.
+    One(String, String),
+    /// A kind's whose key starts with a prefix.
+    Prefix(String, String),
+    /// A kind's pending ones due by an instant, at most a count.
+    Due(String, i64, i64),
+}
+
+impl TaskQuery {
+    /// Its statement (`?n` placeholders; PostgreSQL's are `$n`) and text parameters.
+    pub(super) fn sql(&self) -> (&'static str, Vec<String>, Option<(i64, i64)>) {
+        match self {
+            TaskQuery::One(k, key) => (
+                "SELECT kind, key, state, due, body FROM tasks WHERE kind = ?1 AND key = ?2",
+                vec![k.clone(), key.clone()],
+                None,
+            ),
+            TaskQuery::Prefix(k, p) => (
+                "SELECT kind, key, state, due, body FROM tasks WHERE kind = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key",
+                vec![k.clone(), p.clone()],
+                None,
+            ),
+            TaskQuery::Due(k, now, limit) => (
+                "SELECT kind, key, state, due, body FROM tasks WHERE state = 'pending' AND kind = ?1 AND due <= ?2 ORDER BY due, key LIMIT ?3",
+                vec![k.clone()],
+                Some((*now, *limit)),
+            ),
+        }
+    }
+}
+
+/// A stored body with its `lead_id` pair set to `lead`.
+fn with_lead(body: &str, lead: &str) -> String {
+    let mut pairs: Vec<(String, String)> = serde_json::from_str(body).unwrap_or_default();
+    for (k, v) in &mut pairs {
+        if k.eq_ignore_ascii_case("lead_id") {
+            *v = lead.to_string();
+        }
+    }
+    serde_json::to_string(&pairs).unwrap_or_else(|_| body.to_string())
 }
 
 /// The kind a stored stem names.

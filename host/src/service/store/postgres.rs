@@ -7,8 +7,15 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
 
 use super::{
-    Counts, NewRow, RowSink, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations,
+    Counts, NewRow, Put, RowSink, StoreError, StoredRow, Task, TaskQuery, TokenRecord, Written,
+    kind_of, migrations,
 };
+
+fn pg_sql(sql: &str) -> String {
+    sql.replace("?1", "$1")
+        .replace("?2", "$2")
+        .replace("?3", "$3")
+}
 
 /// Connections kept open.
 const CONNECTIONS: usize = 4;
@@ -250,6 +257,39 @@ impl PgStore {
         Ok(n)
     }
 
+    /// Merges a lead into another.
+    pub async fn merge_lead(&self, from: &str, into: &str) -> Result<u64, StoreError> {
+        let mut c = self.client().await;
+        let tx = c.transaction().await.map_err(error)?;
+        let rows = tx
+            .query(
+                "SELECT seq, kind, key, body FROM rows WHERE lead_id = $1 ORDER BY seq",
+                &[&from],
+            )
+            .await
+            .map_err(error)?;
+        for r in &rows {
+            let (seq, kind, key, body): (i64, String, String, String) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            tx.execute("DELETE FROM rows WHERE seq = $1", &[&seq])
+                .await
+                .map_err(error)?;
+            if kind != "leads" {
+                tx.execute(
+                    "INSERT INTO rows (kind, key, lead_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) DO NOTHING",
+                    &[&kind, &key, &into, &super::with_lead(&body, into)],
+                )
+                .await
+                .map_err(error)?;
+            }
+        }
+        if !rows.is_empty() {
+            bump(&tx).await?;
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(rows.len() as u64)
+    }
+
     /// Stores a token.
     pub async fn add_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         let c = self.client().await;
@@ -302,6 +342,92 @@ impl PgStore {
         .await
         .map_err(error)?;
         Ok(())
+    }
+
+    /// Writes tasks in one transaction.
+    pub async fn put_tasks(&self, tasks: Vec<(Task, Put)>) -> Result<Vec<bool>, StoreError> {
+        let mut c = self.client().await;
+        let tx = c.transaction().await.map_err(error)?;
+        let mut done = Vec::new();
+        for (t, put) in &tasks {
+            let sql = match put {
+                Put::IfAbsent => {
+                    "INSERT INTO tasks (kind, key, state, due, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, key) DO NOTHING"
+                }
+                Put::Replace => {
+                    "INSERT INTO tasks (kind, key, state, due, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state, due = excluded.due, body = excluded.body"
+                }
+            };
+            let n = tx
+                .execute(sql, &[&t.kind, &t.key, &t.state, &t.due, &t.body])
+                .await
+                .map_err(error)?;
+            done.push(n > 0);
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(done)
+    }
+
+    /// The tasks a query names.
+    pub async fn tasks(&self, q: TaskQuery) -> Result<Vec<Task>, StoreError> {
+        let (sql, texts, ints) = q.sql();
+        let sql = pg_sql(sql);
+        let c = self.client().await;
+        let rows = match ints {
+            Some((now, limit)) => c.query(&sql, &[&texts[0], &now, &limit]).await,
+            None => {
+                let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = texts
+                    .iter()
+                    .map(|t| t as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                c.query(&sql, &params).await
+            }
+        }
+        .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|r| Task {
+                kind: r.get(0),
+                key: r.get(1),
+                state: r.get(2),
+                due: r.get(3),
+                body: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Tasks by (kind, state).
+    pub async fn task_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let c = self.client().await;
+        let rows = c
+            .query(
+                "SELECT kind, state, COUNT(*) FROM tasks GROUP BY kind, state ORDER BY kind, state",
+                &[],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, i64>(2) as u64))
+            .collect())
+    }
+
+    /// The leads of the rows after `seq`, and the highest seq.
+    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+        let c = self.client().await;
+        let top: i64 = c
+            .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM rows", &[])
+            .await
+            .map_err(error)?
+            .get(0);
+        let rows = c
+            .query(
+                "SELECT DISTINCT lead_id FROM rows WHERE seq > $1 AND seq <= $2 AND lead_id <> '' ORDER BY lead_id",
+                &[&seq, &top],
+            )
+            .await
+            .map_err(error)?;
+        Ok((rows.iter().map(|r| r.get(0)).collect(), top))
     }
 }
 

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Counts, NewRow, RowSink, StoreError, StoredRow, TokenRecord, Written, kind_of, migrations,
+    Counts, NewRow, Put, RowSink, StoreError, StoredRow, Task, TaskQuery, TokenRecord, Written,
+    kind_of, migrations,
 };
 
 /// Writes waiting for the writer before new ones are refused (`503` with `Retry-After`).
@@ -310,6 +311,40 @@ impl SqliteStore {
         Ok(count.load(Ordering::SeqCst))
     }
 
+    /// Merges a lead into another.
+    pub async fn merge_lead(&self, from: String, into: String) -> Result<u64, StoreError> {
+        let count = Arc::new(AtomicU64::new(0));
+        let seen = count.clone();
+        let version = self.version.clone();
+        self.other(move |tx| {
+            let rows: Vec<(i64, String, String, String)> = tx
+                .prepare_cached("SELECT seq, kind, key, body FROM rows WHERE lead_id = ?1 ORDER BY seq")?
+                .query_map([&from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?;
+            for (seq, kind, key, body) in &rows {
+                tx.execute("DELETE FROM rows WHERE seq = ?1", [seq])?;
+                if kind != "leads" {
+                    tx.execute(
+                        "INSERT INTO rows (kind, key, lead_id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, key) DO NOTHING",
+                        params![kind, key, into, super::with_lead(body, &into)],
+                    )?;
+                }
+            }
+            let n = rows.len() as u64;
+            if n > 0 {
+                let v = version.fetch_add(1, Ordering::SeqCst) + 1;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'version'",
+                    [v.to_string()],
+                )?;
+            }
+            seen.store(n, Ordering::SeqCst);
+            Ok(())
+        })
+        .await?;
+        Ok(count.load(Ordering::SeqCst))
+    }
+
     /// Stores a token.
     pub async fn add_token(&self, t: TokenRecord) -> Result<(), StoreError> {
         self.other(move |tx| {
@@ -360,6 +395,90 @@ impl SqliteStore {
                 params![key, value],
             )
             .map(drop)
+        })
+        .await
+    }
+
+    /// Writes tasks in one transaction.
+    pub async fn put_tasks(&self, tasks: Vec<(Task, Put)>) -> Result<Vec<bool>, StoreError> {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let seen = out.clone();
+        self.other(move |tx| {
+            let mut done = Vec::new();
+            for (t, put) in &tasks {
+                let sql = match put {
+                    Put::IfAbsent => {
+                        "INSERT INTO tasks (kind, key, state, due, body) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, key) DO NOTHING"
+                    }
+                    Put::Replace => {
+                        "INSERT INTO tasks (kind, key, state, due, body) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state, due = excluded.due, body = excluded.body"
+                    }
+                };
+                let n = tx
+                    .prepare_cached(sql)?
+                    .execute(params![t.kind, t.key, t.state, t.due, t.body])?;
+                done.push(n > 0);
+            }
+            if let Ok(mut o) = seen.lock() {
+                *o = done;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(out
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o))
+            .unwrap_or_default())
+    }
+
+    /// The tasks a query names.
+    pub async fn tasks(&self, q: TaskQuery) -> Result<Vec<Task>, StoreError> {
+        self.read(move |c| {
+            let (sql, texts, ints) = q.sql();
+            let mut stmt = c.prepare_cached(sql)?;
+            let map = |r: &rusqlite::Row<'_>| {
+                Ok(Task {
+                    kind: r.get(0)?,
+                    key: r.get(1)?,
+                    state: r.get(2)?,
+                    due: r.get(3)?,
+                    body: r.get(4)?,
+                })
+            };
+            let rows = match ints {
+                Some((now, limit)) => stmt.query_map(params![texts[0], now, limit], map)?,
+                None => stmt.query_map(rusqlite::params_from_iter(texts.iter()), map)?,
+            };
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Tasks by (kind, state).
+    pub async fn task_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, state, COUNT(*) FROM tasks GROUP BY kind, state ORDER BY kind, state",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// The leads of the rows after `seq`, and the highest seq.
+    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+        self.read(move |c| {
+            let top: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM rows", [], |r| r.get(0))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT lead_id FROM rows WHERE seq > ?1 AND seq <= ?2 AND lead_id <> '' ORDER BY lead_id",
+            )?;
+            let ids = stmt
+                .query_map(params![seq, top], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok((ids, top))
         })
         .await
     }
