@@ -145,6 +145,7 @@ impl StandIn {
 /// The workspace: the fixture's baton.toml pointed at the stand-in, and a clock file.
 struct Replay {
     dir: tempfile::TempDir,
+    database: Option<String>,
     clock: PathBuf,
     stand_in: StandIn,
     server: Server,
@@ -172,7 +173,7 @@ fn ms(text: &str) -> i64 {
 }
 
 impl Replay {
-    fn start() -> Replay {
+    fn start(database: Option<String>) -> Replay {
         let stand_in = stand_in();
         let dir = tempfile::tempdir().expect("tmp");
         let toml = std::fs::read_to_string(repo().join("tests/fixtures/connectors/baton.toml"))
@@ -181,12 +182,14 @@ impl Replay {
         std::fs::write(dir.path().join("baton.toml"), toml).expect("write");
         let clock = dir.path().join("clock");
         std::fs::write(&clock, "2026-03-06T19:00:00Z").expect("clock");
-        let server = start_server(dir.path(), &clock);
+        let db = database.as_deref();
+        let server = start_server(dir.path(), db, &clock);
         let client = Client::new(&server.base);
-        let ingest = token(dir.path(), None, "ingest", &[]);
-        let read = token(dir.path(), None, "read", &[]);
+        let ingest = token(dir.path(), db, "ingest", &[]);
+        let read = token(dir.path(), db, "read", &[]);
         Replay {
             dir,
+            database,
             clock,
             stand_in,
             server,
@@ -203,7 +206,7 @@ impl Replay {
 
     fn restart(&mut self) {
         self.server.kill();
-        self.server = start_server(self.dir.path(), &self.clock);
+        self.server = start_server(self.dir.path(), self.database.as_deref(), &self.clock);
         self.client = Client::new(&self.server.base);
     }
 
@@ -254,9 +257,9 @@ impl Replay {
     }
 }
 
-fn start_server(dir: &Path, clock: &Path) -> Server {
+fn start_server(dir: &Path, database: Option<&str>, clock: &Path) -> Server {
     let clock = format!("file:{}", clock.display());
-    Server::start_with(dir, None, &["--clock", &clock], &envs())
+    Server::start_with(dir, database, &["--clock", &clock], &envs())
 }
 
 /// One notification: its `Id`, the sObject type and its fields (empty: `xsi:nil`).
@@ -604,8 +607,8 @@ fn wait_for(r: &Replay, due: &BTreeSet<String>, at: &str) {
     }
 }
 
-fn run(faults: bool) -> Replay {
-    let mut r = Replay::start();
+fn run(faults: bool, database: Option<String>) -> Replay {
+    let mut r = Replay::start(database);
     let expected = expected_notices();
     for at in STEPS {
         step(&mut r, at, faults);
@@ -650,7 +653,7 @@ fn run(faults: bool) -> Replay {
 
 #[test]
 fn a_replayed_day_routes_alerts_and_writes_back_once_each() {
-    let r = run(false);
+    let r = run(false, None);
     check_notice_bodies(&r);
     check_handoffs(&r);
     check_writebacks(&r);
@@ -659,16 +662,31 @@ fn a_replayed_day_routes_alerts_and_writes_back_once_each() {
 
 #[test]
 fn the_same_day_with_the_receiver_down_for_an_hour_and_a_restart() {
-    let r = run(true);
+    let r = run(true, None);
     // While it was down, the receiver refused the attempts that were then retried.
     assert!(r.stand_in.refused.load(Ordering::SeqCst) > 0);
     let m = r.client.get("/metrics", &r.read).body;
     // The attempts counted since the restart; the outage's retries happened before it.
     assert!(m.contains("baton_outbox_attempts_total"), "{m}");
+    // The durable counts: every notice and write-back delivered, none given up.
+    assert!(
+        m.contains("baton_tasks{kind=\"outbox\",state=\"delivered\"}"),
+        "{m}"
+    );
+    assert!(!m.contains("state=\"failed\""), "{m}");
     let auto = r.client.get("/v1/automation", &r.read).json();
     assert_eq!(auto["given_up"], json!([]), "{auto}");
     assert_eq!(auto["tasks"]["outbox"]["pending"], Value::Null, "{auto}");
     check_handoffs(&r);
+    check_against_the_files(&r);
+}
+
+#[test]
+fn the_same_day_on_postgresql_with_a_restart() {
+    let pg = support::Postgres::start();
+    let r = run(true, Some(pg.url.clone()));
+    check_handoffs(&r);
+    check_writebacks(&r);
     check_against_the_files(&r);
 }
 
@@ -869,7 +887,7 @@ fn check_against_the_files(r: &Replay) {
 
 #[test]
 fn signatures_and_orgs_are_checked() {
-    let r = Replay::start();
+    let r = Replay::start(None);
     let body = r#"[{"eventId":1,"subscriptionType":"contact.creation","objectId":1,"occurredAt":1772823600000}]"#;
     let stamp = ms("2026-03-06T19:00:00Z").to_string();
     // A wrong v3 signature, a stale one, none at all: 401, nothing stored.
@@ -962,4 +980,58 @@ fn signatures_and_orgs_are_checked() {
         Some("<notifications>"),
     );
     assert_eq!(a.status, 400, "{}", a.body);
+}
+
+#[test]
+fn a_receiver_down_past_the_give_up_time_is_said_in_metrics_and_status() {
+    let mut r = Replay::start(None);
+    r.stand_in.down.store(true, Ordering::SeqCst);
+    step(&mut r, "2026-03-06T19:00:00Z", false);
+    step(&mut r, "2026-03-06T20:30:00Z", false);
+    support::eventually("the first attempts are refused", || {
+        r.stand_in.refused.load(Ordering::SeqCst) >= 2
+    });
+    // A day and a half later (give_up_after_hours = 24): the next attempt gives up.
+    r.set_clock("2026-03-08T09:00:00Z");
+    // The two handoff notices and the two write-backs (101's and A1's first) are given up.
+    let began = std::time::Instant::now();
+    loop {
+        let a = r.client.get("/v1/automation", &r.read).json();
+        if a["given_up"].as_array().is_some_and(|g| g.len() == 4) {
+            break;
+        }
+        assert!(began.elapsed().as_secs() < 30, "not given up: {a}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let auto = r.client.get("/v1/automation", &r.read).json();
+    let keys: BTreeSet<String> = auto["given_up"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|g| {
+            assert_eq!(g["last_error"], "HTTP 503", "{g}");
+            g["key"].as_str().expect("key").to_string()
+        })
+        .collect();
+    let a1 = ts("2026-03-06T20:30:00Z").as_microsecond();
+    let want: BTreeSet<String> = [
+        format!("handoff:{SF_LEAD}:{a1}:-:ops-hooks"),
+        format!("handoff:{SF_LEAD}:{a1}:-:sales-slack"),
+        "writeback:101:1".to_string(),
+        format!("writeback:{SF_LEAD}:1"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(keys, want);
+    let m = r.client.get("/metrics", &r.read).body;
+    assert!(
+        m.contains("baton_tasks{kind=\"outbox\",state=\"failed\"} 4"),
+        "{m}"
+    );
+    assert!(
+        m.contains("baton_outbox_attempts_total{target=\"sales-slack\",outcome=\"failed\"} 1"),
+        "{m}"
+    );
+    // Nothing is given up silently, and the receiver never saw the notices.
+    assert!(r.stand_in.notices().is_empty());
 }

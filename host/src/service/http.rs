@@ -749,11 +749,16 @@ async fn metrics(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers, peer, Need::Read).await?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
-        .into_response())
+    let mut text = app.metrics.render();
+    text.push_str("# HELP baton_tasks The automation's durable tasks (handoffs, timers, outbox messages, write-backs), by kind and state; outbox failed = given up.\n# TYPE baton_tasks gauge\n");
+    for (kind, state, n) in app.store.task_counts().await? {
+        if matches!(kind.as_str(), "handoff" | "timer" | "outbox" | "writeback") {
+            text.push_str(&format!(
+                "baton_tasks{{kind=\"{kind}\",state=\"{state}\"}} {n}\n"
+            ));
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn openapi(

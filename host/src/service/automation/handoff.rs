@@ -75,19 +75,23 @@ struct Timer {
 /// Runs one pass at the clock's now.
 pub async fn pass(app: &Arc<App>, since: Since) -> Result<(), StoreError> {
     let now = app.clock.now();
-    let seq: i64 = app
+    // Two marks: the last row written and the last row replaced that a pass looked at.
+    let seq = app
         .store
         .meta("automation_seq")
         .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .and_then(|v| {
+            let (a, b) = v.split_once(',').unwrap_or((v.as_str(), "0"));
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .unwrap_or((0, 0));
     let (leads, top) = app.store.leads_since(seq).await?;
     for lead in &leads {
         evaluate(app, lead, now, since).await?;
     }
-    if top > seq {
+    if top != seq {
         app.store
-            .set_meta("automation_seq", &top.to_string())
+            .set_meta("automation_seq", &format!("{},{}", top.0, top.1))
             .await?;
     }
     for t in app.store.due_tasks("timer", now.0, PER_PASS).await? {

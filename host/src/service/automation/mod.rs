@@ -58,10 +58,14 @@ pub async fn start(app: Arc<App>) -> Result<Workers, HostError> {
     {
         Some(v) => Instant(v.parse().unwrap_or(0)),
         None => {
-            let (_, top) = app.store.leads_since(i64::MAX).await.map_err(store_err)?;
+            let (_, top) = app
+                .store
+                .leads_since((i64::MAX, i64::MAX))
+                .await
+                .map_err(store_err)?;
             let now = app.clock.now();
             app.store
-                .set_meta("automation_seq", &top.to_string())
+                .set_meta("automation_seq", &format!("{},{}", top.0, top.1))
                 .await
                 .map_err(store_err)?;
             app.store

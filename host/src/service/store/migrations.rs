@@ -28,8 +28,15 @@ pub const SQLITE: &[(i64, &str)] = &[
     ),
     (2, LEADS_BY_ID),
     (3, TASKS),
+    (
+        4,
+        "CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, lead_id TEXT NOT NULL);",
+    ),
 ];
 
+/// Migration 4, `updates`: the lead of every replaced row (a lead or deal sent again with other
+/// values keeps its place in `rows`), so the automation sees a change that wrote no new row.
+///
 /// The automation's durable state (migration 3): handoffs, timers, the outbox, rotation turns,
 /// CRM object state and delivered webhook ids, one row per (kind, key).
 const TASKS: &str = "CREATE TABLE tasks (
@@ -73,4 +80,8 @@ pub const POSTGRES: &[(i64, &str)] = &[
     ),
     (2, LEADS_BY_ID),
     (3, TASKS),
+    (
+        4,
+        "CREATE TABLE updates (seq BIGSERIAL PRIMARY KEY, lead_id TEXT NOT NULL);",
+    ),
 ];

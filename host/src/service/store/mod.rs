@@ -331,11 +331,15 @@ impl Store {
         }
     }
 
-    /// The leads of the rows written after `seq` (and the highest seq there is).
-    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+    /// The leads whose rows were written or replaced after the marks `since` (rows' and
+    /// replacements' sequence numbers), and the marks now.
+    pub async fn leads_since(
+        &self,
+        since: (i64, i64),
+    ) -> Result<(Vec<String>, (i64, i64)), StoreError> {
         match self {
-            Store::Sqlite(s) => s.leads_since(seq).await,
-            Store::Postgres(s) => s.leads_since(seq).await,
+            Store::Sqlite(s) => s.leads_since(since).await,
+            Store::Postgres(s) => s.leads_since(since).await,
         }
     }
 

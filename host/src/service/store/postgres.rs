@@ -149,6 +149,9 @@ impl PgStore {
                 tx.execute(&update, &[&kind, &r.key, &r.body, &r.lead_id])
                     .await
                     .map_err(error)?;
+                tx.execute("INSERT INTO updates (lead_id) VALUES ($1)", &[&r.lead_id])
+                    .await
+                    .map_err(error)?;
                 out.push(Written::Updated);
             }
         }
@@ -412,18 +415,24 @@ impl PgStore {
             .collect())
     }
 
-    /// The leads of the rows after `seq`, and the highest seq.
-    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+    /// The leads of the rows written or replaced after `since`, and the marks now.
+    pub async fn leads_since(
+        &self,
+        since: (i64, i64),
+    ) -> Result<(Vec<String>, (i64, i64)), StoreError> {
         let c = self.client().await;
-        let top: i64 = c
-            .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM rows", &[])
+        let top = c
+            .query_one(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM rows)::bigint, (SELECT COALESCE(MAX(seq), 0) FROM updates)::bigint",
+                &[],
+            )
             .await
-            .map_err(error)?
-            .get(0);
+            .map_err(error)?;
+        let top: (i64, i64) = (top.get(0), top.get(1));
         let rows = c
             .query(
-                "SELECT DISTINCT lead_id FROM rows WHERE seq > $1 AND seq <= $2 AND lead_id <> '' ORDER BY lead_id",
-                &[&seq, &top],
+                "SELECT lead_id FROM rows WHERE seq > $1 AND seq <= $2 AND lead_id <> '' UNION SELECT lead_id FROM updates WHERE seq > $3 AND seq <= $4 AND lead_id <> '' ORDER BY lead_id",
+                &[&since.0, &top.0, &since.1, &top.1],
             )
             .await
             .map_err(error)?;

@@ -468,15 +468,22 @@ impl SqliteStore {
         .await
     }
 
-    /// The leads of the rows after `seq`, and the highest seq.
-    pub async fn leads_since(&self, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+    /// The leads of the rows written or replaced after `since`, and the marks now.
+    pub async fn leads_since(
+        &self,
+        since: (i64, i64),
+    ) -> Result<(Vec<String>, (i64, i64)), StoreError> {
         self.read(move |c| {
-            let top: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM rows", [], |r| r.get(0))?;
+            let top: (i64, i64) = c.query_row(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM rows), (SELECT COALESCE(MAX(seq), 0) FROM updates)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT lead_id FROM rows WHERE seq > ?1 AND seq <= ?2 AND lead_id <> '' ORDER BY lead_id",
+                "SELECT lead_id FROM rows WHERE seq > ?1 AND seq <= ?2 AND lead_id <> '' UNION SELECT lead_id FROM updates WHERE seq > ?3 AND seq <= ?4 AND lead_id <> '' ORDER BY lead_id",
             )?;
             let ids = stmt
-                .query_map(params![seq, top], |r| r.get(0))?
+                .query_map(params![since.0, top.0, since.1, top.1], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
             Ok((ids, top))
         })
@@ -723,6 +730,7 @@ fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rus
     )?;
     let mut update =
         tx.prepare_cached("UPDATE rows SET body = ?3, lead_id = ?4 WHERE kind = ?1 AND key = ?2")?;
+    let mut journal = tx.prepare_cached("INSERT INTO updates (lead_id) VALUES (?1)")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let kind = r.kind.stem();
@@ -736,6 +744,7 @@ fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rus
             body if body == r.body || !r.replaces => Written::Unchanged,
             _ => {
                 update.execute(params![kind, r.key, r.body, r.lead_id])?;
+                journal.execute([&r.lead_id])?;
                 Written::Updated
             }
         });
