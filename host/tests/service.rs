@@ -480,6 +480,11 @@ fn every_refusal_is_clear() {
     assert_eq!(api["openapi"], "3.1.0");
     assert!(api["components"]["schemas"]["LeadCard"]["properties"]["sla"].is_object());
     assert!(api["paths"]["/v1/leads/{id}"]["get"].is_object());
+    let hubspot = &api["paths"]["/v1/connectors/hubspot"]["post"];
+    assert!(hubspot["security"].is_null(), "signed, not a bearer token");
+    assert!(
+        api["components"]["schemas"]["ConnectorAnswer"]["properties"]["duplicates"].is_object()
+    );
 }
 
 #[test]

@@ -121,6 +121,38 @@ const ROUTES: &[Route] = &[
         "read",
     ),
     (
+        "post",
+        "/v1/connectors/hubspot",
+        "HubSpot webhook batches (≤ 100 events), signed (X-HubSpot-Signature-v3, or v1/v2); each eventId once",
+        Some("HubSpotBatch"),
+        "ConnectorAnswer",
+        "signature",
+    ),
+    (
+        "post",
+        "/v1/connectors/salesforce",
+        "Salesforce Outbound Messages (SOAP 1.1 notifications); answered with the SOAP Ack, or a fault",
+        Some("SoapXml"),
+        "SoapXml",
+        "organization",
+    ),
+    (
+        "get",
+        "/v1/leads/{id}/handoff",
+        "The lead's handoff as the automation keeps it: owner, rule, trigger, scheduled instants, timers, last write-back",
+        None,
+        "Handoff",
+        "read",
+    ),
+    (
+        "get",
+        "/v1/automation",
+        "Handoffs, timers, outbox messages and write-backs by state; every message given up, with why",
+        None,
+        "Automation",
+        "read",
+    ),
+    (
         "get",
         "/metrics",
         "Prometheus text format",
@@ -145,6 +177,7 @@ pub fn document() -> String {
     settings.definitions_path = "/components/schemas".into();
     let mut out = settings.into_generator();
     out.subschema_for::<super::intake::IntakeAnswer>();
+    out.subschema_for::<super::connectors::ConnectorAnswer>();
     out.subschema_for::<baton_core::live::LeadCard>();
     out.subschema_for::<baton_core::messaging::MessageCheck>();
     out.subschema_for::<baton_core::Report>();
@@ -163,11 +196,15 @@ pub fn document() -> String {
     }));
     schemas.insert("Erased".into(), json!({"type": "object", "properties": {"erased_rows": {"type": "integer"}, "at": {"type": "string"}}}));
     schemas.insert("Status".into(), json!({"type": "object"}));
+    schemas.insert("HubSpotBatch".into(), json!({"type": "array", "maxItems": super::connectors::hubspot::MAX_EVENTS, "items": {"type": "object", "required": ["eventId", "subscriptionType", "occurredAt"]}, "description": "HubSpot's webhook events (docs/connectors.md)"}));
+    schemas.insert("Handoff".into(), json!({"type": "object", "properties": {"handoff": {"type": "object"}, "timers": {"type": "array"}, "writeback": {}}}));
+    schemas.insert("Automation".into(), json!({"type": "object", "properties": {"tasks": {"type": "object"}, "given_up": {"type": "array"}}}));
     schemas.insert("Error".into(), json!({"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}));
     let mut paths = Map::new();
     for &(method, path, summary, request, response, scope) in ROUTES {
         let content = match response {
             "Html" => json!({"text/html": {"schema": {"type": "string"}}}),
+            "SoapXml" => json!({"text/xml": {"schema": {"type": "string"}}}),
             "Text" => json!({"text/plain": {"schema": {"type": "string"}}}),
             name => {
                 json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
@@ -181,16 +218,27 @@ pub fn document() -> String {
                 "default": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             },
         });
-        if scope != "none" {
+        // The connectors authenticate by the CRM's signature or org id, not a bearer token.
+        if !matches!(scope, "none" | "signature" | "organization") {
             op["security"] = json!([{"bearer": []}]);
         }
-        if let Some(r) = request {
-            op["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+        match request {
+            Some("SoapXml") => {
+                op["requestBody"] =
+                    json!({"content": {"text/xml": {"schema": {"type": "string"}}}});
+            }
+            Some(r) => {
+                op["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+            }
+            None => {}
         }
         if path.contains("{id}") {
             op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
-        if method == "get" && (path.starts_with("/v1/leads/") || path.starts_with("/v1/report")) {
+        if method == "get"
+            && !path.ends_with("/handoff")
+            && (path.starts_with("/v1/leads/") || path.starts_with("/v1/report"))
+        {
             let p = op["parameters"].as_array().cloned().unwrap_or_default();
             let mut p = p;
             p.push(json!({"name": "as_of", "in": "query", "required": false, "schema": {"type": "string"}, "description": "RFC 3339 or local time; a card defaults to now, the report to the data's latest timestamp"}));
