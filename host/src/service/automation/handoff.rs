@@ -74,7 +74,6 @@ struct Timer {
 
 /// Runs one pass at the clock's now.
 pub async fn pass(app: &Arc<App>, since: Since) -> Result<(), StoreError> {
-    let now = app.clock.now();
     // Two marks: the last row written and the last row replaced that a pass looked at.
     let seq = app
         .store
@@ -86,6 +85,9 @@ pub async fn pass(app: &Arc<App>, since: Since) -> Result<(), StoreError> {
         })
         .unwrap_or((0, 0));
     let (leads, top) = app.store.leads_since(seq).await?;
+    // The clock is read after the rows are: a row stamped at the instant it is written (an
+    // acceptance) is then never later than the `now` it is judged at.
+    let now = app.clock.now();
     for lead in &leads {
         evaluate(app, lead, now, since).await?;
     }
@@ -100,7 +102,19 @@ pub async fn pass(app: &Arc<App>, since: Since) -> Result<(), StoreError> {
     for t in app.store.due_tasks("writeback", now.0, PER_PASS).await? {
         evaluate(app, &t.key, now, since).await?;
     }
+    for mut t in app.store.due_tasks("recheck", now.0, PER_PASS).await? {
+        let lead = t.key.clone();
+        t.state = "done".into();
+        app.store.put_tasks(vec![(t, Put::Replace)]).await?;
+        evaluate(app, &lead, now, since).await?;
+    }
     Ok(())
+}
+
+/// A lead to look at again at `at`: its latest row is dated after the instant it was looked
+/// at (a CRM's clock ahead of the service's), so a stop it records has not happened yet.
+fn recheck(lead: &str, at: Instant) -> (Task, Put) {
+    task("recheck", lead, "pending", at, &serde_json::json!({}))
 }
 
 /// A stored task's body as `T`.
@@ -182,7 +196,10 @@ async fn evaluate(
             existing.and_then(|h| h.owner)
         }
     };
-    let tasks = outbox::writeback(app, lead, &card, owner.as_deref(), now).await?;
+    let mut tasks = outbox::writeback(app, lead, &card, owner.as_deref(), now).await?;
+    if let Some(latest) = ws.latest_timestamp().filter(|&t| t > now) {
+        tasks.push(recheck(lead, latest));
+    }
     app.store.put_tasks(tasks).await?;
     Ok(())
 }

@@ -496,6 +496,31 @@ fn backoff(attempts: u32) -> Duration {
     Duration::from_secs_f64(full * jitter)
 }
 
+/// The earliest due instant of a write-back of the same lead queued before `key`
+/// (`writeback:{lead}:{n}`) and still pending, if any.
+async fn earlier_writeback_due(app: &App, key: &str) -> Result<Option<i64>, StoreError> {
+    let Some((prefix, n)) = key
+        .rsplit_once(':')
+        .and_then(|(p, n)| Some((p, n.parse::<u64>().ok()?)))
+    else {
+        return Ok(None);
+    };
+    let prefix = format!("{prefix}:");
+    Ok(app
+        .store
+        .tasks_prefixed("outbox", &prefix)
+        .await?
+        .into_iter()
+        .filter(|t| t.state == "pending")
+        .filter(|t| {
+            t.key[prefix.len()..]
+                .parse::<u64>()
+                .is_ok_and(|older| older < n)
+        })
+        .map(|t| t.due)
+        .min())
+}
+
 /// Delivers what is due, until stopped.
 pub async fn delivery_loop(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -528,6 +553,15 @@ async fn deliver_due(app: &Arc<App>, agent: &ureq::Agent) -> Result<(), StoreErr
             Target::HubSpot { .. } => "hubspot".into(),
             Target::Salesforce { .. } => "salesforce".into(),
         };
+        if !matches!(m.target, Target::Notify { .. })
+            && let Some(due) = earlier_writeback_due(app, &t.key).await?
+        {
+            // A lead's write-backs reach the CRM in the order they were decided: after an
+            // outage, an older one's retry must not land after (and over) a newer one.
+            t.due = due.max(now.0);
+            app.store.put_tasks(vec![(t, Put::Replace)]).await?;
+            continue;
+        }
         let attempt = match request(app, &t.key, &m, now) {
             Ok(r) => {
                 let agent = agent.clone();

@@ -7,10 +7,7 @@ use baton_core::{FileKind, Instant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    Columns, ConnectorAnswer, ConnectorError, Rows, link_task, seen, seen_task, state, state_task,
-    take, text,
-};
+use super::{Columns, ConnectorAnswer, ConnectorError, Delivery, link_task, text};
 use crate::import::export_table::header_key;
 use crate::import::hubspot::{contact_column, stage_of};
 use crate::service::engine::App;
@@ -89,33 +86,35 @@ fn date_value(v: &str) -> String {
     }
 }
 
-/// Takes a delivery's events in the order they happened.
+/// Takes a delivery's events in the order they happened, and writes what they decided
+/// together (an erasure or a merge writes what came before it first).
 pub async fn deliver(app: &App, mut events: Vec<Event>) -> Result<ConnectorAnswer, ConnectorError> {
     let _one = app.connector_lock.lock().await;
     events.sort_by_key(|e| e.occurred_at);
     let mut answer = ConnectorAnswer::default();
+    let mut d = Delivery::default();
     for e in &events {
         let key = format!("hubspot:{}", id(Some(&e.event_id)));
-        if seen(app, &key).await? {
+        if d.seen(app, &key).await? {
             answer.duplicates += 1;
             continue;
         }
-        let mut rows = Rows::default();
-        let mut tasks = Vec::new();
         let change = id(Some(&e.event_id));
         let outcome = match e.subscription_type.as_str() {
             "contact.creation" | "contact.propertyChange" | "contact.restore" => {
-                contact(app, e, &change, &mut rows, &mut tasks).await?
+                contact(app, e, &change, &mut d).await?
             }
             "contact.deletion" | "contact.privacyDeletion" => {
-                erase(app, &id(e.object_id.as_ref()), &mut tasks, &mut answer).await?
+                d.flush(app, &mut answer).await?;
+                erase(app, &id(e.object_id.as_ref()), &mut d, &mut answer).await?
             }
-            "contact.merge" => merge(app, e, &mut tasks, &mut answer).await?,
-            "deal.creation" | "deal.propertyChange" => {
-                deal(app, e, &change, &mut rows, &mut tasks).await?
+            "contact.merge" => {
+                d.flush(app, &mut answer).await?;
+                merge(app, e, &mut d, &mut answer).await?
             }
+            "deal.creation" | "deal.propertyChange" => deal(app, e, &change, &mut d).await?,
             "contact.associationChange" | "deal.associationChange" => {
-                association(app, e, &change, &mut rows, &mut tasks).await?
+                association(app, e, &change, &mut d).await?
             }
             _ => Outcome::Ignored,
         };
@@ -124,10 +123,9 @@ pub async fn deliver(app: &App, mut events: Vec<Event>) -> Result<ConnectorAnswe
             Outcome::Pending => answer.pending += 1,
             Outcome::Ignored => answer.ignored += 1,
         }
-        take(app, rows, &mut answer).await?;
-        tasks.push(seen_task(&key, Instant(e.occurred_at * 1000)));
-        app.store.put_tasks(tasks).await?;
+        d.mark_seen(&key, Instant(e.occurred_at * 1000));
     }
+    d.flush(app, &mut answer).await?;
     Ok(answer)
 }
 
@@ -138,14 +136,16 @@ enum Outcome {
     Ignored,
 }
 
-type Tasks = Vec<(crate::service::store::Task, crate::service::store::Put)>;
-
 /// The contact's state key, following merges.
-async fn contact_key(app: &App, contact: &str) -> Result<(String, Columns), ConnectorError> {
+async fn contact_key(
+    app: &App,
+    d: &Delivery,
+    contact: &str,
+) -> Result<(String, Columns), ConnectorError> {
     let mut id = contact.to_string();
     for _ in 0..8 {
         let key = format!("hubspot:contact:{id}");
-        let st = state(app, &key).await?.unwrap_or_default();
+        let st = d.state(app, &key).await?.unwrap_or_default();
         match st.get("merged_into").and_then(Value::as_str) {
             Some(into) => id = into.to_string(),
             None => return Ok((id, st)),
@@ -158,10 +158,9 @@ async fn contact(
     app: &App,
     e: &Event,
     change: &str,
-    rows: &mut Rows,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
 ) -> Result<Outcome, ConnectorError> {
-    let (contact, mut st) = contact_key(app, &id(e.object_id.as_ref())).await?;
+    let (contact, mut st) = contact_key(app, d, &id(e.object_id.as_ref())).await?;
     if contact.is_empty() || st.get("deleted").is_some() {
         return Ok(Outcome::Ignored);
     }
@@ -176,7 +175,7 @@ async fn contact(
     if e.subscription_type == "contact.creation" {
         row.entry("created_at").or_insert(json!(at));
         if st.get("stage").is_none() {
-            rows.push(
+            d.rows.push(
                 FileKind::Stages,
                 change,
                 json!({"lead_id": contact, "ts": at, "stage": "lead", "reason": "created", "actor": "hubspot"}),
@@ -189,7 +188,7 @@ async fn contact(
             let stage = stage_of(&value).map_or(value.clone(), str::to_string);
             if st.get("stage").and_then(Value::as_str) != Some(stage.as_str()) && !stage.is_empty()
             {
-                rows.push(
+                d.rows.push(
                     FileKind::Stages,
                     change,
                     json!({"lead_id": contact, "ts": at, "stage": stage, "reason": "lifecyclestage", "actor": "hubspot"}),
@@ -212,7 +211,7 @@ async fn contact(
         }
         if column == Some("last_contacted") && !value.is_empty() {
             // HubSpot sets it when a rep logs a call, email or meeting: a sales touch.
-            rows.push(
+            d.rows.push(
                 FileKind::Events,
                 change,
                 json!({"event_id": format!("hubspot:{change}"), "lead_id": contact, "ts": date_value(&value), "type": "last_contacted", "channel": "crm", "team": "sales"}),
@@ -220,20 +219,21 @@ async fn contact(
         }
     }
     if row.contains_key("created_at") {
-        rows.push(FileKind::Leads, change, Value::Object(row.clone()));
-        tasks.push(link_task(&contact, "hubspot", "contacts", &contact));
+        d.rows
+            .push(FileKind::Leads, change, Value::Object(row.clone()));
+        d.task(link_task(&contact, "hubspot", "contacts", &contact));
     } else {
         outcome = Outcome::Pending;
     }
     st.insert("row".into(), Value::Object(row));
-    tasks.push(state_task(&format!("hubspot:contact:{contact}"), &st));
+    d.set_state(&format!("hubspot:contact:{contact}"), st);
     Ok(outcome)
 }
 
 async fn erase(
     app: &App,
     contact: &str,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
     answer: &mut ConnectorAnswer,
 ) -> Result<Outcome, ConnectorError> {
     if contact.is_empty() {
@@ -245,7 +245,7 @@ async fn erase(
     }
     let mut st = Columns::new();
     st.insert("deleted".into(), json!(at));
-    tasks.push(state_task(&format!("hubspot:contact:{contact}"), &st));
+    d.set_state(&format!("hubspot:contact:{contact}"), st);
     app.written.notify_one();
     Ok(Outcome::Applied)
 }
@@ -253,7 +253,7 @@ async fn erase(
 async fn merge(
     app: &App,
     e: &Event,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
     answer: &mut ConnectorAnswer,
 ) -> Result<Outcome, ConnectorError> {
     let primary = id(e.primary_object_id.as_ref().or(e.object_id.as_ref()));
@@ -270,7 +270,7 @@ async fn merge(
         }
         let mut st = Columns::new();
         st.insert("merged_into".into(), json!(primary));
-        tasks.push(state_task(&format!("hubspot:contact:{merged}"), &st));
+        d.set_state(&format!("hubspot:contact:{merged}"), st);
     }
     app.written.notify_one();
     Ok(Outcome::Applied)
@@ -296,12 +296,11 @@ async fn deal(
     app: &App,
     e: &Event,
     change: &str,
-    rows: &mut Rows,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
 ) -> Result<Outcome, ConnectorError> {
     let deal = id(e.object_id.as_ref());
     let key = format!("hubspot:deal:{deal}");
-    let mut st = state(app, &key).await?.unwrap_or_default();
+    let mut st = d.state(app, &key).await?.unwrap_or_default();
     let mut row = st
         .get("row")
         .and_then(Value::as_object)
@@ -361,12 +360,12 @@ async fn deal(
     st.insert("row".into(), Value::Object(row));
     let outcome = match deal_row(&deal, &st) {
         Some(r) => {
-            rows.push(FileKind::Deals, change, r);
+            d.rows.push(FileKind::Deals, change, r);
             Outcome::Applied
         }
         None => Outcome::Pending,
     };
-    tasks.push(state_task(&key, &st));
+    d.set_state(&key, st);
     Ok(outcome)
 }
 
@@ -374,8 +373,7 @@ async fn association(
     app: &App,
     e: &Event,
     change: &str,
-    rows: &mut Rows,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
 ) -> Result<Outcome, ConnectorError> {
     let (from, to) = (id(e.from_object_id.as_ref()), id(e.to_object_id.as_ref()));
     let (deal, contact) = match e.association_type.as_deref().map(header_key).as_deref() {
@@ -383,9 +381,9 @@ async fn association(
         Some("dealtocontact") => (from, to),
         _ => return Ok(Outcome::Ignored),
     };
-    let (contact, _) = contact_key(app, &contact).await?;
+    let (contact, _) = contact_key(app, d, &contact).await?;
     let key = format!("hubspot:deal:{deal}");
-    let mut st = state(app, &key).await?.unwrap_or_default();
+    let mut st = d.state(app, &key).await?.unwrap_or_default();
     let mut contacts: Vec<Value> = st
         .get("contacts")
         .and_then(Value::as_array)
@@ -398,11 +396,11 @@ async fn association(
     st.insert("contacts".into(), Value::Array(contacts));
     let outcome = match deal_row(&deal, &st) {
         Some(r) => {
-            rows.push(FileKind::Deals, change, r);
+            d.rows.push(FileKind::Deals, change, r);
             Outcome::Applied
         }
         None => Outcome::Pending,
     };
-    tasks.push(state_task(&key, &st));
+    d.set_state(&key, st);
     Ok(outcome)
 }

@@ -10,7 +10,7 @@ pub mod hubspot;
 pub mod salesforce;
 pub mod signature;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use baton_core::{FileKind, Instant};
 use serde::Serialize;
@@ -94,7 +94,8 @@ pub enum ConnectorError {
 }
 
 /// Takes `rows` through the intake, leads first (what the others are checked against), and
-/// adds the outcome to `answer`.
+/// adds the outcome to `answer`. A lead's or a deal's row sent more than once (each change of a
+/// delivery sends the object's whole row so far) is taken once, as its last version.
 pub async fn take(
     app: &App,
     rows: Rows,
@@ -106,8 +107,7 @@ pub async fn take(
         FileKind::Events,
         FileKind::Deals,
     ] {
-        let batch: Vec<&(FileKind, String, Value)> =
-            rows.by_kind.iter().filter(|(k, ..)| *k == kind).collect();
+        let batch = last_versions(kind, &rows);
         for chunk in batch.chunks(intake::MAX_BATCH_ROWS) {
             let body = Value::Array(chunk.iter().map(|(_, _, v)| v.clone()).collect());
             let parsed = intake::parse(kind, &body.to_string())?;
@@ -131,6 +131,95 @@ pub async fn take(
     }
     app.written.notify_one();
     Ok(())
+}
+
+/// The rows of `kind` in order; for leads and deals only the last row of each id, in its place.
+fn last_versions(kind: FileKind, rows: &Rows) -> Vec<&(FileKind, String, Value)> {
+    let id = match kind {
+        FileKind::Leads => Some("lead_id"),
+        FileKind::Deals => Some("deal_id"),
+        _ => None,
+    };
+    let of_kind = rows.by_kind.iter().filter(|(k, ..)| *k == kind);
+    let Some(id) = id else {
+        return of_kind.collect();
+    };
+    let all: Vec<_> = of_kind.collect();
+    let mut later = std::collections::HashSet::new();
+    let mut keep: Vec<_> = all
+        .iter()
+        .rev()
+        .filter(|(_, _, v)| later.insert(text(v.get(id))))
+        .copied()
+        .collect();
+    keep.reverse();
+    keep
+}
+
+/// What one delivery (a HubSpot batch, a Salesforce message) has decided so far: the rows and
+/// tasks of all its changes, written together when it ends (one intake per kind and one store
+/// transaction of tasks, not one per change), and the CRM objects' states as its changes left
+/// them, which its later changes read before the store's.
+#[derive(Default)]
+pub struct Delivery {
+    /// The rows to take.
+    pub rows: Rows,
+    tasks: Tasks,
+    states: HashMap<String, Columns>,
+    seen: HashSet<String>,
+}
+
+/// Tasks to write, each with how.
+pub type Tasks = Vec<(Task, Put)>;
+
+impl Delivery {
+    /// A CRM object's state: as this delivery left it, else as stored.
+    pub async fn state(&self, app: &App, key: &str) -> Result<Option<Columns>, StoreError> {
+        match self.states.get(key) {
+            Some(columns) => Ok(Some(columns.clone())),
+            None => state(app, key).await,
+        }
+    }
+
+    /// Sets a CRM object's state.
+    pub fn set_state(&mut self, key: &str, columns: Columns) {
+        self.tasks.push(state_task(key, &columns));
+        self.states.insert(key.to_string(), columns);
+    }
+
+    /// Adds a task to write with the rows.
+    pub fn task(&mut self, task: (Task, Put)) {
+        self.tasks.push(task);
+    }
+
+    /// True when a change with this id was taken, by this delivery or before.
+    pub async fn seen(&self, app: &App, key: &str) -> Result<bool, StoreError> {
+        Ok(self.seen.contains(key) || seen(app, key).await?)
+    }
+
+    /// Marks a change taken.
+    pub fn mark_seen(&mut self, key: &str, at: Instant) {
+        self.tasks.push(seen_task(key, at));
+        self.seen.insert(key.to_string());
+    }
+
+    /// Writes what was decided: the rows through the intake, then the tasks. Called before an
+    /// erasure or a merge (which act on the store at once) and at the end of the delivery.
+    pub async fn flush(
+        &mut self,
+        app: &App,
+        answer: &mut ConnectorAnswer,
+    ) -> Result<(), ConnectorError> {
+        let rows = std::mem::take(&mut self.rows);
+        if !rows.is_empty() {
+            take(app, rows, answer).await?;
+        }
+        let tasks = std::mem::take(&mut self.tasks);
+        if !tasks.is_empty() {
+            app.store.put_tasks(tasks).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The stored state of a CRM object (`crm` task `key`), if any.

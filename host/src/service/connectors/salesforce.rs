@@ -7,10 +7,7 @@ use baton_core::FileKind;
 use quick_xml::events::Event as Xml;
 use serde_json::{Value, json};
 
-use super::{
-    Columns, ConnectorAnswer, ConnectorError, Rows, link_task, seen, seen_task, state, state_task,
-    take, text,
-};
+use super::{Columns, ConnectorAnswer, ConnectorError, Delivery, Rows, link_task, text};
 use crate::import::salesforce::{empty_lookup, lead_column, link_key, stage_of};
 use crate::service::engine::App;
 
@@ -186,25 +183,24 @@ fn when(v: &str) -> String {
     v.to_string()
 }
 
-/// Takes a message's notifications.
+/// Takes a message's notifications, and writes what they decided together.
 pub async fn deliver(app: &App, msg: Message) -> Result<ConnectorAnswer, ConnectorError> {
     let _one = app.connector_lock.lock().await;
     let mut answer = ConnectorAnswer::default();
+    let mut d = Delivery::default();
     for n in &msg.notifications {
         let key = format!("salesforce:{}", n.id);
-        if n.id.is_empty() || seen(app, &key).await? {
+        if n.id.is_empty() || d.seen(app, &key).await? {
             answer.duplicates += u64::from(!n.id.is_empty());
             continue;
         }
-        let mut rows = Rows::default();
-        let mut tasks = Vec::new();
         let applied = match n.object.as_str() {
-            "Lead" => lead(app, n, &mut rows, &mut tasks).await?,
+            "Lead" => lead(app, n, &mut d).await?,
             // A contact is a lead's only through the lead's ConvertedContactId (kept when the
             // Lead's message comes); it makes no lead of its own, as in the importer.
             "Contact" => None,
-            "Opportunity" => opportunity(app, n, &mut rows, &mut tasks).await?,
-            "Task" | "Event" => activity(app, n, &mut rows).await?,
+            "Opportunity" => opportunity(app, n, &mut d).await?,
+            "Task" | "Event" => activity(app, n, &mut d).await?,
             _ => None,
         };
         match applied {
@@ -212,14 +208,11 @@ pub async fn deliver(app: &App, msg: Message) -> Result<ConnectorAnswer, Connect
             Some(false) => answer.pending += 1,
             None => answer.ignored += 1,
         }
-        take(app, rows, &mut answer).await?;
-        tasks.push(seen_task(&key, app.clock.now()));
-        app.store.put_tasks(tasks).await?;
+        d.mark_seen(&key, app.clock.now());
     }
+    d.flush(app, &mut answer).await?;
     Ok(answer)
 }
-
-type Tasks = Vec<(crate::service::store::Task, crate::service::store::Put)>;
 
 const LEAD_FIELDS: &[&str] = &[
     "Id",
@@ -238,15 +231,14 @@ const LEAD_FIELDS: &[&str] = &[
 async fn lead(
     app: &App,
     n: &Notification,
-    rows: &mut Rows,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
 ) -> Result<Option<bool>, ConnectorError> {
     let id = n.get("Id").to_string();
     if id.is_empty() {
         return Ok(None);
     }
     let key = format!("salesforce:lead:{}", link_key(&id));
-    let mut st = state(app, &key).await?.unwrap_or_default();
+    let mut st = d.state(app, &key).await?.unwrap_or_default();
     let mut row = Columns::new();
     for f in LEAD_FIELDS {
         if let Some(c) = lead_column(f) {
@@ -262,7 +254,7 @@ async fn lead(
     let created = when(n.get("CreatedDate"));
     let changed = when(n.first(&["LastModifiedDate", "SystemModstamp", "CreatedDate"]));
     if st.get("stage").is_none() {
-        rows.push(
+        d.rows.push(
             FileKind::Stages,
             &n.id,
             json!({"lead_id": id, "ts": created, "stage": "lead", "reason": "created", "actor": "salesforce"}),
@@ -285,35 +277,32 @@ async fn lead(
         } else {
             changed.clone()
         };
-        rows.push(
+        d.rows.push(
             FileKind::Stages,
             &n.id,
             json!({"lead_id": id, "ts": ts, "stage": stage, "reason": format!("status: {status}"), "actor": "salesforce"}),
         );
         st.insert("stage".into(), json!(stage));
     }
-    rows.push(FileKind::Leads, &n.id, Value::Object(row));
-    tasks.push(link_task(&id, "salesforce", "Lead", &id));
+    d.rows.push(FileKind::Leads, &n.id, Value::Object(row));
+    d.task(link_task(&id, "salesforce", "Lead", &id));
     let opp = n.id_field("ConvertedOpportunityId");
     if !opp.is_empty() {
         let opp_key = format!("salesforce:opportunity:{}", link_key(opp));
-        let mut o = state(app, &opp_key).await?.unwrap_or_default();
+        let mut o = d.state(app, &opp_key).await?.unwrap_or_default();
         o.insert("lead_id".into(), json!(id));
-        if let Some(r) = deal_rows(&o, rows, &n.id) {
+        if let Some(r) = deal_rows(&o, &mut d.rows, &n.id) {
             o = r;
         }
-        tasks.push(state_task(&opp_key, &o));
+        d.set_state(&opp_key, o);
     }
     let contact = n.id_field("ConvertedContactId");
     if !contact.is_empty() {
         let mut c = Columns::new();
         c.insert("lead_id".into(), json!(id));
-        tasks.push(state_task(
-            &format!("salesforce:contact:{}", link_key(contact)),
-            &c,
-        ));
+        d.set_state(&format!("salesforce:contact:{}", link_key(contact)), c);
     }
-    tasks.push(state_task(&key, &st));
+    d.set_state(&key, st);
     Ok(Some(true))
 }
 
@@ -346,15 +335,14 @@ fn deal_rows(st: &Columns, rows: &mut Rows, change: &str) -> Option<Columns> {
 async fn opportunity(
     app: &App,
     n: &Notification,
-    rows: &mut Rows,
-    tasks: &mut Tasks,
+    d: &mut Delivery,
 ) -> Result<Option<bool>, ConnectorError> {
     let id = n.get("Id").to_string();
     if id.is_empty() {
         return Ok(None);
     }
     let key = format!("salesforce:opportunity:{}", link_key(&id));
-    let mut st = state(app, &key).await?.unwrap_or_default();
+    let mut st = d.state(app, &key).await?.unwrap_or_default();
     let stage = n.get("StageName").to_ascii_lowercase();
     let closed = crate::import::truthy(n.get("IsClosed")) || stage.starts_with("closed");
     let won = crate::import::truthy(n.get("IsWon")) || stage == "closed won";
@@ -373,19 +361,21 @@ async fn opportunity(
         "currency": n.get("CurrencyIsoCode"),
     });
     st.insert("row".into(), row);
-    let applied = deal_rows(&st, rows, &n.id).is_some();
-    tasks.push(state_task(&key, &st));
+    let applied = deal_rows(&st, &mut d.rows, &n.id).is_some();
+    d.set_state(&key, st);
     Ok(Some(applied))
 }
 
 async fn activity(
     app: &App,
     n: &Notification,
-    rows: &mut Rows,
+    d: &mut Delivery,
 ) -> Result<Option<bool>, ConnectorError> {
     let who = n.id_field("WhoId");
     let lead = if who.starts_with("003") {
-        let c = state(app, &format!("salesforce:contact:{}", link_key(who))).await?;
+        let c = d
+            .state(app, &format!("salesforce:contact:{}", link_key(who)))
+            .await?;
         c.map(|c| text(c.get("lead_id")))
             .unwrap_or_else(|| who.to_string())
     } else {
@@ -416,7 +406,7 @@ async fn activity(
         "ActivityDate",
         "CreatedDate",
     ]));
-    rows.push(
+    d.rows.push(
         FileKind::Events,
         &n.id,
         json!({"event_id": n.get("Id"), "lead_id": lead, "ts": ts, "type": kind, "channel": channel, "team": "sales"}),
