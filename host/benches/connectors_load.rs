@@ -148,7 +148,7 @@ fn contact(n: u64, first_event: u64) -> Vec<Value> {
     };
     let mut events = vec![
         json!({"subscriptionType": "contact.creation", "objectId": id, "occurredAt": at}),
-        property("country", if n % 3 == 0 { "DE" } else { "US" }),
+        property("country", if n.is_multiple_of(3) { "DE" } else { "US" }),
         property("numemployees", "300"),
         property("lifecyclestage", "marketingqualifiedlead"),
     ];
