@@ -77,11 +77,11 @@ pub fn forecast(ws: &Workspace, as_of: Instant, margin: f64) -> ForecastReport {
             .entry(lead_text(ws, "source", d.lead).to_string())
             .or_insert(0.0) += amount;
         let age = days(d.created_at, as_of);
-        let later = cycles.iter().filter(|&&c| c > age).count() as f64;
-        let within = cycles
-            .iter()
-            .filter(|&&c| c > age && c <= age + PERIOD_DAYS)
-            .count() as f64;
+        // `cycles` is sorted: the counts are two binary searches, not a scan per open deal.
+        let up_to = |limit: f64| cycles.partition_point(|&c| c <= limit);
+        let (to_age, to_end) = (up_to(age), up_to(age + PERIOD_DAYS));
+        let later = (cycles.len() - to_age) as f64;
+        let within = (to_end - to_age) as f64;
         let p = win_rate.unwrap_or(0.0) * if later > 0.0 { within / later } else { 0.0 };
         expected += p * amount;
         variance += p * (1.0 - p) * amount * amount;
