@@ -980,6 +980,27 @@ fn signatures_and_orgs_are_checked() {
         (a["duplicates"].clone(), a["applied"].clone()),
         (json!(1), json!(0))
     );
+    // One batch: an event sent twice in it, and two changes of one contact. The second copy
+    // is a duplicate; the contact's row is written once, with both changes.
+    r.set_clock("2026-03-06T19:01:00Z");
+    let at = ms("2026-03-06T19:01:00Z");
+    let change = |id: u64, name: &str, value: &str| {
+        json!({"eventId": id, "subscriptionType": "contact.propertyChange", "objectId": 1,
+               "occurredAt": at, "propertyName": name, "propertyValue": value, "attemptNumber": 0})
+    };
+    let batch = json!([
+        change(2, "country", "US"),
+        change(2, "country", "US"),
+        change(3, "numemployees", "300")
+    ]);
+    let a = r.post_hubspot(&batch.to_string(), "2026-03-06T19:01:00Z");
+    assert_eq!(
+        (&a["applied"], &a["duplicates"], &a["rows"]),
+        (&json!(2), &json!(1), &json!({"updated": 1})),
+        "{a}"
+    );
+    let card = r.client.get("/v1/leads/1", &r.read).json();
+    assert_eq!(card["score"]["fit"], 30.0, "employees 300 read: {card}");
     // More than 100 events: refused.
     let many = format!(
         "[{}]",
@@ -1070,4 +1091,55 @@ fn a_receiver_down_past_the_give_up_time_is_said_in_metrics_and_status() {
     );
     // Nothing is given up silently, and the receiver never saw the notices.
     assert!(r.stand_in.notices().is_empty());
+}
+
+#[test]
+fn a_row_dated_ahead_of_the_services_clock_is_looked_at_again() {
+    let mut r = Replay::start(None);
+    // Monday 09:00 in New York: an MQL, routed at once.
+    let now = "2026-03-09T13:00:00Z";
+    r.set_clock(now);
+    r.hubspot(
+        vec![
+            created("301", now),
+            property("contact", "301", now, "country", "US"),
+            property("contact", "301", now, "numemployees", "500"),
+            property(
+                "contact",
+                "301",
+                now,
+                "lifecyclestage",
+                "marketingqualifiedlead",
+            ),
+        ],
+        now,
+    );
+    support::eventually("301 becomes a handoff", || {
+        r.client.get("/v1/leads/301/handoff", &r.read).status == 200
+    });
+    // The CRM's clock is ten minutes ahead: the acceptance is dated 09:10 while the service's
+    // clock says 09:00. It has not happened yet when the automation first looks at it.
+    let a = r.client.post(
+        "/v1/leads/301/accept",
+        &r.ingest,
+        r#"{"ts": "2026-03-09T13:10:00Z"}"#,
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let acceptance = |r: &Replay| -> Vec<String> {
+        let h = r.client.get("/v1/leads/301/handoff", &r.read).json();
+        h["timers"]
+            .as_array()
+            .expect("timers")
+            .iter()
+            .filter(|t| t["sla"] == "acceptance")
+            .map(|t| t["state"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // At 09:11 it has: the acceptance clock's timers (due on Wednesday, after the holiday)
+    // are cancelled now, not when they come due.
+    r.set_clock("2026-03-09T13:11:00Z");
+    support::eventually("the acceptance timers cancelled", || {
+        let states = acceptance(&r);
+        states.len() == 2 && states.iter().all(|s| s == "cancelled")
+    });
 }
