@@ -8,9 +8,10 @@
 //! `cargo bench -p baton --bench connectors_load` (env: BATON_LOAD_CONTACTS, default 2,000
 //! contacts sent as HubSpot webhooks; BATON_LOAD_SECONDS for the Salesforce phase, default 5).
 
-use std::io::{BufRead, BufReader};
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
+use support::{agent, baton, cpu_seconds, env, pct, start};
 
 const SECRET: &str = "load-client-secret";
 const PUBLIC_URL: &str = "https://baton.example.com/v1/connectors/hubspot";
@@ -28,65 +30,6 @@ const MONDAY: &str = "2026-03-09T13:00:00Z";
 const BEFORE: &str = "2026-03-09T12:00:00Z";
 /// Friday 2026-03-13 21:00 UTC: past every deadline of a Monday MQL (the 10th is a holiday).
 const LATER: &str = "2026-03-13T21:00:00Z";
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn baton(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .output()
-        .expect("baton");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn start(dir: &Path, clock: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args([
-            "serve",
-            dir.to_str().expect("utf8"),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--clock", &format!("file:{}", clock.display())])
-        .envs([
-            ("REPLAY_HUBSPOT_SECRET", SECRET),
-            ("REPLAY_HUBSPOT_TOKEN", "pat-load"),
-            ("REPLAY_SALESFORCE_TOKEN", "00D!load"),
-            ("REPLAY_HOOKS_SECRET", "whsec_load"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("address");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening")
-        .to_string();
-    Server { child, base }
-}
 
 /// The local receiver: answers 200 (204 for Salesforce's API) and counts what it received.
 fn receiver() -> (String, Arc<AtomicU64>) {
@@ -122,14 +65,6 @@ fn receiver() -> (String, Arc<AtomicU64>) {
     });
     let addr = rx.recv().expect("receiver address");
     (format!("http://{addr}"), count)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
 }
 
 fn ms(text: &str) -> i64 {
@@ -217,20 +152,6 @@ fn until(base: &str, read: &str, done: impl Fn(&Value) -> bool) -> (f64, Value) 
     }
 }
 
-/// The process's user + system CPU time, seconds (`/proc/PID/stat`, 100 ticks a second).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// The share of a core the process uses over 5 s, percent.
 fn idle_cpu(pid: u32) -> f64 {
     let before = cpu_seconds(pid);
@@ -238,42 +159,31 @@ fn idle_cpu(pid: u32) -> f64 {
     (cpu_seconds(pid) - before) / 5.0 * 100.0
 }
 
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    sorted
-        .get(((sorted.len().max(1) - 1) as f64 * p) as usize)
-        .map_or(0.0, |&us| us as f64 / 1000.0)
-}
-
 fn count(a: &Value, kind: &str, state: &str) -> u64 {
     a["tasks"][kind][state].as_u64().unwrap_or(0)
 }
 
-/// Sends every contact in signed batches of 100 events from 4 clients; latencies in µs.
-fn hubspot_phase(base: &str, contacts: u64) -> (Vec<u64>, f64, u64) {
-    let per_batch = 25;
-    let batches = contacts.div_ceil(per_batch);
+/// Runs 4 clients, each calling `call(agent, n)` with the next `n` until it answers `None`;
+/// the latencies in µs (sorted), the seconds it took and how many calls failed.
+fn clients(
+    call: impl Fn(&ureq::Agent, u64) -> Option<bool> + Send + Sync + 'static,
+) -> (Vec<u64>, f64, u64) {
+    let call = Arc::new(call);
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
     let handles: Vec<_> = (0..4)
         .map(|_| {
-            let (next, failed, base) = (next.clone(), failed.clone(), base.to_string());
+            let (call, next, failed) = (call.clone(), next.clone(), failed.clone());
             std::thread::spawn(move || {
                 let a = agent();
                 let mut lat = Vec::new();
                 loop {
-                    let b = next.fetch_add(1, Ordering::Relaxed);
-                    if b >= batches {
-                        return lat;
-                    }
-                    let events: Vec<Value> = (b * per_batch..((b + 1) * per_batch).min(contacts))
-                        .flat_map(|n| contact(n, 1 + n * 4))
-                        .collect();
-                    let body = Value::Array(events).to_string();
                     let t0 = Instant::now();
-                    if !post_hubspot(&a, &base, &body) {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
+                    match call(&a, next.fetch_add(1, Ordering::Relaxed)) {
+                        None => return lat,
+                        Some(ok) => failed.fetch_add(u64::from(!ok), Ordering::Relaxed),
+                    };
                     lat.push(t0.elapsed().as_micros() as u64);
                 }
             })
@@ -284,11 +194,23 @@ fn hubspot_phase(base: &str, contacts: u64) -> (Vec<u64>, f64, u64) {
         .flat_map(|h| h.join().expect("client"))
         .collect();
     lat.sort_unstable();
-    (
-        lat,
-        began.elapsed().as_secs_f64(),
-        failed.load(Ordering::Relaxed),
-    )
+    let secs = began.elapsed().as_secs_f64();
+    (lat, secs, failed.load(Ordering::Relaxed))
+}
+
+/// Sends every contact in signed batches of 100 events (25 contacts) from 4 clients.
+fn hubspot_phase(base: &str, contacts: u64) -> (Vec<u64>, f64, u64) {
+    let per_batch = 25;
+    let base = base.to_string();
+    clients(move |a, b| {
+        let first = b * per_batch;
+        (first < contacts).then(|| {
+            let events: Vec<Value> = (first..(first + per_batch).min(contacts))
+                .flat_map(|n| contact(n, 1 + n * 4))
+                .collect();
+            post_hubspot(a, &base, &Value::Array(events).to_string())
+        })
+    })
 }
 
 fn main() {
@@ -306,7 +228,17 @@ fn main() {
     std::fs::write(&clock, BEFORE).expect("clock");
     let dir = ws.path().to_str().expect("utf8");
     let read = baton(&["serve", "token", "create", dir, "--scope", "read"]);
-    let server = start(ws.path(), &clock);
+    let clock_arg = format!("file:{}", clock.display());
+    let server = start(
+        ws.path(),
+        &["--clock", &clock_arg],
+        &[
+            ("REPLAY_HUBSPOT_SECRET", SECRET),
+            ("REPLAY_HUBSPOT_TOKEN", "pat-load"),
+            ("REPLAY_SALESFORCE_TOKEN", "00D!load"),
+            ("REPLAY_HOOKS_SECRET", "whsec_load"),
+        ],
+    );
     let base = server.base.clone();
     std::fs::write(&clock, MONDAY).expect("clock");
     let pid = server.child.id();
@@ -353,35 +285,13 @@ fn main() {
         received.load(Ordering::Relaxed)
     );
 
-    let next = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
-    let handles: Vec<_> = (0..4)
-        .map(|_| {
-            let (next, base) = (next.clone(), base.clone());
-            std::thread::spawn(move || {
-                let a = agent();
-                let mut lat = Vec::new();
-                while began.elapsed() < Duration::from_secs(seconds) {
-                    let t0 = Instant::now();
-                    assert!(post_salesforce(
-                        &a,
-                        &base,
-                        next.fetch_add(1, Ordering::Relaxed)
-                    ));
-                    lat.push(t0.elapsed().as_micros() as u64);
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat: Vec<u64> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("client"))
-        .collect();
-    lat.sort_unstable();
+    let (lat, secs, failed) = clients(move |a, n| {
+        (began.elapsed() < Duration::from_secs(seconds)).then(|| post_salesforce(a, &base, n))
+    });
     println!(
-        "Salesforce Outbound Messages, one Lead each (4 clients): {:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms",
-        lat.len() as f64 / began.elapsed().as_secs_f64(),
+        "Salesforce Outbound Messages, one Lead each (4 clients): {:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms, {failed} failed",
+        lat.len() as f64 / secs,
         pct(&lat, 0.5),
         pct(&lat, 0.99)
     );

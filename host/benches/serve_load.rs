@@ -6,88 +6,16 @@
 //! leads ≈ 1M events; BATON_LOAD_SECONDS per phase, default 5; BATON_LOAD_SUSTAIN, the mixed
 //! run whose RSS is sampled, default 60 s).
 
-use std::io::{BufRead, BufReader};
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn baton(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .output()
-        .expect("baton");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn start(dir: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args([
-            "serve",
-            dir.to_str().expect("utf8"),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("address");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening")
-        .to_string();
-    Server { child, base }
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|k| k.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
+use support::{Server, agent, baton, env, pct, rss_mib, start};
 
 /// Runs `threads` clients for `seconds`, each calling `call(thread, n)`; latencies in µs.
 fn phase(
@@ -127,13 +55,6 @@ fn phase(
         all,
         began.elapsed().as_secs_f64(),
     )
-}
-
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p) as usize] as f64 / 1000.0
 }
 
 fn ok(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> bool {
@@ -243,7 +164,7 @@ fn main() {
     let ingest = baton(&["serve", "token", "create", &dir, "--scope", "ingest"]);
     let read = baton(&["serve", "token", "create", &dir, "--scope", "read"]);
     let t0 = Instant::now();
-    let server = start(ws.path());
+    let server = start(ws.path(), &[], &[]);
     let started = t0.elapsed().as_secs_f64();
     let pid = server.child.id();
     let ids: Vec<String> = std::fs::read_to_string(ws.path().join("leads.csv"))
@@ -358,7 +279,7 @@ fn main() {
     assert!(o.success());
     let adir = acme.path().to_str().expect("utf8").to_string();
     let aread = baton(&["serve", "token", "create", &adir, "--scope", "read"]);
-    let server = start(acme.path());
+    let server = start(acme.path(), &[], &[]);
     let base = server.base.clone();
     let unusable = Arc::new(AtomicU64::new(0));
     let counted = unusable.clone();

@@ -195,3 +195,42 @@ fn help_explains_the_commands() {
     let o = baton(&["import", "--help"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("hubspot"));
 }
+
+/// `baton score` writes what `baton analyze` writes as `scored_leads.csv` (a workspace without
+/// plugins), with `--as-of` (then it reads only leads and events) and without (then it reads
+/// the files that date the data too): on a generated workspace and on the dirty fixture.
+#[test]
+fn score_writes_analyzes_scored_leads() {
+    let generated = tempfile::tempdir().expect("tmp");
+    let g = generated.path().to_str().expect("utf8");
+    let o = baton(&[
+        "gen", "--leads", "400", "--seed", "11", "--out", g, "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dirty = fixtures().join("dirty");
+    for dir in [g, dirty.to_str().expect("utf8")] {
+        for as_of in [Some("2026-10-15T12:00:00Z"), None] {
+            let out = tempfile::tempdir().expect("tmp");
+            let o_dir = out.path().to_str().expect("utf8");
+            let mut a = vec!["analyze", dir, "--out", o_dir, "--quiet"];
+            let s_out = out.path().join("score.csv").display().to_string();
+            let mut s = vec!["score", dir, "--quiet", "--out"];
+            s.push(&s_out);
+            if let Some(t) = as_of {
+                a.extend(["--as-of", t]);
+                s.extend(["--as-of", t]);
+            }
+            let o = baton(&a);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let o = baton(&s);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let want = std::fs::read(out.path().join("scored_leads.csv")).expect("analyze");
+            let got = std::fs::read(&s_out).expect("score");
+            assert!(want.len() > 100, "{dir}: {}", want.len());
+            assert!(
+                want == got,
+                "{dir} at {as_of:?}: baton score differs from analyze"
+            );
+        }
+    }
+}
