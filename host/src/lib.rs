@@ -226,14 +226,22 @@ pub fn load_model(path: &Path) -> Result<baton_core::predictive::Model, HostErro
         .map_err(|e| HostError::Input(format!("{}: {e}", path.display())))
 }
 
-/// Scores every lead of a workspace folder: the text of `scored_leads.csv`.
+/// Scores every lead of a workspace folder: the text of `scored_leads.csv`. Scores,
+/// verdicts, routes and a model's probabilities read leads and events only; the stages, deals
+/// and feedback are read too when `as_of` is not given (the data's latest timestamp is the
+/// default), assets never.
 pub fn score_dir(
     dir: &Path,
     as_of: Option<&str>,
     model: Option<&baton_core::predictive::Model>,
     quiet: bool,
 ) -> Result<String, HostError> {
-    let ws = workspace_dir::load_workspace(dir, quiet)?;
+    use baton_core::FileKind;
+    let ws = workspace_dir::load_workspace_of(dir, quiet, |kind| match kind {
+        FileKind::Leads | FileKind::Events => true,
+        FileKind::Stages | FileKind::Deals | FileKind::Feedback => as_of.is_none(),
+        FileKind::Assets => false,
+    })?;
     let as_of = resolve_as_of(&ws, as_of)?;
     let scoring =
         baton_core::scoring::ScoringModel::compile(&ws).map_err(baton_core::Error::from)?;

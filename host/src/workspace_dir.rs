@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use crate::text_encoding::TextEncoding;
 use std::path::{Component, Path, PathBuf};
 
-use baton_core::{Framework, Loader, TextSource, Workspace, classify_file};
+use baton_core::{FileKind, Framework, Loader, TextSource, Workspace, classify_file};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::HostError;
@@ -141,6 +141,17 @@ pub fn read_data_file(path: &Path, name: &str) -> Result<Vec<u8>, HostError> {
 
 /// Loads a workspace folder, streaming each file (progress on stderr unless `quiet`).
 pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
+    load_workspace_of(dir, quiet, |_| true)
+}
+
+/// Loads a workspace folder with only the files of the kinds `wanted` picks (the others are
+/// left unread, as if absent): for a command that needs some of the data, such as `baton
+/// score`.
+pub fn load_workspace_of(
+    dir: &Path,
+    quiet: bool,
+    wanted: impl Fn(FileKind) -> bool,
+) -> Result<Workspace, HostError> {
     if !dir.is_dir() {
         return Err(HostError::Input(format!(
             "{}: not a workspace folder (expected a folder with baton.toml and leads.csv)",
@@ -148,7 +159,14 @@ pub fn load_workspace(dir: &Path, quiet: bool) -> Result<Workspace, HostError> {
         )));
     }
     let framework = load_framework(dir)?;
-    let (files, unknown) = data_files(dir)?;
+    let (mut files, unknown) = data_files(dir)?;
+    files.retain(|p| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        classify_file(&name).is_none_or(|(kind, _)| wanted(kind))
+    });
     for path in &unknown {
         eprintln!(
             "warning: {}: not a workspace file name (leads, events, stages, deals, assets, feedback); skipped",
