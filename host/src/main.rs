@@ -108,7 +108,8 @@ enum Command {
         /// The CSV file to write.
         #[arg(long, short, default_value = "scored_leads.csv")]
         out: PathBuf,
-        /// Score as of this time (default: the latest timestamp in the data).
+        /// Score as of this time (default: the latest timestamp in the data, which reads the
+        /// stages, deals and feedback files too; given, only leads and events are read).
         #[arg(long)]
         as_of: Option<String>,
         /// A model from `baton train` for the `probability` column.
