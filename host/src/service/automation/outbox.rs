@@ -542,65 +542,155 @@ pub async fn delivery_loop(app: Arc<App>, mut stop: tokio::sync::watch::Receiver
 
 async fn deliver_due(app: &Arc<App>, agent: &ureq::Agent) -> Result<(), StoreError> {
     let now = app.clock.now();
-    for mut t in app.store.due_tasks("outbox", now.0, PER_PASS).await? {
-        let Ok(mut m) = serde_json::from_str::<Message>(&t.body) else {
-            t.state = "failed".into();
-            app.store.put_tasks(vec![(t, Put::Replace)]).await?;
-            continue;
-        };
-        let target = match &m.target {
-            Target::Notify { name } => name.clone(),
-            Target::HubSpot { .. } => "hubspot".into(),
-            Target::Salesforce { .. } => "salesforce".into(),
-        };
-        if !matches!(m.target, Target::Notify { .. })
-            && let Some(due) = earlier_writeback_due(app, &t.key).await?
-        {
-            // A lead's write-backs reach the CRM in the order they were decided: after an
-            // outage, an older one's retry must not land after (and over) a newer one.
-            t.due = due.max(now.0);
-            app.store.put_tasks(vec![(t, Put::Replace)]).await?;
-            continue;
+    // One lane a lead: its messages go in the order they are due, one at a time; the leads'
+    // lanes are sent side by side, a round at a time, each round committed in one transaction.
+    let mut lanes: Vec<(String, std::collections::VecDeque<Task>)> = Vec::new();
+    for t in app.store.due_tasks("outbox", now.0, PER_PASS).await? {
+        let lane = lane_of(&t.key).to_string();
+        match lanes.iter_mut().find(|(l, _)| *l == lane) {
+            Some((_, queue)) => queue.push_back(t),
+            None => lanes.push((lane, [t].into())),
         }
-        let attempt = match request(app, &t.key, &m, now) {
-            Ok(r) => {
-                let agent = agent.clone();
-                tokio::task::spawn_blocking(move || send(&agent, r))
-                    .await
-                    .unwrap_or_else(|e| Attempt::Retry(e.to_string()))
-            }
-            Err(Permanent(why)) => Attempt::Refused(why),
-        };
-        m.attempts += 1;
-        let give_up = (app.framework.config.automation.give_up_after_hours * 3600e6) as i64;
-        let outcome = match attempt {
-            Attempt::Delivered => {
-                m.delivered = Some(now);
-                m.last_error = None;
-                t.state = "delivered".into();
-                "delivered"
-            }
-            Attempt::Retry(why) if now.0 - m.created.0 < give_up => {
-                m.last_error = Some(why);
-                t.due = now.0 + backoff(m.attempts).as_micros() as i64;
-                "retried"
-            }
-            Attempt::Retry(why) | Attempt::Refused(why) => {
-                log_event(
-                    "warn",
-                    &format!(
-                        "outbox: gave up on a message to {target} after {} attempts: {why}",
-                        m.attempts
-                    ),
-                );
-                m.last_error = Some(why);
-                t.state = "failed".into();
-                "failed"
-            }
-        };
-        app.metrics.outbox(&target, outcome);
-        t.body = serde_json::to_string(&m).unwrap_or_default();
-        app.store.put_tasks(vec![(t, Put::Replace)]).await?;
     }
-    Ok(())
+    loop {
+        let round: Vec<Task> = lanes
+            .iter_mut()
+            .filter_map(|(_, q)| q.pop_front())
+            .collect();
+        if round.is_empty() {
+            return Ok(());
+        }
+        let mut sends = Vec::new();
+        for t in round {
+            if let Some(send) = prepare(app, agent, t, now).await? {
+                sends.push(send);
+            }
+        }
+        let mut done = Vec::new();
+        for (t, m, target, attempt) in sends {
+            let attempt = match attempt {
+                Ok(handle) => handle
+                    .await
+                    .unwrap_or_else(|e| Attempt::Retry(e.to_string())),
+                Err(Permanent(why)) => Attempt::Refused(why),
+            };
+            done.push(settle(app, t, m, &target, attempt, now));
+        }
+        app.store.put_tasks(done).await?;
+    }
+}
+
+/// The lead a message is about, whose messages are sent one at a time: `writeback:{lead}:{n}`,
+/// `{kind}:{lead}:{started}:{sla}:{target}` (a key of another shape is its own lane).
+fn lane_of(key: &str) -> &str {
+    let head = match key.strip_prefix("writeback:") {
+        Some(rest) => return rest.rsplit_once(':').map_or(key, |(lead, _)| lead),
+        None => key.rsplitn(4, ':').nth(3),
+    };
+    head.and_then(|h| h.split_once(':'))
+        .map_or(key, |(_, lead)| lead)
+}
+
+/// A message being sent: the task, its message, the target's name and the attempt under way
+/// (or why it cannot be made).
+type Sending = (
+    Task,
+    Message,
+    String,
+    Result<tokio::task::JoinHandle<Attempt>, Permanent>,
+);
+
+/// Starts sending a due message, or says why not now: unreadable (failed at once), or a
+/// write-back waiting for an earlier one of its lead.
+async fn prepare(
+    app: &Arc<App>,
+    agent: &ureq::Agent,
+    mut t: Task,
+    now: Instant,
+) -> Result<Option<Sending>, StoreError> {
+    let Ok(m) = serde_json::from_str::<Message>(&t.body) else {
+        t.state = "failed".into();
+        app.store.put_tasks(vec![(t, Put::Replace)]).await?;
+        return Ok(None);
+    };
+    let target = match &m.target {
+        Target::Notify { name } => name.clone(),
+        Target::HubSpot { .. } => "hubspot".into(),
+        Target::Salesforce { .. } => "salesforce".into(),
+    };
+    if !matches!(m.target, Target::Notify { .. })
+        && let Some(due) = earlier_writeback_due(app, &t.key).await?
+    {
+        // A lead's write-backs reach the CRM in the order they were decided: after an
+        // outage, an older one's retry must not land after (and over) a newer one.
+        t.due = due.max(now.0);
+        app.store.put_tasks(vec![(t, Put::Replace)]).await?;
+        return Ok(None);
+    }
+    let attempt = request(app, &t.key, &m, now).map(|r| {
+        let agent = agent.clone();
+        tokio::task::spawn_blocking(move || send(&agent, r))
+    });
+    Ok(Some((t, m, target, attempt)))
+}
+
+/// The task as an attempt leaves it: delivered, due again after a backoff, or given up.
+fn settle(
+    app: &App,
+    mut t: Task,
+    mut m: Message,
+    target: &str,
+    attempt: Attempt,
+    now: Instant,
+) -> (Task, Put) {
+    m.attempts += 1;
+    let give_up = (app.framework.config.automation.give_up_after_hours * 3600e6) as i64;
+    let outcome = match attempt {
+        Attempt::Delivered => {
+            m.delivered = Some(now);
+            m.last_error = None;
+            t.state = "delivered".into();
+            "delivered"
+        }
+        Attempt::Retry(why) if now.0 - m.created.0 < give_up => {
+            m.last_error = Some(why);
+            t.due = now.0 + backoff(m.attempts).as_micros() as i64;
+            "retried"
+        }
+        Attempt::Retry(why) | Attempt::Refused(why) => {
+            log_event(
+                "warn",
+                &format!(
+                    "outbox: gave up on a message to {target} after {} attempts: {why}",
+                    m.attempts
+                ),
+            );
+            m.last_error = Some(why);
+            t.state = "failed".into();
+            "failed"
+        }
+    };
+    app.metrics.outbox(target, outcome);
+    t.body = serde_json::to_string(&m).unwrap_or_default();
+    (t, Put::Replace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lane_of;
+
+    #[test]
+    fn a_messages_lane_is_its_lead() {
+        assert_eq!(lane_of("writeback:101:2"), "101");
+        assert_eq!(lane_of("writeback:a:b:12"), "a:b");
+        assert_eq!(
+            lane_of("breached:101:1772832600000000:first_touch:ops"),
+            "101"
+        );
+        assert_eq!(
+            lane_of("handoff:00Q5g00000Lead1AAA:1772829000000000:-:sales-slack"),
+            "00Q5g00000Lead1AAA"
+        );
+        assert_eq!(lane_of("odd"), "odd");
+    }
 }
