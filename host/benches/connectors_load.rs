@@ -279,7 +279,7 @@ fn main() {
     let secs = began.elapsed().as_secs_f64();
     let notices = count(&a, "outbox", "delivered") - delivered;
     println!(
-        "clock moved past every deadline: {} timers fired, {notices} notices delivered in {secs:.2} s ({:.0} messages/s through the outbox, one at a time); the receiver counted {}",
+        "clock moved past every deadline: {} timers fired and {notices} notices delivered in {secs:.2} s ({:.0} notices/s: each timer's pass loads its lead and computes its card; the outbox sends a lead's messages in order, leads side by side); the receiver counted {}",
         count(&a, "timer", "done"),
         notices as f64 / secs,
         received.load(Ordering::Relaxed)
