@@ -113,6 +113,7 @@ impl PgStore {
     pub async fn write(&self, rows: Vec<NewRow>) -> Result<Vec<Written>, StoreError> {
         let mut c = self.client().await;
         let tx = c.transaction().await.map_err(error)?;
+        rows_in_order(&tx).await?;
         let insert = tx
             .prepare(
                 "INSERT INTO rows (kind, key, lead_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) DO NOTHING",
@@ -264,6 +265,7 @@ impl PgStore {
     pub async fn merge_lead(&self, from: &str, into: &str) -> Result<u64, StoreError> {
         let mut c = self.client().await;
         let tx = c.transaction().await.map_err(error)?;
+        rows_in_order(&tx).await?;
         let rows = tx
             .query(
                 "SELECT seq, kind, key, body FROM rows WHERE lead_id = $1 ORDER BY seq",
@@ -448,4 +450,18 @@ async fn bump(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
     .await
     .map_err(error)?;
     Ok(())
+}
+
+/// The advisory lock every transaction that numbers rows (`rows.seq`, `updates.seq`) takes
+/// first, held until it commits: sequence numbers are then committed in order, so a reader
+/// that has seen number n has seen every number below it (the automation's mark relies on it),
+/// whichever connection or service wrote them.
+const ROWS_LOCK: i64 = 0x6261_746f_6e52; // "batonR"
+
+/// Takes [`ROWS_LOCK`] for the transaction.
+async fn rows_in_order(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ROWS_LOCK])
+        .await
+        .map_err(error)
+        .map(drop)
 }
