@@ -133,7 +133,7 @@ pub async fn take(
     Ok(())
 }
 
-/// The rows of `kind` in order; for leads and deals only the last row of each id, in its place.
+/// The rows of `kind` in order; for leads and deals only the last row of each id (where it stands).
 fn last_versions(kind: FileKind, rows: &Rows) -> Vec<&(FileKind, String, Value)> {
     let id = match kind {
         FileKind::Leads => Some("lead_id"),
@@ -145,7 +145,7 @@ fn last_versions(kind: FileKind, rows: &Rows) -> Vec<&(FileKind, String, Value)>
         return of_kind.collect();
     };
     let all: Vec<_> = of_kind.collect();
-    let mut later = std::collections::HashSet::new();
+    let mut later = HashSet::new();
     let mut keep: Vec<_> = all
         .iter()
         .rev()
