@@ -1143,3 +1143,53 @@ fn a_row_dated_ahead_of_the_services_clock_is_looked_at_again() {
         states.len() == 2 && states.iter().all(|s| s == "cancelled")
     });
 }
+
+#[test]
+fn a_leads_write_backs_reach_the_crm_in_order_after_an_outage() {
+    let mut r = Replay::start(None);
+    r.stand_in.down.store(true, Ordering::SeqCst);
+    let contact = |r: &Replay| -> Vec<Value> {
+        r.stand_in
+            .received()
+            .into_iter()
+            .filter(|x| x.path == "/crm/v3/objects/contacts/401")
+            .map(|x| serde_json::from_str(&x.body).expect("json"))
+            .collect()
+    };
+    let pending = |r: &Replay| {
+        let a = r.client.get("/v1/automation", &r.read).json();
+        a["tasks"]["outbox"]["pending"].as_u64().unwrap_or(0)
+    };
+    // A small company: its first write-back (score 0) is refused while the CRM is down.
+    let now = "2026-03-09T13:00:00Z";
+    r.set_clock(now);
+    r.hubspot(
+        vec![
+            created("401", now),
+            property("contact", "401", now, "country", "US"),
+            property("contact", "401", now, "numemployees", "50"),
+        ],
+        now,
+    );
+    support::eventually("the first write-back refused", || {
+        r.stand_in.refused.load(Ordering::SeqCst) >= 1
+    });
+    // Twenty minutes later (past the write-back interval) it is mid-market: score 30, a second
+    // write-back, while the first is still being retried.
+    let later = "2026-03-09T13:20:00Z";
+    r.set_clock(later);
+    r.hubspot(
+        vec![property("contact", "401", later, "numemployees", "500")],
+        later,
+    );
+    support::eventually("two write-backs pending", || pending(&r) == 2);
+    // The CRM is back: the two arrive in the order they were decided, so it ends with 30.
+    r.stand_in.down.store(false, Ordering::SeqCst);
+    r.set_clock("2026-03-09T13:40:00Z");
+    support::eventually("both write-backs delivered", || contact(&r).len() == 2);
+    let sent = contact(&r);
+    assert_eq!(sent[0]["properties"]["baton_score"], 0.0, "{sent:?}");
+    assert_eq!(sent[1]["properties"]["baton_score"], 30.0, "{sent:?}");
+    let card = r.client.get("/v1/leads/401", &r.read).json();
+    assert_eq!(card["score"]["score"], 30.0);
+}
