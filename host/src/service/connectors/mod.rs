@@ -159,13 +159,15 @@ fn last_versions(kind: FileKind, rows: &Rows) -> Vec<&(FileKind, String, Value)>
 /// What one delivery (a HubSpot batch, a Salesforce message) has decided so far: the rows and
 /// tasks of all its changes, written together when it ends (one intake per kind and one store
 /// transaction of tasks, not one per change), and the CRM objects' states as its changes left
-/// them, which its later changes read before the store's.
+/// them, which its later changes read before the store's. A task or state set twice is
+/// written once, as last set.
 #[derive(Default)]
 pub struct Delivery {
     /// The rows to take.
     pub rows: Rows,
-    tasks: Tasks,
+    tasks: HashMap<(String, String), (Task, Put)>,
     states: HashMap<String, Columns>,
+    changed: HashSet<String>,
     seen: HashSet<String>,
 }
 
@@ -183,13 +185,14 @@ impl Delivery {
 
     /// Sets a CRM object's state.
     pub fn set_state(&mut self, key: &str, columns: Columns) {
-        self.tasks.push(state_task(key, &columns));
         self.states.insert(key.to_string(), columns);
+        self.changed.insert(key.to_string());
     }
 
     /// Adds a task to write with the rows.
     pub fn task(&mut self, task: (Task, Put)) {
-        self.tasks.push(task);
+        let id = (task.0.kind.clone(), task.0.key.clone());
+        self.tasks.insert(id, task);
     }
 
     /// True when a change with this id was taken, by this delivery or before.
@@ -199,12 +202,13 @@ impl Delivery {
 
     /// Marks a change taken.
     pub fn mark_seen(&mut self, key: &str, at: Instant) {
-        self.tasks.push(seen_task(key, at));
+        self.task(seen_task(key, at));
         self.seen.insert(key.to_string());
     }
 
-    /// Writes what was decided: the rows through the intake, then the tasks. Called before an
-    /// erasure or a merge (which act on the store at once) and at the end of the delivery.
+    /// Writes what was decided: the rows through the intake, then the tasks and changed states.
+    /// Called before an erasure or a merge (which act on the store at once) and at the end of
+    /// the delivery.
     pub async fn flush(
         &mut self,
         app: &App,
@@ -214,7 +218,12 @@ impl Delivery {
         if !rows.is_empty() {
             take(app, rows, answer).await?;
         }
-        let tasks = std::mem::take(&mut self.tasks);
+        let mut tasks: Tasks = self.tasks.drain().map(|(_, t)| t).collect();
+        tasks.extend(
+            self.changed
+                .drain()
+                .filter_map(|key| Some(state_task(&key, self.states.get(&key)?))),
+        );
         if !tasks.is_empty() {
             app.store.put_tasks(tasks).await?;
         }
