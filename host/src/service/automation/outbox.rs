@@ -496,29 +496,24 @@ fn backoff(attempts: u32) -> Duration {
     Duration::from_secs_f64(full * jitter)
 }
 
-/// The earliest due instant of a write-back of the same lead queued before `key`
-/// (`writeback:{lead}:{n}`) and still pending, if any.
+/// When the lead's previous write-back (`writeback:{lead}:{n-1}` for `key` =
+/// `writeback:{lead}:{n}`) is due, if it is still pending. Only the previous one is looked
+/// up: a write-back is sent only once the one before it is no longer pending, so when that one
+/// is delivered or given up, so is every earlier one.
 async fn earlier_writeback_due(app: &App, key: &str) -> Result<Option<i64>, StoreError> {
     let Some((prefix, n)) = key
         .rsplit_once(':')
         .and_then(|(p, n)| Some((p, n.parse::<u64>().ok()?)))
+        .filter(|&(_, n)| n > 1)
     else {
         return Ok(None);
     };
-    let prefix = format!("{prefix}:");
     Ok(app
         .store
-        .tasks_prefixed("outbox", &prefix)
+        .task("outbox", &format!("{prefix}:{}", n - 1))
         .await?
-        .into_iter()
         .filter(|t| t.state == "pending")
-        .filter(|t| {
-            t.key[prefix.len()..]
-                .parse::<u64>()
-                .is_ok_and(|older| older < n)
-        })
-        .map(|t| t.due)
-        .min())
+        .map(|t| t.due))
 }
 
 /// Delivers what is due, until stopped.
