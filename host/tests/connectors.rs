@@ -300,6 +300,15 @@ fn created(id: &str, at: &str) -> Value {
     json!({"subscriptionType": "contact.creation", "objectId": id.parse::<u64>().expect("id"), "occurredAt": ms(at), "changeSource": "CRM"})
 }
 
+/// A contact created at `at` in the US with `employees` employees.
+fn us_contact(id: &str, at: &str, employees: &str) -> Vec<Value> {
+    vec![
+        created(id, at),
+        property("contact", id, at, "country", "US"),
+        property("contact", id, at, "numemployees", employees),
+    ]
+}
+
 fn property(kind: &str, id: &str, at: &str, name: &str, value: &str) -> Value {
     json!({"subscriptionType": format!("{kind}.propertyChange"), "objectId": id.parse::<u64>().expect("id"), "occurredAt": ms(at), "propertyName": name, "propertyValue": value, "changeSource": "CRM"})
 }
@@ -1099,21 +1108,15 @@ fn a_row_dated_ahead_of_the_services_clock_is_looked_at_again() {
     // Monday 09:00 in New York: an MQL, routed at once.
     let now = "2026-03-09T13:00:00Z";
     r.set_clock(now);
-    r.hubspot(
-        vec![
-            created("301", now),
-            property("contact", "301", now, "country", "US"),
-            property("contact", "301", now, "numemployees", "500"),
-            property(
-                "contact",
-                "301",
-                now,
-                "lifecyclestage",
-                "marketingqualifiedlead",
-            ),
-        ],
+    let mut events = us_contact("301", now, "500");
+    events.push(property(
+        "contact",
+        "301",
         now,
-    );
+        "lifecyclestage",
+        "marketingqualifiedlead",
+    ));
+    r.hubspot(events, now);
     support::eventually("301 becomes a handoff", || {
         r.client.get("/v1/leads/301/handoff", &r.read).status == 200
     });
@@ -1163,14 +1166,7 @@ fn a_leads_write_backs_reach_the_crm_in_order_after_an_outage() {
     // A small company: its first write-back (score 0) is refused while the CRM is down.
     let now = "2026-03-09T13:00:00Z";
     r.set_clock(now);
-    r.hubspot(
-        vec![
-            created("401", now),
-            property("contact", "401", now, "country", "US"),
-            property("contact", "401", now, "numemployees", "50"),
-        ],
-        now,
-    );
+    r.hubspot(us_contact("401", now, "50"), now);
     support::eventually("the first write-back refused", || {
         r.stand_in.refused.load(Ordering::SeqCst) >= 1
     });
