@@ -5,8 +5,9 @@
 //! Evaluation is three-valued: a condition on a lead attribute the lead does not have is
 //! *unknown*, and says which fact was missing (qualification reports it as missing data).
 
-use regex_lite::Regex;
-use serde_json::Value;
+mod literal;
+
+pub use literal::{Literal, LiteralKind};
 
 use crate::config::Condition;
 use crate::model::{AttrColumn, AttrValue, Event, LeadIx, Team, Workspace};
@@ -101,14 +102,20 @@ impl std::fmt::Display for Op {
 /// What is wrong with a comparison's operator or value whatever its fact is (an unknown operator,
 /// a missing value, a bad regular expression...), with the key at fault (`operator` or `value`);
 /// the configuration is refused with it at its line, before any data is read.
-pub fn comparison_problem(operator: &str, value: Option<&Value>) -> Option<(&'static str, String)> {
+pub fn comparison_problem(
+    operator: &str,
+    value: Option<&serde_json::Value>,
+) -> Option<(&'static str, String)> {
     let op = match parse_op(operator) {
         Ok(op) => op,
         Err(problem) => return Some(problem),
     };
-    shape_problem(op, value).or_else(|| match (op, value.and_then(Value::as_str)) {
-        (Op::Matches, Some(pattern)) => matcher(pattern).err().map(|e| ("value", e)),
-        _ => None,
+    let value = value.map(Literal::from_json);
+    shape_problem(op, value.as_ref()).or_else(|| {
+        match (op, value.as_ref().and_then(Literal::as_str)) {
+            (Op::Matches, Some(pattern)) => matcher(pattern).err().map(|e| ("value", e)),
+            _ => None,
+        }
     })
 }
 
@@ -128,7 +135,7 @@ fn parse_op(operator: &str) -> Result<Op, (&'static str, String)> {
 
 /// [`comparison_problem`] but for the regular expression's validity, which the rule compiler
 /// finds when it compiles the expression (so a live call compiles it once, not twice).
-fn shape_problem(op: Op, value: Option<&Value>) -> Option<(&'static str, String)> {
+fn shape_problem(op: Op, value: Option<&Literal>) -> Option<(&'static str, String)> {
     let Some(value) = value else {
         return (op != Op::Exists).then(|| ("value", format!("operator `{op}` needs a `value`")));
     };
@@ -137,7 +144,9 @@ fn shape_problem(op: Op, value: Option<&Value>) -> Option<(&'static str, String)
         Op::Lt | Op::Lte | Op::Gt | Op::Gte if !value.is_number() => {
             format!("`{op}` needs a number, got {value}")
         }
-        Op::In | Op::NotIn if !value.is_array() => format!("`{op}` needs a list, got {value}"),
+        Op::In | Op::NotIn if value.as_array().is_none() => {
+            format!("`{op}` needs a list, got {value}")
+        }
         Op::Contains | Op::StartsWith | Op::EndsWith if !value.is_string() => {
             format!("`{op}` needs a string, got {value}")
         }
@@ -156,8 +165,17 @@ pub const MAX_REGEX_BYTES: usize = 64 * 1024;
 /// the pattern's size times the text's).
 pub const MAX_MATCH_BYTES: usize = 16 * 1024;
 
+/// A compiled `matches` test.
+#[cfg(feature = "regex")]
+type Matcher = regex_lite::Regex;
+/// Builds without the `regex` feature (the widget build) have no regular-expression engine: a
+/// widget program with a `matches` condition is refused when it is compiled.
+#[cfg(not(feature = "regex"))]
+type Matcher = std::convert::Infallible;
+
 /// The case-insensitive regular expression of a `matches` condition, bounded in size.
-fn matcher(pattern: &str) -> Result<Regex, String> {
+#[cfg(feature = "regex")]
+fn matcher(pattern: &str) -> Result<Matcher, String> {
     regex_lite::RegexBuilder::new(&format!("(?i){pattern}"))
         .size_limit(MAX_REGEX_BYTES)
         .nest_limit(64)
@@ -169,7 +187,26 @@ fn matcher(pattern: &str) -> Result<Regex, String> {
         })
 }
 
+/// Without the `regex` feature, every `matches` condition is refused.
+#[cfg(not(feature = "regex"))]
+fn matcher(_pattern: &str) -> Result<Matcher, String> {
+    Err("this build has no regular-expression engine (`matches` runs in the native and full wasm engines, not the widget)".into())
+}
+
+/// Whether `re` matches `text` (its first [`MAX_MATCH_BYTES`]).
+#[cfg(feature = "regex")]
+fn is_match(re: &Matcher, text: &str) -> bool {
+    re.is_match(match_window(text))
+}
+
+/// Unreachable: no matcher exists without the `regex` feature.
+#[cfg(not(feature = "regex"))]
+fn is_match(re: &Matcher, _text: &str) -> bool {
+    match *re {}
+}
+
 /// The first [`MAX_MATCH_BYTES`] of `text`, cut at a character boundary.
+#[cfg_attr(not(feature = "regex"), allow(dead_code))]
 fn match_window(text: &str) -> &str {
     if text.len() <= MAX_MATCH_BYTES {
         return text;
@@ -353,14 +390,48 @@ pub struct Subject<'a> {
     pub as_of: Instant,
 }
 
+/// A lead's attribute values, as a condition reads them: a workspace's lead, or a page's visitor.
+pub trait Facts {
+    /// The value of attribute column `col`.
+    fn attribute(&self, col: usize) -> AttrValue;
+}
+
+/// One lead of a workspace, as [`Facts`].
+#[derive(Clone, Copy)]
+pub struct LeadFacts<'a> {
+    /// The workspace.
+    pub ws: &'a Workspace,
+    /// The lead.
+    pub lead: LeadIx,
+}
+
+impl Facts for LeadFacts<'_> {
+    fn attribute(&self, col: usize) -> AttrValue {
+        self.ws.attributes[col].values.get(self.lead)
+    }
+}
+
 impl Pred {
-    /// Evaluates the condition (three-valued).
+    /// Evaluates the condition (three-valued) on a workspace's lead.
     pub fn eval(&self, s: &Subject<'_>) -> Truth {
+        self.eval_on(
+            &LeadFacts {
+                ws: s.ws,
+                lead: s.lead,
+            },
+            s.event,
+            s.as_of,
+        )
+    }
+
+    /// Evaluates the condition (three-valued) on any lead's facts, the event (engagement
+    /// conditions) and the instant `age_days` is counted to: the one evaluator every caller uses.
+    pub fn eval_on<F: Facts>(&self, f: &F, event: Option<&Event>, as_of: Instant) -> Truth {
         match self {
             Pred::All(parts) => {
                 let mut unknown = None;
                 for p in parts {
-                    match p.eval(s) {
+                    match p.eval_on(f, event, as_of) {
                         Truth::False => return Truth::False,
                         Truth::Unknown(c) => unknown = unknown.or(Some(c)),
                         Truth::True => {}
@@ -371,7 +442,7 @@ impl Pred {
             Pred::Any(parts) => {
                 let mut unknown = None;
                 for p in parts {
-                    match p.eval(s) {
+                    match p.eval_on(f, event, as_of) {
                         Truth::True => return Truth::True,
                         Truth::Unknown(c) => unknown = unknown.or(Some(c)),
                         Truth::False => {}
@@ -379,18 +450,18 @@ impl Pred {
                 }
                 unknown.map_or(Truth::False, Truth::Unknown)
             }
-            Pred::Not(p) => p.eval(s).not(),
+            Pred::Not(p) => p.eval_on(f, event, as_of).not(),
             Pred::Const(b) => truth(*b),
             Pred::Number {
                 col,
                 op,
                 values,
                 negate,
-            } => match s.ws.attributes[*col].values.get(s.lead) {
+            } => match f.attribute(*col) {
                 AttrValue::Number(n) => truth(values.iter().any(|&v| op.holds(n, v)) != *negate),
                 _ => Truth::Unknown(*col),
             },
-            Pred::Bool { col, value } => match s.ws.attributes[*col].values.get(s.lead) {
+            Pred::Bool { col, value } => match f.attribute(*col) {
                 AttrValue::Bool(b) => truth(b == *value),
                 _ => Truth::Unknown(*col),
             },
@@ -398,19 +469,19 @@ impl Pred {
                 col,
                 matching,
                 negate,
-            } => match s.ws.attributes[*col].values.get(s.lead) {
+            } => match f.attribute(*col) {
                 AttrValue::Text(sym) => truth(matching.binary_search(&sym).is_ok() != *negate),
                 _ => Truth::Unknown(*col),
             },
             Pred::Exists { col, value } => {
-                truth((s.ws.attributes[*col].values.get(s.lead) != AttrValue::Missing) == *value)
+                truth((f.attribute(*col) != AttrValue::Missing) == *value)
             }
             Pred::EventText {
                 field,
                 matching,
                 negate,
             } => {
-                let Some(e) = s.event else {
+                let Some(e) = event else {
                     return Truth::False;
                 };
                 let sym = match field {
@@ -428,16 +499,16 @@ impl Pred {
                 truth(hit != *negate)
             }
             Pred::EventTeam { teams, negate } => {
-                let Some(e) = s.event else {
+                let Some(e) = event else {
                     return Truth::False;
                 };
                 truth(e.team.is_some_and(|t| teams.contains(&t)) != *negate)
             }
             Pred::EventAge { op, values, negate } => {
-                let Some(e) = s.event else {
+                let Some(e) = event else {
                     return Truth::False;
                 };
-                let age = (s.as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
+                let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
                 truth(values.iter().any(|&v| op.holds(age, v)) != *negate)
             }
         }
@@ -469,53 +540,164 @@ fn truth(b: bool) -> Truth {
     if b { Truth::True } else { Truth::False }
 }
 
-/// Compiles conditions for one workspace.
-pub struct Compiler<'a> {
-    ws: &'a Workspace,
+/// A condition compiled from `baton.toml` but not yet bound to any data: operators parsed,
+/// values typed and checked. This is what a scoring program carries; binding it to a workspace
+/// (or a page's visitor) with [`Compiler`] gives the [`Pred`] that is evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Every part holds.
+    All(Vec<Cond>),
+    /// Some part holds.
+    Any(Vec<Cond>),
+    /// The part does not hold.
+    Not(Box<Cond>),
+    /// `{fact, operator, value}`.
+    Fact {
+        /// A lead attribute or an event field.
+        fact: String,
+        /// The operator.
+        op: Op,
+        /// The value (none for `exists` written without one).
+        value: Option<Literal>,
+    },
 }
 
-impl<'a> Compiler<'a> {
-    /// A compiler over `ws`'s attributes and symbols.
-    pub fn new(ws: &'a Workspace) -> Self {
-        Self { ws }
-    }
-
-    /// Compiles `cond` for the rule named `rule`.
-    pub fn compile(&self, rule: &str, cond: &Condition, scope: Scope) -> Result<Pred, RuleError> {
-        let err = |field: &str, message: String| RuleError {
-            rule: rule.into(),
-            field: field.into(),
-            message,
+impl Cond {
+    /// Compiles `cond` of the rule named `rule`: what can be checked without data is checked here.
+    pub fn compile(rule: &str, cond: &Condition) -> Result<Cond, RuleError> {
+        let all = |parts: &[Condition]| {
+            parts
+                .iter()
+                .map(|c| Cond::compile(rule, c))
+                .collect::<Result<Vec<_>, _>>()
         };
         match cond {
-            Condition::All { all } => Ok(Pred::All(
-                all.iter()
-                    .map(|c| self.compile(rule, c, scope))
-                    .collect::<Result<_, _>>()?,
-            )),
-            Condition::Any { any } => Ok(Pred::Any(
-                any.iter()
-                    .map(|c| self.compile(rule, c, scope))
-                    .collect::<Result<_, _>>()?,
-            )),
-            Condition::Not { not } => Ok(Pred::Not(Box::new(self.compile(rule, not, scope)?))),
+            Condition::All { all: parts } => Ok(Cond::All(all(parts)?)),
+            Condition::Any { any: parts } => Ok(Cond::Any(all(parts)?)),
+            Condition::Not { not } => Ok(Cond::Not(Box::new(Cond::compile(rule, not)?))),
             Condition::Fact {
                 fact,
                 operator,
                 value,
             } => {
+                let err = |field: &str, message: String| RuleError {
+                    rule: rule.into(),
+                    field: field.into(),
+                    message,
+                };
                 let op = parse_op(operator).map_err(|(key, message)| err(key, message))?;
+                let value = value.as_ref().map(Literal::from_json);
                 if let Some((_, message)) = shape_problem(op, value.as_ref()) {
                     return Err(err(fact, message));
                 }
-                if let Some(col) = self.ws.attributes.iter().position(|a| a.name == *fact) {
-                    return self.lead_fact(rule, fact, col, op, value.as_ref());
+                Ok(Cond::Fact {
+                    fact: fact.clone(),
+                    op,
+                    value,
+                })
+            }
+        }
+    }
+
+    /// Every comparison in the condition, depth first.
+    pub fn facts(&self) -> Vec<(&str, Op, Option<&Literal>)> {
+        let mut out = Vec::new();
+        self.collect_facts(&mut out);
+        out
+    }
+
+    fn collect_facts<'c>(&'c self, out: &mut Vec<(&'c str, Op, Option<&'c Literal>)>) {
+        match self {
+            Cond::All(parts) | Cond::Any(parts) => {
+                parts.iter().for_each(|p| p.collect_facts(out));
+            }
+            Cond::Not(part) => part.collect_facts(out),
+            Cond::Fact { fact, op, value } => out.push((fact, *op, value.as_ref())),
+        }
+    }
+}
+
+/// The type of a lead attribute column, as binding a condition sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// No value at all: the column takes each rule's type (a one-lead workspace, an empty export
+    /// column, a page's visitor).
+    Empty,
+    /// Numbers.
+    Number,
+    /// `true` / `false`.
+    Bool,
+    /// Text.
+    Text,
+}
+
+/// What conditions are bound to: lead attribute columns and the texts values can take.
+pub trait FactSchema {
+    /// The column of lead attribute `name`, and its type.
+    fn column(&self, name: &str) -> Option<(usize, ColumnType)>;
+    /// Every attribute's name (for the message on an unknown fact).
+    fn column_names(&self) -> Vec<&str>;
+    /// The texts values are interned in.
+    fn symbols(&self) -> &Symbols;
+}
+
+impl FactSchema for Workspace {
+    fn column(&self, name: &str) -> Option<(usize, ColumnType)> {
+        let col = self.attributes.iter().position(|a| a.name == name)?;
+        let kind = match &self.attributes[col].values {
+            AttrColumn::Number(_) => ColumnType::Number,
+            AttrColumn::Bool(_) => ColumnType::Bool,
+            AttrColumn::Text(v) if v.iter().all(Option::is_none) => ColumnType::Empty,
+            AttrColumn::Text(_) => ColumnType::Text,
+        };
+        Some((col, kind))
+    }
+
+    fn column_names(&self) -> Vec<&str> {
+        self.attributes.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    fn symbols(&self) -> &Symbols {
+        &self.symbols
+    }
+}
+
+/// Binds conditions to one workspace's (or visitor's) facts.
+pub struct Compiler<'a, S: FactSchema = Workspace> {
+    schema: &'a S,
+}
+
+impl<'a, S: FactSchema> Compiler<'a, S> {
+    /// A compiler over `schema`'s attributes and symbols.
+    pub fn new(schema: &'a S) -> Self {
+        Self { schema }
+    }
+
+    /// Compiles `cond` for the rule named `rule` and binds it.
+    pub fn compile(&self, rule: &str, cond: &Condition, scope: Scope) -> Result<Pred, RuleError> {
+        self.bind(rule, &Cond::compile(rule, cond)?, scope)
+    }
+
+    /// Binds the compiled condition `cond` of the rule named `rule`.
+    pub fn bind(&self, rule: &str, cond: &Cond, scope: Scope) -> Result<Pred, RuleError> {
+        let parts = |parts: &[Cond]| {
+            parts
+                .iter()
+                .map(|c| self.bind(rule, c, scope))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        match cond {
+            Cond::All(all) => Ok(Pred::All(parts(all)?)),
+            Cond::Any(any) => Ok(Pred::Any(parts(any)?)),
+            Cond::Not(not) => Ok(Pred::Not(Box::new(self.bind(rule, not, scope)?))),
+            Cond::Fact { fact, op, value } => {
+                if let Some((col, kind)) = self.schema.column(fact) {
+                    return self.lead_fact(rule, fact, (col, kind), *op, value.as_ref());
                 }
                 if scope == Scope::LeadAndEvent && EVENT_FIELDS.contains(&fact.as_str()) {
-                    return self.event_fact(rule, fact, op, value.as_ref());
+                    return self.event_fact(rule, fact, *op, value.as_ref());
                 }
-                let mut known: Vec<&str> =
-                    self.ws.attributes.iter().map(|a| a.name.as_str()).collect();
+                let mut known = self.schema.column_names();
                 crate::order::sort_unstable(&mut known);
                 let events = if scope == Scope::LeadAndEvent {
                     format!("; event fields: {}", EVENT_FIELDS.join(", "))
@@ -524,13 +706,14 @@ impl<'a> Compiler<'a> {
                 } else {
                     String::new()
                 };
-                Err(err(
-                    fact,
-                    format!(
+                Err(RuleError {
+                    rule: rule.into(),
+                    field: fact.clone(),
+                    message: format!(
                         "unknown fact (lead attributes: {}{events})",
                         known.join(", ")
                     ),
-                ))
+                })
             }
         }
     }
@@ -539,9 +722,9 @@ impl<'a> Compiler<'a> {
         &self,
         rule: &str,
         fact: &str,
-        col: usize,
+        (col, column): (usize, ColumnType),
         op: Op,
-        value: Option<&Value>,
+        value: Option<&Literal>,
     ) -> Result<Pred, RuleError> {
         let err = |message: String| RuleError {
             rule: rule.into(),
@@ -551,60 +734,44 @@ impl<'a> Compiler<'a> {
         if op == Op::Exists {
             let want = match value {
                 None => true,
-                Some(Value::Bool(b)) => *b,
-                Some(v) => return Err(err(format!("`exists` takes true or false, got {v}"))),
+                Some(v) => v
+                    .as_bool()
+                    .ok_or_else(|| err(format!("`exists` takes true or false, got {v}")))?,
             };
             return Ok(Pred::Exists { col, value: want });
         }
         let value = value.ok_or_else(|| err("missing value".into()))?;
-        let column = &self.ws.attributes[col].values;
         // A column with no value at all has no type of its own: it takes the rule's, and every
         // lead is unknown on it (a one-lead workspace from the browser, an empty export column).
-        let empty = matches!(column, AttrColumn::Text(v) if v.iter().all(Option::is_none));
-        let is_number = |v: &Value| {
+        let is_number = |v: &Literal| {
             v.is_number()
                 || v.as_array()
-                    .is_some_and(|a| a.iter().all(Value::is_number) && !a.is_empty())
+                    .is_some_and(|a| a.iter().all(Literal::is_number) && !a.is_empty())
         };
-        if empty && is_number(value) {
+        let number = || {
             let (op, values, negate) =
                 numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
-            return Ok(Pred::Number {
+            Ok(Pred::Number {
                 col,
                 op,
                 values,
                 negate,
-            });
-        }
-        if empty && let Value::Bool(b) = value {
-            return match op {
-                Op::Eq => Ok(Pred::Bool { col, value: *b }),
-                Op::Ne => Ok(Pred::Bool { col, value: !*b }),
-                _ => Err(err(format!(
-                    "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
-                ))),
-            };
-        }
+            })
+        };
+        let boolean = || match (op, value.as_bool()) {
+            (Op::Eq, Some(b)) => Ok(Pred::Bool { col, value: b }),
+            (Op::Ne, Some(b)) => Ok(Pred::Bool { col, value: !b }),
+            _ => Err(err(format!(
+                "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
+            ))),
+        };
         match column {
-            AttrColumn::Number(_) => {
-                let (op, values, negate) =
-                    numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
-                Ok(Pred::Number {
-                    col,
-                    op,
-                    values,
-                    negate,
-                })
-            }
-            AttrColumn::Bool(_) => match (op, value) {
-                (Op::Eq, Value::Bool(b)) => Ok(Pred::Bool { col, value: *b }),
-                (Op::Ne, Value::Bool(b)) => Ok(Pred::Bool { col, value: !*b }),
-                _ => Err(err(format!(
-                    "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
-                ))),
-            },
-            AttrColumn::Text(_) => {
-                let (matching, negate) = text_matching(&self.ws.symbols, op, value)
+            ColumnType::Empty if is_number(value) => number(),
+            ColumnType::Empty if value.is_boolean() => boolean(),
+            ColumnType::Number => number(),
+            ColumnType::Bool => boolean(),
+            ColumnType::Empty | ColumnType::Text => {
+                let (matching, negate) = text_matching(self.schema.symbols(), op, value)
                     .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;
                 Ok(Pred::Text {
                     col,
@@ -620,7 +787,7 @@ impl<'a> Compiler<'a> {
         rule: &str,
         fact: &str,
         op: Op,
-        value: Option<&Value>,
+        value: Option<&Literal>,
     ) -> Result<Pred, RuleError> {
         let err = |message: String| RuleError {
             rule: rule.into(),
@@ -660,7 +827,7 @@ impl<'a> Compiler<'a> {
             }
             return Ok(Pred::EventTeam { teams, negate });
         }
-        let (matching, negate) = text_matching(&self.ws.symbols, op, value)
+        let (matching, negate) = text_matching(self.schema.symbols(), op, value)
             .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;
         Ok(Pred::EventText {
             field,
@@ -671,8 +838,8 @@ impl<'a> Compiler<'a> {
 }
 
 /// The numeric operator and values of a condition.
-fn numeric(op: Op, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
-    let num = |v: &Value| {
+fn numeric(op: Op, value: &Literal) -> Result<(NumOp, Vec<f64>, bool), String> {
+    let num = |v: &Literal| {
         v.as_f64()
             .ok_or_else(|| format!("`{op}` needs a number, got {v}"))
     };
@@ -701,10 +868,10 @@ fn numeric(op: Op, value: &Value) -> Result<(NumOp, Vec<f64>, bool), String> {
 }
 
 /// The text values of an `eq` / `ne` / `in` / `not_in` condition, and whether it is negated.
-fn texts_for<'v>(op: Op, value: &'v Value) -> Result<(Vec<&'v str>, bool), String> {
-    let text = |v: &'v Value| match v {
-        Value::String(s) => Ok(s.as_str()),
-        other => Err(format!("`{op}` on text needs a string, got {other}")),
+fn texts_for<'v>(op: Op, value: &'v Literal) -> Result<(Vec<&'v str>, bool), String> {
+    let text = |v: &'v Literal| {
+        v.as_str()
+            .ok_or_else(|| format!("`{op}` on text needs a string, got {v}"))
     };
     match op {
         Op::Eq | Op::Ne => Ok((vec![text(value)?], op == Op::Ne)),
@@ -738,7 +905,7 @@ fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The symbols whose text satisfies a text operator (case-insensitive), and whether it is negated.
-fn text_matching(symbols: &Symbols, op: Op, value: &Value) -> Result<(Vec<Sym>, bool), String> {
+fn text_matching(symbols: &Symbols, op: Op, value: &Literal) -> Result<(Vec<Sym>, bool), String> {
     let symbol_texts =
         (0..symbols.len()).map(|i| (Sym::from_index(i), symbols.text(Sym::from_index(i))));
     let (test, negate): (TextTest, bool) = match op {
@@ -779,7 +946,7 @@ fn text_matching(symbols: &Symbols, op: Op, value: &Value) -> Result<(Vec<Sym>, 
                 format!("`matches` needs a regular expression string, got {value}")
             })?;
             let re = matcher(pattern)?;
-            (Box::new(move |s: &str| re.is_match(match_window(s))), false)
+            (Box::new(move |s: &str| is_match(&re, s)), false)
         }
         Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
             return Err(format!("operator `{op}` needs a number fact"));

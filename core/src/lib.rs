@@ -25,6 +25,7 @@ pub mod order;
 pub mod outcomes;
 pub mod plugins;
 pub mod predictive;
+pub mod program;
 pub mod qualification;
 pub mod quality;
 pub mod recommendations;

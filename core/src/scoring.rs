@@ -4,9 +4,12 @@
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
+use crate::conditions::{
+    Compiler, FactSchema, Facts, LeadFacts, Pred, RuleError, Scope, Subject, Truth,
+};
 use crate::config::RuleKind;
-use crate::model::{LeadIx, Team, Workspace};
+use crate::model::{AttrValue, Event, LeadIx, Team, Workspace};
+use crate::program::ScoringProgram;
 use crate::stats::round6;
 use crate::symbols::Sym;
 use crate::time::{Instant, MICROS_PER_DAY};
@@ -50,6 +53,8 @@ pub struct ScoringModel {
     pub engagement_rules: Vec<usize>,
     /// Engagement rules whose condition depends on more than the event's own fields.
     pub general_rules: Vec<usize>,
+    /// Engagement rules (among the first 64) that look at the event's own fields only.
+    pub field_only_rules: Vec<usize>,
     /// For every (type, channel, team, campaign, asset) in the workspace: the bit mask of the other
     /// engagement rules that match it, computed once.
     pub signature_rules: FxHashMap<Signature, u64>,
@@ -58,22 +63,41 @@ pub struct ScoringModel {
 /// The fields of an event that field-only conditions look at.
 pub type Signature = (Sym, Sym, Option<Team>, Option<Sym>, Option<Sym>);
 
-fn signature(e: &crate::model::Event) -> Signature {
+fn signature(e: &Event) -> Signature {
     (e.kind, e.channel, e.team, e.campaign, e.asset)
+}
+
+/// No lead at all: what a field-only condition is evaluated against.
+struct NoLead;
+
+impl Facts for NoLead {
+    fn attribute(&self, _col: usize) -> AttrValue {
+        AttrValue::Missing
+    }
 }
 
 impl ScoringModel {
     /// Compiles `[scoring]` against the workspace's facts; errors name the rule and the field.
     pub fn compile(ws: &Workspace) -> Result<ScoringModel, RuleError> {
-        let cfg = &ws.framework.config.scoring;
-        let compiler = Compiler::new(ws);
+        let program = ScoringProgram::compile(&ws.framework.config.scoring)?;
+        ScoringModel::bind(&program, ws, &ws.events)
+    }
+
+    /// Binds a compiled scoring program to `schema`'s facts (a workspace, or a page's visitor);
+    /// `events` are the events whose field-only rule matches are worked out ahead.
+    pub fn bind<S: FactSchema>(
+        program: &ScoringProgram,
+        schema: &S,
+        events: &[Event],
+    ) -> Result<ScoringModel, RuleError> {
+        let compiler = Compiler::new(schema);
         let mut rules = Vec::new();
-        for r in &cfg.rules {
+        for r in &program.rules {
             let scope = match r.kind {
                 RuleKind::Fit => Scope::Lead,
                 RuleKind::Engagement => Scope::LeadAndEvent,
             };
-            let pred = compiler.compile(&r.name, &r.when, scope)?;
+            let pred = compiler.bind(&r.name, &r.when, scope)?;
             rules.push(CompiledRule {
                 name: r.name.clone(),
                 kind: r.kind,
@@ -96,7 +120,7 @@ impl ScoringModel {
             if !engagement.is_empty() && engagement.iter().all(|r| r.max_points.is_some()) {
                 engagement.iter().filter_map(|r| r.max_points).sum()
             } else {
-                cfg.mql_threshold
+                program.mql_threshold
             };
         let engagement_rules: Vec<usize> = rules
             .iter()
@@ -108,34 +132,36 @@ impl ScoringModel {
         let (field_only, general_rules): (Vec<usize>, Vec<usize>) = engagement_rules
             .iter()
             .partition(|&&i| i < 64 && !rules[i].pred.depends_on_more_than_event_fields());
-        let mut signature_rules: FxHashMap<Signature, u64> = FxHashMap::default();
-        if !field_only.is_empty() {
-            for e in &ws.events {
-                signature_rules.entry(signature(e)).or_insert_with(|| {
-                    let s = Subject {
-                        ws,
-                        lead: e.lead,
-                        event: Some(e),
-                        as_of: e.ts,
-                    };
-                    field_only
-                        .iter()
-                        .filter(|&&i| rules[i].pred.eval(&s) == Truth::True)
-                        .fold(0u64, |m, &i| m | (1 << i))
-                });
-            }
-        }
-        Ok(ScoringModel {
+        let mut model = ScoringModel {
             general_rules,
-            signature_rules,
+            field_only_rules: field_only,
+            signature_rules: FxHashMap::default(),
             engagement_rules,
             rules,
-            mql_threshold: cfg.mql_threshold,
-            max_score: cfg.max_score,
-            min_score: cfg.min_score,
+            mql_threshold: program.mql_threshold,
+            max_score: program.max_score,
+            min_score: program.min_score,
             fit_max,
             engagement_scale,
-        })
+        };
+        if !model.field_only_rules.is_empty() {
+            let mut signatures = FxHashMap::default();
+            for e in events {
+                signatures
+                    .entry(signature(e))
+                    .or_insert_with(|| model.field_mask(e));
+            }
+            model.signature_rules = signatures;
+        }
+        Ok(model)
+    }
+
+    /// The bit mask of the engagement rules that match `e` on its own fields alone.
+    pub fn field_mask(&self, e: &Event) -> u64 {
+        self.field_only_rules
+            .iter()
+            .filter(|&&i| self.rules[i].pred.eval_on(&NoLead, Some(e), e.ts) == Truth::True)
+            .fold(0u64, |m, &i| m | (1 << i))
     }
 }
 
@@ -256,6 +282,8 @@ pub struct QuickScore {
     pub engagement: f64,
     /// Bit `i` set when rule `i` gave points (rules beyond 64 are not tracked).
     pub fired: u64,
+    /// The score before rounding is ≥ the MQL threshold (as [`LeadScore::mql`]).
+    pub mql: bool,
 }
 
 /// Scores one lead without allocating; same numbers as [`score_lead`].
@@ -267,33 +295,39 @@ pub fn score_quick(
 ) -> QuickScore {
     let all = ws.events_of(lead);
     let events = &all[..all.partition_point(|e| e.ts <= as_of)];
-    let (mut fit, mut engagement, mut fired) = (0.0, 0.0, 0u64);
-    let lead_subject = Subject {
-        ws,
-        lead,
-        event: None,
-        as_of,
+    let masks = |_: usize, e: &Event| {
+        model
+            .signature_rules
+            .get(&signature(e))
+            .copied()
+            .unwrap_or(0)
     };
+    score_facts(model, &LeadFacts { ws, lead }, events, as_of, masks, None)
+}
+
+/// Scores any lead's facts and its `events` (in time order, none after `as_of`): the one
+/// scorer of the batch, live and widget paths. `field_masks(i, event)` gives the field-only
+/// rules event `i` matches ([`ScoringModel::field_mask`], looked up or remembered); `per_rule`,
+/// when given, receives each rule's points after its cap (NaN for a rule that gave none).
+pub fn score_facts<F: Facts>(
+    model: &ScoringModel,
+    facts: &F,
+    events: &[Event],
+    as_of: Instant,
+    field_masks: impl Fn(usize, &Event) -> u64,
+    mut per_rule: Option<&mut [f64]>,
+) -> QuickScore {
+    let (mut fit, mut engagement, mut fired) = (0.0, 0.0, 0u64);
     // Engagement totals per rule; one pass over the events, each event's age computed once.
     const MAX: usize = 64;
     let mut totals = [0.0f64; MAX];
     let mut matched = [false; MAX];
     if model.rules.len() <= MAX {
-        for e in events {
-            let s = Subject {
-                ws,
-                lead,
-                event: Some(e),
-                as_of,
-            };
+        for (k, e) in events.iter().enumerate() {
             let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
-            let mut hits = model
-                .signature_rules
-                .get(&signature(e))
-                .copied()
-                .unwrap_or(0);
+            let mut hits = field_masks(k, e);
             for &i in &model.general_rules {
-                if model.rules[i].pred.eval(&s) == Truth::True {
+                if model.rules[i].pred.eval_on(facts, Some(e), as_of) == Truth::True {
                     hits |= 1 << i;
                 }
             }
@@ -311,12 +345,9 @@ pub fn score_quick(
     }
     for (i, rule) in model.rules.iter().enumerate() {
         let bit = if i < 64 { 1u64 << i } else { 0 };
-        match rule.kind {
+        let given = match rule.kind {
             RuleKind::Fit => {
-                if rule.pred.eval(&lead_subject) == Truth::True {
-                    fit += rule.points;
-                    fired |= bit;
-                }
+                (rule.pred.eval_on(facts, None, as_of) == Truth::True).then_some(rule.points)
             }
             RuleKind::Engagement => {
                 let (total, any) = if model.rules.len() <= MAX {
@@ -325,13 +356,7 @@ pub fn score_quick(
                     let mut total = 0.0;
                     let mut any = false;
                     for e in events {
-                        if rule.pred.eval(&Subject {
-                            ws,
-                            lead,
-                            event: Some(e),
-                            as_of,
-                        }) == Truth::True
-                        {
+                        if rule.pred.eval_on(facts, Some(e), as_of) == Truth::True {
                             any = true;
                             let age = (as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64;
                             total += rule
@@ -341,11 +366,18 @@ pub fn score_quick(
                     }
                     (total, any)
                 };
-                if any {
-                    engagement += rule.max_points.map_or(total, |m| total.min(m));
-                    fired |= bit;
-                }
+                any.then(|| rule.max_points.map_or(total, |m| total.min(m)))
             }
+        };
+        if let Some(points) = given {
+            match rule.kind {
+                RuleKind::Fit => fit += points,
+                RuleKind::Engagement => engagement += points,
+            }
+            fired |= bit;
+        }
+        if let Some(out) = per_rule.as_deref_mut() {
+            out[i] = given.map_or(f64::NAN, round6);
         }
     }
     let mut score = fit + engagement;
@@ -360,6 +392,7 @@ pub fn score_quick(
         fit: round6(fit),
         engagement: round6(engagement),
         fired,
+        mql: score >= model.mql_threshold,
     }
 }
 

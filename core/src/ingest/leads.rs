@@ -285,7 +285,7 @@ fn type_column(
 }
 
 /// A number, unless written with a leading zero (ids and postal codes stay text).
-fn as_number(text: &str) -> Option<f64> {
+pub(crate) fn as_number(text: &str) -> Option<f64> {
     let digits = text.trim_start_matches(['-', '+']);
     if digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.") {
         return None;
@@ -293,7 +293,7 @@ fn as_number(text: &str) -> Option<f64> {
     parse_number(text)
 }
 
-fn as_bool(text: &str) -> Option<bool> {
+pub(crate) fn as_bool(text: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") {
         Some(true)
     } else if text.eq_ignore_ascii_case("false") {

@@ -8,6 +8,7 @@ mod activity;
 mod assets;
 mod deals;
 mod leads;
+pub(crate) use leads::{as_bool, as_number};
 mod one_lead;
 
 pub use crate::schema::FileKind;
