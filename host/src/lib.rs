@@ -12,6 +12,7 @@ pub mod output;
 pub mod plugins;
 pub mod service;
 pub mod text_encoding;
+pub mod widget_program;
 pub mod workspace_dir;
 
 use std::path::Path;

@@ -211,6 +211,11 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// The site widget: compile the workspace's scoring rules into the widget's program.
+    Widget {
+        #[command(subcommand)]
+        action: WidgetAction,
+    },
     /// Convert a CRM export folder into a Baton workspace.
     #[command(
         after_help = "Example: baton import hubspot ~/Downloads/hubspot-export --out my-workspace"
@@ -226,6 +231,20 @@ enum Command {
         /// Time zone of naive dates in a HubSpot export (the portal's zone). Salesforce exports are UTC.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WidgetAction {
+    /// Compile baton.toml's [scoring] into program.bin, the program the site widget runs (see
+    /// docs/widget.md). Rules the widget cannot run as the engine does are refused by name.
+    #[command(after_help = "Example: baton widget build examples/acme --out site/baton")]
+    Build {
+        /// The workspace folder (its baton.toml).
+        workspace: PathBuf,
+        /// The folder to write program.bin into (created if needed).
+        #[arg(long, short)]
+        out: PathBuf,
     },
 }
 
@@ -790,6 +809,24 @@ fn run(command: Command) -> Result<(), HostError> {
                     began.elapsed().as_secs_f64()
                 );
             }
+            Ok(())
+        }
+        Command::Widget {
+            action: WidgetAction::Build { workspace, out },
+        } => {
+            let built = baton::widget_program::build(&workspace, &out)?;
+            println!(
+                "wrote {}: {} rules, {} bytes (program format {}); attributes read: {}",
+                out.join(baton::widget_program::PROGRAM_FILE).display(),
+                built.rules,
+                built.bytes,
+                baton_core::program::FORMAT_VERSION,
+                if built.attributes.is_empty() {
+                    "none".to_string()
+                } else {
+                    built.attributes.join(", ")
+                }
+            );
             Ok(())
         }
         Command::Import {

@@ -671,3 +671,110 @@ fn an_events_asset_is_checked_against_the_workspaces_assets() {
         "unknown_asset"
     );
 }
+
+#[test]
+fn the_widget_program_is_served_to_the_site_key_as_baton_widget_build_writes_it() {
+    let ws = workspace_copy(&repo().join("examples/acme"));
+    let site = token(ws.path(), None, "site", &["https://www.acme.example"]);
+    let read = token(ws.path(), None, "read", &[]);
+    let ingest = token(ws.path(), None, "ingest", &[]);
+    let built = tempfile::tempdir().expect("tmp");
+    let out = baton(&[
+        "widget",
+        "build",
+        ws.path().to_str().expect("utf8"),
+        "--out",
+        built.path().to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("7 rules")
+            && stdout.contains("attributes read: employees, industry, persona"),
+        "{stdout}"
+    );
+    let file = std::fs::read(built.path().join("program.bin")).expect("program.bin");
+    let server = Server::start(ws.path(), None);
+    let http = Client::new(&server.base);
+    let origin = "https://www.acme.example";
+    let from_site = [("x-baton-site-key", site.as_str()), ("origin", origin)];
+    let got = http.send("GET", "/v1/widget/program", &from_site, None);
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.bytes, file, "the service's program is the CLI's");
+    assert_eq!(got.allow_origin.as_deref(), Some(origin));
+    let program = baton_core::program::Program::from_bytes(&got.bytes).expect("a program");
+    assert_eq!(program.scoring.rules.len(), 7);
+    assert_eq!(program.scoring.mql_threshold, 50.0);
+    // The page keeps what it has: the same ETag is answered 304 with no body.
+    let etag = got.etag.expect("an ETag");
+    let mut again = from_site.to_vec();
+    again.push(("if-none-match", etag.as_str()));
+    let cached = http.send("GET", "/v1/widget/program", &again, None);
+    assert_eq!((cached.status, cached.bytes.len()), (304, 0));
+    // The preflight of a page's GET with its site-key header allows it.
+    let pre = http.send(
+        "OPTIONS",
+        "/v1/widget/program",
+        &[("origin", origin), ("access-control-request-method", "GET")],
+        None,
+    );
+    assert_eq!(
+        (pre.status, pre.allow_origin.as_deref()),
+        (204, Some(origin))
+    );
+    // Ingest tokens may fetch it (a build step); a read token, another origin or none may not.
+    assert_eq!(http.get("/v1/widget/program", &ingest).status, 200);
+    assert_eq!(http.get("/v1/widget/program", &read).status, 403);
+    let evil = [
+        ("x-baton-site-key", site.as_str()),
+        ("origin", "https://evil.example"),
+    ];
+    assert_eq!(
+        http.send("GET", "/v1/widget/program", &evil, None).status,
+        403
+    );
+    assert_eq!(
+        http.send("GET", "/v1/widget/program", &[], None).status,
+        401
+    );
+}
+
+#[test]
+fn rules_the_widget_cannot_run_are_refused_by_name_by_the_cli_and_the_service() {
+    let ws = workspace_copy(&repo().join("examples/acme"));
+    let config = ws.path().join("baton.toml");
+    let text = std::fs::read_to_string(&config).expect("baton.toml");
+    let rule = "\n[[scoring.rules]]\nname = \"Pricing pages\"\nkind = \"engagement\"\npoints = 5\nwhen = { fact = \"type\", operator = \"matches\", value = \"^pricing\" }\n";
+    std::fs::write(&config, format!("{text}{rule}")).expect("write");
+    let built = tempfile::tempdir().expect("tmp");
+    let out = baton(&[
+        "widget",
+        "build",
+        ws.path().to_str().expect("utf8"),
+        "--out",
+        built.path().to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("baton.toml: [scoring] rule \"Pricing pages\" cannot run in the site widget")
+            && stderr.contains("no regular-expression engine"),
+        "{stderr}"
+    );
+    assert!(
+        !built.path().join("program.bin").exists(),
+        "nothing written"
+    );
+    let ingest = token(ws.path(), None, "ingest", &[]);
+    let server = Server::start(ws.path(), None);
+    let http = Client::new(&server.base);
+    let got = http.get("/v1/widget/program", &ingest);
+    assert_eq!(got.status, 409, "{}", got.body);
+    assert_eq!(got.json()["error"], "widget_program_refused");
+    assert!(got.body.contains("Pricing pages"), "{}", got.body);
+}

@@ -68,7 +68,12 @@ pub enum Need {
 
 /// The SHA-256 of a token, hex: what the store keeps.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
+    hash_bytes(token.as_bytes())
+}
+
+/// The SHA-256 of bytes, hex.
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -160,6 +160,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/connectors/salesforce", post(super::routes::salesforce))
         .route("/v1/leads/{id}/handoff", get(super::routes::lead_handoff))
         .route("/v1/automation", get(super::routes::automation))
+        .route(
+            "/v1/widget/program",
+            get(super::routes::widget_program).options(preflight),
+        )
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
     let shed = tower::ServiceBuilder::new()
@@ -265,8 +269,10 @@ struct RequestLine<'a> {
 
 /// Who is calling.
 pub(crate) struct Caller {
-    scope: Scope,
-    origin: Option<String>,
+    /// The token's scope.
+    pub(crate) scope: Scope,
+    /// The request's `Origin`, when it has one.
+    pub(crate) origin: Option<String>,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -443,23 +449,23 @@ async fn ingest(
     Ok(response)
 }
 
-fn cors(headers: &mut HeaderMap, origin: &str) {
+pub(crate) fn cors(headers: &mut HeaderMap, origin: &str) {
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
 }
 
-/// The browser's preflight for the site widget's `POST /v1/events`: the real request's Origin
-/// is checked against its site key.
-async fn preflight(headers: HeaderMap) -> Response {
+/// The browser's preflight for the site widget's `POST /v1/events` and `GET /v1/widget/program`:
+/// the real request's Origin is checked against its site key.
+pub(crate) async fn preflight(headers: HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let h = response.headers_mut();
         cors(h, origin);
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("POST"),
+            HeaderValue::from_static("GET, POST"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,

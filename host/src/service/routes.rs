@@ -1,6 +1,7 @@
 //! The endpoints of the connectors and the automation: `POST /v1/connectors/hubspot` (signed
 //! webhook batches), `POST /v1/connectors/salesforce` (Outbound Messages, answered with the SOAP
-//! `Ack`), `GET /v1/leads/{id}/handoff` and `GET /v1/automation`.
+//! `Ack`), `GET /v1/leads/{id}/handoff`, `GET /v1/automation` and the site widget's
+//! `GET /v1/widget/program`.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
@@ -8,11 +9,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::auth::Need;
+use super::auth::{Need, Scope};
 use super::automation::handoff;
 use super::connectors::signature::{HubSpotHeaders, verify_hubspot};
 use super::connectors::{ConnectorError, hubspot, salesforce, secret};
-use super::http::{ApiError, AppState, Peer, authorize, text};
+use super::http::{ApiError, AppState, Peer, authorize, cors, text};
 
 impl From<ConnectorError> for ApiError {
     fn from(e: ConnectorError) -> Self {
@@ -196,4 +197,58 @@ pub async fn automation(
         })
         .collect();
     Ok(axum::Json(json!({"tasks": counts, "given_up": failed})).into_response())
+}
+
+/// `GET /v1/widget/program`: the site widget's scoring program (docs/widget.md), compiled from
+/// the service's `[scoring]`, for its site key (from the key's origins) or an ingest or admin
+/// token. `ETag` / `If-None-Match` let a page keep the bytes it has.
+pub async fn widget_program(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&app, &headers, peer, Need::Touch).await?;
+    let program =
+        baton_core::program::Program::for_widget(&app.framework.config.scoring).map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "widget_program_refused",
+                format!(
+                    "[scoring] rule {:?} cannot run in the site widget: {}",
+                    e.rule, e.reason
+                ),
+            )
+        })?;
+    let bytes = program.to_bytes();
+    let etag = format!("\"{}\"", &super::auth::hash_bytes(&bytes)[..32]);
+    let fresh = header_text(&headers, header::IF_NONE_MATCH.as_str()) == Some(etag.as_str());
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            Body::from(bytes),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    h.insert(
+        "x-baton-program-format",
+        header::HeaderValue::from(baton_core::program::FORMAT_VERSION),
+    );
+    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
+        cors(h, &origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            header::HeaderValue::from_static("etag, x-baton-program-format"),
+        );
+    }
+    Ok(response)
 }

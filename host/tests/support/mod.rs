@@ -122,6 +122,8 @@ pub struct Answer {
     pub body: String,
     pub retry_after: Option<String>,
     pub allow_origin: Option<String>,
+    pub etag: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -174,13 +176,17 @@ impl Client {
         };
         let retry_after = header("retry-after");
         let allow_origin = header("access-control-allow-origin");
+        let etag = header("etag");
         let status = resp.status().as_u16();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Answer {
             status,
             body,
             retry_after,
             allow_origin,
+            etag,
+            bytes,
         }
     }
 
