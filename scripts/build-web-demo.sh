@@ -13,9 +13,13 @@ for page in extension viewer; do
   mkdir -p "$out/$page/pkg" && cp -r "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$pkg/snippets" "$out/$page/pkg/"
   cp target/npm/baton-engine/zones.mjs "$out/$page/pkg/" && cp -r target/npm/baton-engine/tz "$out/$page/pkg/"
 done
-# The widget loads the widget build (scoreLead, qualify, checkMessage; UTC only).
+# The widget loads the widget build (a compiled program's evaluator) and the demo site's program,
+# compiled from web-demo/widget/baton.toml by the CLI (target/debug/baton, or $BATON_BIN).
 widget=target/npm/baton-engine/widget
-mkdir -p "$out/widget/pkg" && cp -r "$widget/baton_wasm.js" "$widget/baton_wasm_bg.wasm" "$widget/snippets" "$out/widget/pkg/"
+mkdir -p "$out/widget/pkg" && cp "$widget/index.js" "$widget/baton_widget.js" "$widget/baton_widget_bg.wasm" "$out/widget/pkg/"
+"${BATON_BIN:-target/debug/baton}" widget build web-demo/widget --out "$out/widget"
+# acme's program too: the browser test times the widget on the same rules as the full engine.
+"${BATON_BIN:-target/debug/baton}" widget build examples/acme --out "$out/widget/acme"
 for page in extension viewer; do
   cp web-demo/shared/csv.js "$out/$page/"
   mkdir -p "$out/$page/sample" && cp examples/acme/*.csv examples/acme/baton.toml "$out/$page/sample/"

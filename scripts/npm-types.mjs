@@ -19,7 +19,7 @@ let ts = await compile(schema, 'BatonApi', {
 });
 // Every definition is exported; the root object type itself is not useful to callers.
 writeFileSync(join(pkg, 'types.d.ts'), ts);
-for (const dir of ['node', 'web', 'widget']) {
+for (const dir of ['node', 'web']) {
   const dts = join(pkg, dir, 'baton_wasm.d.ts');
   const body = readFileSync(dts, 'utf8');
   writeFileSync(dts, `import type { Report, LeadScore, LiveScore, Qualification, MessageCheck, Suggestion, SlaClock, Attribution, AttributionPath, Config } from '../types';\nexport type * from '../types';\n${body}`);

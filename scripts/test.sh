@@ -37,7 +37,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
 cargo clippy -p baton-core -p baton-wasm --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p baton-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings  # the widget build
+cargo clippy -p baton-widget --target wasm32-unknown-unknown -- -D warnings  # the widget build
 cargo clippy -p baton-plugin -p enterprise-fit -p meddic-completeness --target wasm32-wasip1 -- -D warnings
 
 step "example plugins: Rust (wasm32-wasip1) and AssemblyScript (npm)"

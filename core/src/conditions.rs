@@ -748,28 +748,29 @@ impl<'a, S: FactSchema> Compiler<'a, S> {
                 || v.as_array()
                     .is_some_and(|a| a.iter().all(Literal::is_number) && !a.is_empty())
         };
-        let number = || {
-            let (op, values, negate) =
-                numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
-            Ok(Pred::Number {
-                col,
-                op,
-                values,
-                negate,
-            })
+        let kind = match column {
+            ColumnType::Empty if is_number(value) => ColumnType::Number,
+            ColumnType::Empty if value.is_boolean() => ColumnType::Bool,
+            other => other,
         };
-        let boolean = || match (op, value.as_bool()) {
-            (Op::Eq, Some(b)) => Ok(Pred::Bool { col, value: b }),
-            (Op::Ne, Some(b)) => Ok(Pred::Bool { col, value: !b }),
-            _ => Err(err(format!(
-                "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
-            ))),
-        };
-        match column {
-            ColumnType::Empty if is_number(value) => number(),
-            ColumnType::Empty if value.is_boolean() => boolean(),
-            ColumnType::Number => number(),
-            ColumnType::Bool => boolean(),
+        match kind {
+            ColumnType::Number => {
+                let (op, values, negate) =
+                    numeric(op, value).map_err(|m| err(format!("{m} (`{fact}` is a number)")))?;
+                Ok(Pred::Number {
+                    col,
+                    op,
+                    values,
+                    negate,
+                })
+            }
+            ColumnType::Bool => match (op, value.as_bool()) {
+                (Op::Eq, Some(b)) => Ok(Pred::Bool { col, value: b }),
+                (Op::Ne, Some(b)) => Ok(Pred::Bool { col, value: !b }),
+                _ => Err(err(format!(
+                    "`{fact}` is true/false: use eq or ne with a boolean, not `{op}` {value}"
+                ))),
+            },
             ColumnType::Empty | ColumnType::Text => {
                 let (matching, negate) = text_matching(self.schema.symbols(), op, value)
                     .map_err(|m| err(format!("{m} (`{fact}` is text)")))?;

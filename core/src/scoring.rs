@@ -8,7 +8,7 @@ use crate::conditions::{
     Compiler, FactSchema, Facts, LeadFacts, Pred, RuleError, Scope, Subject, Truth,
 };
 use crate::config::RuleKind;
-use crate::model::{AttrValue, Event, LeadIx, Team, Workspace};
+use crate::model::{Event, LeadIx, Team, Workspace};
 use crate::program::ScoringProgram;
 use crate::stats::round6;
 use crate::symbols::Sym;
@@ -67,28 +67,27 @@ fn signature(e: &Event) -> Signature {
     (e.kind, e.channel, e.team, e.campaign, e.asset)
 }
 
-/// No lead at all: what a field-only condition is evaluated against.
-struct NoLead;
-
-impl Facts for NoLead {
-    fn attribute(&self, _col: usize) -> AttrValue {
-        AttrValue::Missing
-    }
-}
-
 impl ScoringModel {
     /// Compiles `[scoring]` against the workspace's facts; errors name the rule and the field.
     pub fn compile(ws: &Workspace) -> Result<ScoringModel, RuleError> {
         let program = ScoringProgram::compile(&ws.framework.config.scoring)?;
-        ScoringModel::bind(&program, ws, &ws.events)
+        let mut model = ScoringModel::bind(&program, ws)?;
+        if !model.field_only_rules.is_empty() {
+            let mut signatures = FxHashMap::default();
+            for e in &ws.events {
+                signatures
+                    .entry(signature(e))
+                    .or_insert_with(|| model.field_mask(&LeadFacts { ws, lead: e.lead }, e));
+            }
+            model.signature_rules = signatures;
+        }
+        Ok(model)
     }
 
-    /// Binds a compiled scoring program to `schema`'s facts (a workspace, or a page's visitor);
-    /// `events` are the events whose field-only rule matches are worked out ahead.
+    /// Binds a compiled scoring program to `schema`'s facts (a workspace, or a page's visitor).
     pub fn bind<S: FactSchema>(
         program: &ScoringProgram,
         schema: &S,
-        events: &[Event],
     ) -> Result<ScoringModel, RuleError> {
         let compiler = Compiler::new(schema);
         let mut rules = Vec::new();
@@ -132,7 +131,7 @@ impl ScoringModel {
         let (field_only, general_rules): (Vec<usize>, Vec<usize>) = engagement_rules
             .iter()
             .partition(|&&i| i < 64 && !rules[i].pred.depends_on_more_than_event_fields());
-        let mut model = ScoringModel {
+        Ok(ScoringModel {
             general_rules,
             field_only_rules: field_only,
             signature_rules: FxHashMap::default(),
@@ -143,24 +142,15 @@ impl ScoringModel {
             min_score: program.min_score,
             fit_max,
             engagement_scale,
-        };
-        if !model.field_only_rules.is_empty() {
-            let mut signatures = FxHashMap::default();
-            for e in events {
-                signatures
-                    .entry(signature(e))
-                    .or_insert_with(|| model.field_mask(e));
-            }
-            model.signature_rules = signatures;
-        }
-        Ok(model)
+        })
     }
 
-    /// The bit mask of the engagement rules that match `e` on its own fields alone.
-    pub fn field_mask(&self, e: &Event) -> u64 {
+    /// The bit mask of the engagement rules that match `e` on its own fields alone (they read
+    /// no attribute: `facts` are any lead's, the caller's own kind, so no second evaluator is built).
+    pub fn field_mask<F: Facts>(&self, facts: &F, e: &Event) -> u64 {
         self.field_only_rules
             .iter()
-            .filter(|&&i| self.rules[i].pred.eval_on(&NoLead, Some(e), e.ts) == Truth::True)
+            .filter(|&&i| self.rules[i].pred.eval_on(facts, Some(e), e.ts) == Truth::True)
             .fold(0u64, |m, &i| m | (1 << i))
     }
 }
@@ -377,7 +367,11 @@ pub fn score_facts<F: Facts>(
             fired |= bit;
         }
         if let Some(out) = per_rule.as_deref_mut() {
-            out[i] = given.map_or(f64::NAN, round6);
+            // As `score_lead` explains it: a fit rule's points as written, engagement rounded.
+            out[i] = match rule.kind {
+                RuleKind::Fit => given.unwrap_or(f64::NAN),
+                RuleKind::Engagement => given.map_or(f64::NAN, round6),
+            };
         }
     }
     let mut score = fit + engagement;

@@ -106,24 +106,8 @@ fn stringify(value: &JsValue, what: &str) -> Result<String, JsValue> {
 /// The engine for a configuration given as TOML text, or as an object with the same structure;
 /// `tzif` holds the rules of its time zone (these builds carry no time-zone database).
 fn engine_for(config: &JsValue, tzif: Option<&[u8]>) -> Result<MemoryWorkspace, JsValue> {
-    #[cfg(feature = "full")]
     if let Some(text) = config.as_string() {
         return MemoryWorkspace::with_zone(&text, tzif).map_err(|e| js_error(&e));
-    }
-    // The widget build reads no TOML: its configuration is an object, or that object's JSON text.
-    #[cfg(not(feature = "full"))]
-    if let Some(text) = config.as_string() {
-        if !text.trim_start().starts_with('{') {
-            return Err(js_error(&baton_core::Error::Config(
-                baton_core::ConfigError::new(
-                    "config",
-                    "",
-                    0,
-                    "the widget build reads its configuration as an object (or its JSON text), not TOML: give it the object, or use the full engine".into(),
-                ),
-            )));
-        }
-        return MemoryWorkspace::from_config_json(&text, tzif).map_err(|e| js_error(&e));
     }
     if config.is_undefined() || config.is_null() {
         return Ok(MemoryWorkspace::defaults());
@@ -134,7 +118,6 @@ fn engine_for(config: &JsValue, tzif: Option<&[u8]>) -> Result<MemoryWorkspace, 
 
 /// The zone a configuration names that needs TZif bytes (any but UTC), if any.
 fn zone_to_load(config: &JsValue) -> Option<String> {
-    #[cfg(feature = "full")]
     if let Some(text) = config.as_string() {
         return baton_core::config::zone_to_load(&text);
     }
@@ -194,7 +177,6 @@ impl Baton {
         zone_to_load(&config)
     }
 
-    #[cfg(feature = "full")]
     /// Replaces the workspace files with `{name: text or Uint8Array}`.
     #[wasm_bindgen(js_name = loadWorkspace)]
     pub fn load_workspace(
@@ -218,7 +200,6 @@ impl Baton {
         Ok(())
     }
 
-    #[cfg(feature = "full")]
     /// The analysis as an object (`report.json`); `asOf` defaults to the latest timestamp.
     #[wasm_bindgen(unchecked_return_type = "Report")]
     pub fn analyze(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
@@ -261,7 +242,6 @@ impl Baton {
         )
     }
 
-    #[cfg(feature = "full")]
     /// The next assets to send a lead of the loaded workspace, with reasons.
     #[wasm_bindgen(js_name = nextBestContent, unchecked_return_type = "Suggestion[]")]
     pub fn next_best_content(
@@ -277,7 +257,6 @@ impl Baton {
         ))
     }
 
-    #[cfg(feature = "full")]
     /// A lead's SLA clocks at `now` in business hours (loaded workspace).
     #[wasm_bindgen(js_name = slaClock, unchecked_return_type = "SlaClock[]")]
     pub fn sla_clock(&self, lead_id: &str, now: Option<String>) -> Result<JsValue, JsValue> {
@@ -285,7 +264,6 @@ impl Baton {
         parsed(crate::live::sla_clock(ws, lead_id, now.as_deref()))
     }
 
-    #[cfg(feature = "full")]
     /// Multi-touch attribution over given paths: `[{touches: [{channel, team?, days_before_end?}],
     /// converted, revenue?}]`.
     #[wasm_bindgen(unchecked_return_type = "Attribution")]
@@ -297,14 +275,12 @@ impl Baton {
         parsed(crate::live::attribution(self.inner.framework(), &paths))
     }
 
-    #[cfg(feature = "full")]
     /// Adds a workspace file (`leads.csv`, `events.ndjson`, ... or an asset text by its path).
     #[wasm_bindgen(js_name = addFile)]
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
         self.inner.add_file(name, bytes.to_vec());
     }
 
-    #[cfg(feature = "full")]
     /// Analyses the files and returns `report.json` as text (identical to the CLI's).
     #[wasm_bindgen(js_name = analyzeJson)]
     pub fn analyze_json(&self, as_of: Option<String>) -> Result<String, JsValue> {

@@ -34,14 +34,12 @@ impl MemoryWorkspace {
     }
 
     /// A workspace with this `baton.toml` text (empty for the defaults).
-    #[cfg(feature = "full")]
     pub fn new(config_toml: &str) -> Result<Self, Error> {
         Self::with_zone(config_toml, None)
     }
 
     /// As [`MemoryWorkspace::new`], with the workspace zone's TZif bytes (the wasm builds carry
     /// no time-zone database).
-    #[cfg(feature = "full")]
     pub fn with_zone(config_toml: &str, tzif: Option<&[u8]>) -> Result<Self, Error> {
         Ok(Self::with(Framework::from_toml_with_zone(
             "baton.toml",
@@ -122,8 +120,7 @@ impl MemoryWorkspace {
     /// Checks a draft against the messaging pillars (spans in UTF-16 offsets); uses the loaded
     /// files' assets for approved numbers when there are files.
     pub fn check_message_json(&self, text: &str, audience: &str) -> Result<String, Error> {
-        // The widget build has no workspace files (and leaves the file readers out).
-        if !cfg!(feature = "full") || self.data.is_empty() {
+        if self.data.is_empty() {
             let ws = live::placeholder_workspace(&self.framework, &self.facts)?;
             return live::check_message(&ws, text, audience);
         }

@@ -1,15 +1,17 @@
 // Baton's marketing-site widget. One tag:
-//   <script type="module" src="/widget/baton-widget.js" data-baton-config="/widget/widget.json"
+//   <script type="module" src="/widget/baton-widget.js" data-baton-program="/widget/program.bin"
 //           data-baton-webhook="/hooks/handoff"></script>
-// It records the visitor's touches in this browser (localStorage), scores them live with Baton's
-// engine, and when the score reaches the MQL threshold shows "talk to sales" and emits a handoff:
+// It records the visitor's touches in this browser (localStorage), scores them live with the
+// widget build of Baton's engine running the site's compiled scoring program (`baton widget
+// build`, or the service's GET /v1/widget/program), keeping one visitor whose touches are added as
+// they happen, and when the score reaches the MQL threshold shows "talk to sales" and emits a handoff:
 // a `baton:handoff` event on window, `window.batonWidget.onHandoff(detail)` if set, and a POST of
 // the detail to the webhook URL if given. A page's touch type is `<body data-baton-type>`
 // (default `page_view`); clicks on `[data-baton-type]` elements record their type.
-import init, { Baton } from './pkg/baton_wasm.js';
+import init, { Visitor } from './pkg/index.js';
 
 const started = performance.now();
-const tag = document.querySelector('script[data-baton-config]');
+const tag = document.querySelector('script[data-baton-program]');
 const here = new URL('.', import.meta.url);
 const store = window.localStorage;
 const key = (k) => `baton.${k}`;
@@ -29,11 +31,13 @@ const widget = {
     for (const k of ['touches', 'visitor', 'handoff', 'attributes']) store.removeItem(key(k));
     widget.touches = [];
     widget.handedOff = false;
+    engine?.clearTouches();
   },
 };
 window.batonWidget = widget;
 
-let baton;
+/** The visitor under the program: its attributes and touches, kept between scores. */
+let engine;
 
 function visitor() {
   let id = store.getItem(key('visitor'));
@@ -46,18 +50,18 @@ function visitor() {
 
 /** Records a touch of `type` now and rescores. */
 function record(type, extra = {}) {
-  widget.touches.push({ ts: new Date().toISOString(), type, channel: 'web', ...extra });
+  const touch = { ts: new Date().toISOString(), type, channel: 'web', ...extra };
+  widget.touches.push(touch);
   store.setItem(key('touches'), JSON.stringify(widget.touches));
+  engine.addTouch(touch);
   rescore();
 }
 
 function rescore() {
-  const attributes = JSON.parse(store.getItem(key('attributes')) ?? '{}');
-  const lead = { lead_id: visitor(), created_at: widget.touches[0]?.ts ?? new Date().toISOString(), ...attributes };
-  const result = baton.scoreLead(lead, widget.touches, new Date().toISOString());
+  const result = engine.score();
   widget.score = result;
   document.dispatchEvent(new CustomEvent('baton:score', { detail: result }));
-  if (result.mql && !widget.handedOff) handoff(lead, result);
+  if (result.mql && !widget.handedOff) handoff({ lead_id: visitor() }, result);
 }
 
 function handoff(lead, score) {
@@ -96,18 +100,20 @@ function showPanel(detail) {
 }
 
 async function start() {
-  // The configuration is baton.toml's structure as JSON (the widget build reads no TOML).
-  const configUrl = new URL(tag?.dataset.batonConfig ?? 'widget.json', location.href);
-  const [config] = await Promise.all([
-    fetch(configUrl).then((r) => {
-      if (!r.ok) throw new Error(`baton widget: ${configUrl} answered ${r.status}`);
-      return r.json();
+  // The program is the site's [scoring], compiled: the widget reads no configuration.
+  const programUrl = new URL(tag?.dataset.batonProgram ?? 'program.bin', location.href);
+  const [program] = await Promise.all([
+    fetch(programUrl).then((r) => {
+      if (!r.ok) throw new Error(`baton widget: ${programUrl} answered ${r.status}`);
+      return r.arrayBuffer();
     }),
-    init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', here) }).then(() => {
+    init({ module_or_path: new URL('pkg/baton_widget_bg.wasm', here) }).then(() => {
       widget.initMs = performance.now() - started;
     }),
   ]);
-  baton = new Baton(config);
+  engine = new Visitor(program);
+  engine.set(JSON.parse(store.getItem(key('attributes')) ?? '{}'));
+  for (const touch of widget.touches) engine.addTouch(touch);
   widget.startMs = performance.now() - started;
   widget.ready = true;
   document.addEventListener('click', (e) => {

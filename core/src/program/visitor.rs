@@ -96,7 +96,6 @@ impl Visitor {
                 columns: &columns,
                 symbols: &symbols,
             },
-            &[],
         )?;
         Ok(Visitor {
             values: vec![AttrValue::Missing; columns.len()],
@@ -165,7 +164,7 @@ impl Visitor {
         };
         let at = self.touches.partition_point(|e| e.ts <= event.ts);
         let mask = if self.symbols.len() == self.bound {
-            self.model.field_mask(&event)
+            self.model.field_mask(&Values(&self.values), &event)
         } else {
             0 // worked out when the rules are bound again, at the next score
         };
@@ -218,12 +217,13 @@ impl Visitor {
             symbols: &self.symbols,
         };
         // The program bound when the visitor was made; binding it to more texts cannot fail.
-        if let Ok(model) = ScoringModel::bind(&self.program, &schema, &[]) {
+        if let Ok(model) = ScoringModel::bind(&self.program, &schema) {
             self.model = model;
         }
         self.bound = self.symbols.len();
+        let facts = Values(&self.values);
         for (mask, e) in self.masks.iter_mut().zip(&self.touches) {
-            *mask = self.model.field_mask(e);
+            *mask = self.model.field_mask(&facts, e);
         }
     }
 }
