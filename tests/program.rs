@@ -115,10 +115,7 @@ fn program_scores_equal_the_engines_on_acme_and_generated_workspaces() {
         let text = std::fs::read_to_string(&config).expect("baton.toml");
         std::fs::write(&config, format!("{text}\n{GENERATED_SCORING}")).expect("write");
         let n = program_agrees_with_engine(&format!("generated-{seed}"), dir.path());
-        assert!(
-            n as u64 * 10 >= leads as u64 * 9,
-            "generated-{seed}: {n} leads"
-        );
+        assert!(n as u64 * 10 >= leads * 9, "generated-{seed}: {n} leads");
     }
 }
 
