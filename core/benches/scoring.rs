@@ -131,5 +131,46 @@ fn bench_scoring(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_scoring);
+/// The site widget's path: `RULES` compiled to a program, one visitor with 8 touches.
+fn bench_widget(c: &mut Criterion) {
+    use baton_core::program::{AttrInput, Program, Touch, Visitor};
+    let fw = Framework::from_toml("baton.toml", RULES).expect("config");
+    let bytes = Program::for_widget(&fw.config.scoring)
+        .expect("a widget program")
+        .to_bytes();
+    let day = 86_400_000_000i64;
+    let as_of = Instant(60 * day);
+    let touches: Vec<Touch<'static>> = (0..8)
+        .map(|i| Touch {
+            ts: Instant((50 + i) * day),
+            kind: ["email_open", "pricing_page_view"][i as usize % 2],
+            channel: ["email", "web"][i as usize % 2],
+            team: None,
+            campaign: (i % 4 == 0).then_some("q1_launch"),
+            asset: None,
+        })
+        .collect();
+    let visitor = || {
+        let program = Program::from_bytes(&bytes).expect("program");
+        let mut v = Visitor::new(program.scoring).expect("binds");
+        v.set_attribute("employees", AttrInput::Number(800.0));
+        v.set_attribute("industry", AttrInput::Text("software"));
+        v.set_attribute("persona", AttrInput::Text("champion"));
+        for t in &touches {
+            v.add_touch(*t);
+        }
+        v
+    };
+    let mut group = c.benchmark_group("widget");
+    let mut warm = visitor();
+    group.bench_function("visitor_score_8_touches", |b| {
+        b.iter(|| warm.score(as_of).quick.score)
+    });
+    group.bench_function("new_visitor_8_touches_and_score", |b| {
+        b.iter(|| visitor().score(as_of).quick.score)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_scoring, bench_widget);
 criterion_main!(benches);

@@ -485,6 +485,9 @@ fn every_refusal_is_clear() {
     assert!(
         api["components"]["schemas"]["ConnectorAnswer"]["properties"]["duplicates"].is_object()
     );
+    let program = &api["paths"]["/v1/widget/program"]["get"];
+    assert_eq!(program["x-baton-scope"], "site");
+    assert!(program["responses"]["200"]["content"]["application/octet-stream"].is_object());
 }
 
 #[test]

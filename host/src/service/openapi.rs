@@ -154,6 +154,14 @@ const ROUTES: &[Route] = &[
     ),
     (
         "get",
+        "/v1/widget/program",
+        "The site widget's scoring program: [scoring] compiled (docs/widget.md); ETag / If-None-Match; 409 names a rule the widget cannot run",
+        None,
+        "Program",
+        "site",
+    ),
+    (
+        "get",
         "/metrics",
         "Prometheus text format",
         None,
@@ -206,6 +214,9 @@ pub fn document() -> String {
             "Html" => json!({"text/html": {"schema": {"type": "string"}}}),
             "SoapXml" => json!({"text/xml": {"schema": {"type": "string"}}}),
             "Text" => json!({"text/plain": {"schema": {"type": "string"}}}),
+            "Program" => {
+                json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
+            }
             name => {
                 json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
             }
