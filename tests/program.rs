@@ -8,12 +8,13 @@ use std::path::Path;
 use baton::generate::{GenOptions, generate};
 use baton_core::model::{AttrColumn, Workspace};
 use baton_core::program::{AttrInput, FORMAT_VERSION, Program, ProgramError, Touch, Visitor};
+use baton_core::qualification::{NoPlugins, QualificationModel};
 use baton_core::scoring::{ScoringModel, score_lead};
 
 /// A visitor holding lead `lead`'s attributes and events, built from the program's bytes.
 fn visitor_of(bytes: &[u8], ws: &Workspace, lead: u32) -> Visitor {
     let program = Program::from_bytes(bytes).expect("program bytes");
-    let mut v = Visitor::new(program.scoring).expect("binds");
+    let mut v = Visitor::new(program).expect("binds");
     for a in &ws.attributes {
         let value = match &a.values {
             AttrColumn::Number(col) => {
@@ -42,11 +43,12 @@ fn visitor_of(bytes: &[u8], ws: &Workspace, lead: u32) -> Visitor {
 /// Compares every lead's program score with the engine's; returns how many leads were compared.
 fn program_agrees_with_engine(name: &str, dir: &Path) -> usize {
     let ws = baton::workspace_dir::load_workspace(dir, true).expect("workspace");
-    let scoring = &ws.framework.config.scoring;
-    let bytes = Program::for_widget(scoring)
+    let bytes = Program::for_widget(&ws.framework.config)
         .expect("a widget program")
         .to_bytes();
     let model = ScoringModel::compile(&ws).expect("rules");
+    let qualification = QualificationModel::compile(&ws).expect("criteria");
+    let mut qualified = 0;
     // At the latest row, and mid-way (later touches then do not count; fewer have decayed).
     let mut instants: Vec<_> = ws.events.iter().map(|e| e.ts).collect();
     instants.sort();
@@ -55,7 +57,17 @@ fn program_agrees_with_engine(name: &str, dir: &Path) -> usize {
     for as_of in [ws.latest_timestamp().expect("rows"), mid] {
         for lead in 0..ws.leads.len() as u32 {
             let want = score_lead(&model, &ws, lead, as_of);
-            let got = visitor_of(&bytes, &ws, lead).score(as_of);
+            let mut visitor = visitor_of(&bytes, &ws, lead);
+            let got = visitor.score(as_of);
+            // Qualification: every set's verdict, criteria, missing data and what to ask.
+            let verdicts = visitor.qualify(as_of);
+            let engine = qualification.qualify(&ws, lead, as_of, &NoPlugins);
+            assert_eq!(
+                serde_json::to_value(&verdicts).expect("json"),
+                serde_json::to_value(&engine).expect("json"),
+                "{name} lead {lead}: verdicts"
+            );
+            qualified += verdicts.iter().filter(|v| v.qualified).count();
             let id = &want.lead_id;
             assert_eq!(got.quick.score, want.score, "{name} {id}: score");
             assert_eq!(got.quick.fit, want.fit, "{name} {id}: fit");
@@ -187,11 +199,61 @@ kind = "engagement"
 points = 1
 max_points = 5
 when = { fact = "channel", operator = "not_in", value = ["web", "paid_social"] }
+
+[[qualification.sets]]
+name = "BANT"
+policy = "at_least"
+at_least = 2
+[[qualification.sets.criteria]]
+name = "Budget"
+ask = "Is there budget?"
+when = { fact = "budget_confirmed", operator = "eq", value = true }
+[[qualification.sets.criteria]]
+name = "Authority"
+when = { fact = "persona", operator = "in", value = ["economic_buyer", "Champion"] }
+[[qualification.sets.criteria]]
+name = "Need"
+ask = "Which process hurts?"
+when = { any = [{ fact = "industry", operator = "eq", value = "software" }, { fact = "title", operator = "contains", value = "ops" }] }
+
+[[qualification.sets]]
+name = "Fit"
+policy = "weighted"
+threshold = 0.5
+[[qualification.sets.criteria]]
+name = "Size"
+weight = 3
+when = { fact = "employees", operator = "gte", value = 100 }
+[[qualification.sets.criteria]]
+name = "Champion named"
+weight = 1
+ask = "Who is selling this inside?"
+when = { fact = "champion_named", operator = "eq", value = true }
+
+[[qualification.sets]]
+name = "Anything"
+policy = "any"
+[[qualification.sets.criteria]]
+name = "Not a student"
+when = { not = { fact = "persona", operator = "eq", value = "student" } }
+[[qualification.sets.criteria]]
+name = "Country known"
+when = { fact = "country", operator = "exists" }
+
+[[qualification.sets]]
+name = "All"
+policy = "all"
+[[qualification.sets.criteria]]
+name = "US or CA"
+when = { fact = "country", operator = "in", value = ["US", "CA"] }
+[[qualification.sets.criteria]]
+name = "Budget known"
+when = { fact = "budget_confirmed", operator = "exists" }
 "#;
 
 fn program_of(toml: &str) -> Result<Program, baton_core::program::WidgetRefusal> {
     let framework = baton_core::Framework::from_toml("baton.toml", toml).expect("config");
-    Program::for_widget(&framework.config.scoring)
+    Program::for_widget(&framework.config)
 }
 
 const RULES: &str = r#"
@@ -210,6 +272,24 @@ points = 15
 half_life_days = 7
 max_points = 40
 when = { fact = "type", operator = "eq", value = "Pricing_Page_View" }
+[[qualification.sets]]
+name = "Fit"
+policy = "all"
+[[qualification.sets.criteria]]
+name = "Size"
+ask = "How many people work there?"
+when = { fact = "employees", operator = "gte", value = 100 }
+[[qualification.sets]]
+name = "Weighted"
+policy = "weighted"
+threshold = 0.75
+[[qualification.sets.criteria]]
+name = "Size"
+weight = 3
+when = { fact = "employees", operator = "gte", value = 100 }
+[[qualification.sets.criteria]]
+name = "Country"
+when = { fact = "country", operator = "eq", value = "DE" }
 "#;
 
 #[test]
@@ -231,7 +311,7 @@ fn program_bytes_round_trip_and_refuse_what_they_are_not() {
     assert!(matches!(
         Program::from_bytes(&longer),
         Err(ProgramError::Corrupt {
-            what: "bytes after the last rule",
+            what: "bytes after the last criteria set",
             ..
         })
     ));
@@ -260,12 +340,19 @@ fn program_bytes_round_trip_and_refuse_what_they_are_not() {
 
 #[test]
 fn a_visitor_is_scored_by_hand() {
-    let mut v = Visitor::new(program_of(RULES).expect("compiles").scoring).expect("binds");
+    let mut v = Visitor::new(program_of(RULES).expect("compiles")).expect("binds");
     let day = 86_400_000_000i64;
     let at = |d: i64| baton_core::Instant(d * day);
-    // Nothing known: nothing fits, nothing engaged.
+    // Nothing known: nothing fits, nothing engaged, and qualification says what to ask.
     let s = v.score(at(10));
     assert_eq!((s.quick.score, s.grade, s.mql), (0.0, Some('D'), false));
+    let q = v.qualify(at(10));
+    assert_eq!((q[0].set.as_str(), q[0].qualified), ("Fit", false));
+    assert_eq!(q[0].missing_data[0].missing, "employees");
+    assert_eq!(
+        q[0].missing_data[0].ask.as_deref(),
+        Some("How many people work there?")
+    );
     assert!(v.set_attribute("employees", AttrInput::Text("250")));
     assert!(v.set_attribute("country", AttrInput::Text("DE")));
     assert!(
@@ -335,6 +422,19 @@ fn what_the_widget_cannot_run_is_refused_naming_the_rule() {
     );
     let team = format!(
         "{RULES}\n[[scoring.rules]]\nname = \"Finance touches\"\nkind = \"engagement\"\npoints = 5\nwhen = {{ fact = \"team\", operator = \"eq\", value = \"finance\" }}\n"
+    );
+    let criterion = format!(
+        "{RULES}\n[[qualification.sets]]\nname = \"Titles\"\n[[qualification.sets.criteria]]\nname = \"Ops\"\nwhen = {{ fact = \"title\", operator = \"matches\", value = \"ops$\" }}\n"
+    );
+    let e = program_of(&criterion).expect_err("matches in a criterion");
+    assert_eq!(
+        (e.what, e.rule.as_str()),
+        ("[qualification] criterion", "Titles / Ops")
+    );
+    assert!(
+        e.to_string()
+            .starts_with("[qualification] criterion \"Titles / Ops\": `title` uses `matches`"),
+        "{e}"
     );
     let e = program_of(&team).expect_err("no such team");
     assert_eq!(e.rule, "Finance touches");

@@ -135,7 +135,7 @@ fn bench_scoring(c: &mut Criterion) {
 fn bench_widget(c: &mut Criterion) {
     use baton_core::program::{AttrInput, Program, Touch, Visitor};
     let fw = Framework::from_toml("baton.toml", RULES).expect("config");
-    let bytes = Program::for_widget(&fw.config.scoring)
+    let bytes = Program::for_widget(&fw.config)
         .expect("a widget program")
         .to_bytes();
     let day = 86_400_000_000i64;
@@ -152,7 +152,7 @@ fn bench_widget(c: &mut Criterion) {
         .collect();
     let visitor = || {
         let program = Program::from_bytes(&bytes).expect("program");
-        let mut v = Visitor::new(program.scoring).expect("binds");
+        let mut v = Visitor::new(program).expect("binds");
         v.set_attribute("employees", AttrInput::Number(800.0));
         v.set_attribute("industry", AttrInput::Text("software"));
         v.set_attribute("persona", AttrInput::Text("champion"));

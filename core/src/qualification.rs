@@ -3,9 +3,12 @@
 
 use serde::Serialize;
 
-use crate::conditions::{Compiler, Pred, RuleError, Scope, Subject, Truth};
+use crate::conditions::{
+    Compiler, FactSchema, Facts, LeadFacts, Pred, RuleError, Scope, Subject, Truth,
+};
 use crate::config::Policy;
 use crate::model::{LeadIx, Workspace};
+use crate::program::QualificationProgram;
 use crate::time::Instant;
 
 /// A criterion ready to evaluate.
@@ -104,37 +107,32 @@ pub struct MissingData {
 impl QualificationModel {
     /// Compiles `[qualification]`; errors name the criterion and the field.
     pub fn compile(ws: &Workspace) -> Result<QualificationModel, RuleError> {
-        let compiler = Compiler::new(ws);
+        let config = &ws.framework.config;
+        let program = QualificationProgram::compile(&config.qualification)?;
+        QualificationModel::bind(&program, ws, Some(&config.plugins))
+    }
+
+    /// Binds a compiled `[qualification]` to `schema`'s facts; with `plugins`, a plugin criterion
+    /// must name one of them of role `criterion` (a page's visitor runs none: its program was
+    /// checked when compiled).
+    pub fn bind<S: FactSchema>(
+        program: &QualificationProgram,
+        schema: &S,
+        plugins: Option<&[crate::config::Plugin]>,
+    ) -> Result<QualificationModel, RuleError> {
+        let compiler = Compiler::new(schema);
         let mut sets = Vec::new();
-        for set in &ws.framework.config.qualification.sets {
+        for set in &program.sets {
             let mut criteria = Vec::new();
             for c in &set.criteria {
                 let label = format!("{} / {}", set.name, c.name);
                 let pred = c
                     .when
                     .as_ref()
-                    .map(|w| compiler.compile(&label, w, Scope::Lead))
+                    .map(|w| compiler.bind(&label, w, Scope::Lead))
                     .transpose()?;
-                if let Some(p) = &c.plugin {
-                    match ws.framework.config.plugins.iter().find(|x| &x.name == p) {
-                        None => {
-                            return Err(RuleError {
-                                rule: label,
-                                field: "plugin".into(),
-                                message: format!("no [[plugins]] entry named {p:?}"),
-                            });
-                        }
-                        Some(x) if x.role != crate::config::PluginRole::Criterion => {
-                            return Err(RuleError {
-                                rule: label,
-                                field: "plugin".into(),
-                                message: format!(
-                                    "plugin {p:?} has role \"score_adjustment\"; a criterion needs role \"criterion\""
-                                ),
-                            });
-                        }
-                        Some(_) => {}
-                    }
+                if let (Some(p), Some(plugins)) = (&c.plugin, plugins) {
+                    check_plugin(&label, p, plugins)?;
                 }
                 criteria.push(CompiledCriterion {
                     name: c.name.clone(),
@@ -146,18 +144,14 @@ impl QualificationModel {
             }
             sets.push(CompiledSet {
                 name: set.name.clone(),
-                policy: set.resolved_policy().map_err(|(part, message)| RuleError {
-                    rule: set.name.clone(),
-                    field: part.into(),
-                    message,
-                })?,
+                policy: set.policy,
                 criteria,
             });
         }
         Ok(QualificationModel { sets })
     }
 
-    /// Every set's verdict for `lead`.
+    /// Every set's verdict for `lead` of a workspace.
     pub fn qualify(
         &self,
         ws: &Workspace,
@@ -165,12 +159,22 @@ impl QualificationModel {
         as_of: Instant,
         plugins: &dyn PluginVerdicts,
     ) -> Vec<Verdict> {
-        let subject = Subject {
-            ws,
-            lead,
-            event: None,
-            as_of,
-        };
+        let column = |col: usize| ws.attributes[col].name.clone();
+        let plugin = |name: &str| plugins.verdict(name, lead);
+        self.qualify_facts(&LeadFacts { ws, lead }, column, as_of, plugin, None)
+    }
+
+    /// Every set's verdict for any lead's facts: the one evaluator of the batch, live and widget
+    /// paths. `column` names an attribute column; `plugin` gives a plugin criterion's answer;
+    /// `outcomes`, when given, receives each criterion's [`Outcome`] in set and criterion order.
+    pub fn qualify_facts<F: Facts>(
+        &self,
+        facts: &F,
+        column: impl Fn(usize) -> String,
+        as_of: Instant,
+        plugin: impl Fn(&str) -> Option<PluginAnswer>,
+        mut outcomes: Option<&mut Vec<Outcome>>,
+    ) -> Vec<Verdict> {
         self.sets
             .iter()
             .map(|set| {
@@ -186,16 +190,25 @@ impl QualificationModel {
                 let mut total_weight = 0.0;
                 let mut considered = 0;
                 for c in &set.criteria {
+                    let mut record = |o: Outcome| {
+                        if let Some(out) = outcomes.as_deref_mut() {
+                            out.push(o);
+                        }
+                    };
                     let outcome = match (&c.pred, &c.plugin) {
-                        (Some(p), _) => match p.eval(&subject) {
+                        (Some(p), _) => match p.eval_on(facts, None, as_of) {
                             Truth::True => Ok(true),
                             Truth::False => Ok(false),
-                            Truth::Unknown(col) => Err(ws.attributes[col].name.clone()),
+                            Truth::Unknown(col) => {
+                                record(Outcome::MissingAttribute(col));
+                                Err(column(col))
+                            }
                         },
-                        (None, Some(plugin)) => match plugins.verdict(plugin, lead) {
+                        (None, Some(name)) => match plugin(name) {
                             Some(a) if a.skipped => {
                                 v.plugin_reasons
                                     .extend(a.reasons.iter().map(|r| format!("{}: {r}", c.name)));
+                                record(Outcome::Skipped);
                                 continue;
                             }
                             Some(a) => {
@@ -204,15 +217,24 @@ impl QualificationModel {
                                 if a.missing_data.is_empty() || a.passed {
                                     Ok(a.passed)
                                 } else {
+                                    record(Outcome::MissingPlugin);
                                     Err(a.missing_data.join(", "))
                                 }
                             }
-                            None => Err(format!(
-                                "plugin {plugin:?} gave no verdict (plugins run in the native host)"
-                            )),
+                            None => {
+                                record(Outcome::MissingPlugin);
+                                Err(no_plugin_verdict(name))
+                            }
                         },
                         (None, None) => Ok(false),
                     };
+                    if let Ok(passed) = outcome {
+                        record(if passed {
+                            Outcome::Passed
+                        } else {
+                            Outcome::Failed
+                        });
+                    }
                     considered += 1;
                     total_weight += c.weight;
                     match outcome {
@@ -237,6 +259,47 @@ impl QualificationModel {
                 v
             })
             .collect()
+    }
+}
+
+/// How one criterion came out, in the order of the sets and their criteria (the widget's compact
+/// answer; the verdicts say the same in words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It holds.
+    Passed,
+    /// It does not.
+    Failed,
+    /// Undecided: the lead has no value for attribute column `0`.
+    MissingAttribute(usize),
+    /// Undecided: its plugin gave no verdict, or said data is missing.
+    MissingPlugin,
+    /// Left out of the set (its plugin failed under `on_error = "skip"`).
+    Skipped,
+}
+
+/// What a criterion decided by a plugin that did not run says it is missing.
+pub fn no_plugin_verdict(plugin: &str) -> String {
+    format!("plugin {plugin:?} gave no verdict (plugins run in the native host)")
+}
+
+/// A plugin criterion's plugin must exist with role `criterion`.
+pub(crate) fn check_plugin(
+    label: &str,
+    name: &str,
+    plugins: &[crate::config::Plugin],
+) -> Result<(), RuleError> {
+    let err = |message: String| RuleError {
+        rule: label.into(),
+        field: "plugin".into(),
+        message,
+    };
+    match plugins.iter().find(|x| x.name == name) {
+        None => Err(err(format!("no [[plugins]] entry named {name:?}"))),
+        Some(x) if x.role != crate::config::PluginRole::Criterion => Err(err(format!(
+            "plugin {name:?} has role \"score_adjustment\"; a criterion needs role \"criterion\""
+        ))),
+        Some(_) => Ok(()),
     }
 }
 

@@ -816,9 +816,10 @@ fn run(command: Command) -> Result<(), HostError> {
         } => {
             let built = baton::widget_program::build(&workspace, &out)?;
             println!(
-                "wrote {}: {} rules, {} bytes (program format {}); attributes read: {}",
+                "wrote {}: {} rules, {} criteria sets, {} bytes (program format {}); attributes read: {}",
                 out.join(baton::widget_program::PROGRAM_FILE).display(),
                 built.rules,
+                built.sets,
                 built.bytes,
                 baton_core::program::FORMAT_VERSION,
                 if built.attributes.is_empty() {

@@ -12,20 +12,23 @@ pub const PROGRAM_FILE: &str = "program.bin";
 /// What a build wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WidgetBuild {
-    /// How many rules the program holds.
+    /// How many scoring rules the program holds.
     pub rules: usize,
+    /// How many criteria sets.
+    pub sets: usize,
     /// The attributes they read.
     pub attributes: Vec<String>,
     /// The program's size in bytes.
     pub bytes: usize,
 }
 
-/// The widget program of `framework`'s `[scoring]`; `config` names the file in a refusal.
+/// The widget program of `framework`'s `[scoring]` and `[qualification]`; `config` names the
+/// file in a refusal.
 pub fn compile(framework: &baton_core::Framework, config: &str) -> Result<Program, HostError> {
-    Program::for_widget(&framework.config.scoring).map_err(|e| {
+    Program::for_widget(&framework.config).map_err(|e| {
         HostError::Input(format!(
-            "{config}: [scoring] rule {:?} cannot run in the site widget: {}",
-            e.rule, e.reason
+            "{config}: {} {:?} cannot run in the site widget: {}",
+            e.what, e.rule, e.reason
         ))
     })
 }
@@ -41,13 +44,13 @@ pub fn build(workspace: &Path, out: &Path) -> Result<WidgetBuild, HostError> {
     std::fs::create_dir_all(out).map_err(|e| HostError::io(out, e))?;
     crate::atomic::write_file(&out.join(PROGRAM_FILE), &bytes)?;
     let attributes = program
-        .scoring
         .attributes()
         .into_iter()
         .map(|(name, _)| name)
         .collect();
     Ok(WidgetBuild {
         rules: program.scoring.rules.len(),
+        sets: program.qualification.sets.len(),
         attributes,
         bytes: bytes.len(),
     })

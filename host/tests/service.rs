@@ -712,6 +712,7 @@ fn the_widget_program_is_served_to_the_site_key_as_baton_widget_build_writes_it(
     let program = baton_core::program::Program::from_bytes(&got.bytes).expect("a program");
     assert_eq!(program.scoring.rules.len(), 7);
     assert_eq!(program.scoring.mql_threshold, 50.0);
+    assert_eq!(program.qualification.sets.len(), 3);
     // The page keeps what it has: the same ETag is answered 304 with no body.
     let etag = got.etag.expect("an ETag");
     let mut again = from_site.to_vec();

@@ -120,7 +120,7 @@ function rows(path) {
   return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [keys[i], v]).filter(([, v]) => v !== '')));
 }
 
-test('the widget build (baton-engine/widget) runs `baton widget build`\'s program and scores every acme lead as the full engine does', async () => {
+test('the widget build (baton-engine/widget) runs `baton widget build`\'s program and scores and qualifies every acme lead as the full engine does', async () => {
   const base = join(scratch, 'node_modules', 'baton-engine', 'widget');
   const widget = await import(pathToFileURL(join(base, 'index.js')).href);
   widget.initSync({ module: readFileSync(join(base, 'baton_widget_bg.wasm')) });
@@ -140,6 +140,7 @@ test('the widget build (baton-engine/widget) runs `baton widget build`\'s progra
   assert.equal(leads.length, 3000);
   let mqls = 0;
   let refused = 0;
+  let qualified = 0;
   for (const lead of leads) {
     // The rows a file's reader rejects (a team that is not one) are left out, as the workspace does.
     const touches = (events.get(lead.lead_id) ?? []).filter((t) => !t.team || ['marketing', 'sales', 'cs'].includes(t.team));
@@ -165,11 +166,17 @@ test('the widget build (baton-engine/widget) runs `baton widget build`\'s progra
       lead.lead_id,
     );
     assert.deepEqual(got.reasons, want.reasons.map(({ rule, kind, points }) => ({ rule, kind, points })), lead.lead_id);
+    // Qualification: every set's verdict, with what is missing and what to ask (acme's plugin
+    // criterion is undecided in both: plugins run in the native host).
+    const verdicts = visitor.qualify(asOf);
+    assert.deepEqual(verdicts, full.qualify(lead, touches, asOf).verdicts, lead.lead_id);
+    qualified += verdicts.filter((v) => v.qualified).length;
     visitor.free();
     if (got.mql) mqls++;
   }
   assert.ok(mqls > 20, `${mqls} MQLs among acme's leads`);
   assert.ok(refused < 30, `${refused} of acme's leads refused by the engine`);
+  assert.ok(qualified > 100, `${qualified} qualified verdicts`);
   // A stateful visitor: a touch added later costs only itself, and the answer follows it.
   const visitor = new widget.Visitor(program);
   visitor.set({ employees: 800, industry: 'software', persona: 'champion' });
@@ -177,7 +184,9 @@ test('the widget build (baton-engine/widget) runs `baton widget build`\'s progra
   visitor.addTouch({ ts: '2026-09-30T16:00:00Z', type: 'pricing_page_view', channel: 'web' });
   assert.ok(visitor.score(asOf).score > before);
   assert.deepEqual(visitor.rules.map((r) => r.kind), ['fit', 'fit', 'fit', 'fit', 'engagement', 'engagement', 'engagement']);
-  assert.deepEqual(visitor.attributes, ['employees', 'industry', 'persona']);
+  assert.deepEqual(visitor.attributes, ['employees', 'industry', 'persona', 'budget_confirmed', 'champion_named']);
+  assert.deepEqual(visitor.sets.map((s) => s.name), ['BANT', 'MEDDIC', 'Enterprise']);
+  assert.deepEqual(visitor.sets[2].criteria, [{ name: 'Enterprise fit', ask: 'Who is championing this, and is there budget this quarter?', plugin: 'enterprise-fit' }]);
   assert.equal(visitor.mqlThreshold, 50);
   // A program of another format version, or bytes that are not one, are refused and say why.
   const other = Uint8Array.from(program);

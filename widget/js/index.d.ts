@@ -32,6 +32,15 @@ export interface VisitorScore {
   reasons: Reason[];
 }
 
+/** One criteria set's verdict (the engine's `Verdict`, plugin reasons aside). */
+export interface Verdict {
+  set: string;
+  qualified: boolean;
+  passed: string[];
+  failed: string[];
+  missing_data: { criterion: string; missing: string; ask?: string }[];
+}
+
 /** Microseconds since 1970. */
 export function micros(t: Time): number;
 
@@ -42,6 +51,8 @@ export class Visitor {
   readonly rules: { name: string; kind: 'fit' | 'engagement'; index: number }[];
   readonly attributes: string[];
   readonly mqlThreshold: number;
+  readonly sets: { name: string; criteria: { name: string; ask: string | null; plugin: string | null }[] }[];
+  qualify(asOf?: Time): Verdict[];
   set(attributes: Record<string, number | boolean | string | null | undefined>): string[];
   addTouch(touch: Touch): void;
   clearTouches(): void;

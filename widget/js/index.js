@@ -1,6 +1,6 @@
-// baton-engine/widget: the site widget's engine. A compiled scoring program (`baton widget
-// build`, or the service's GET /v1/widget/program) runs for one visitor; the wasm answers
-// numbers and rule indices, and this layer names them from the program's rules.
+// baton-engine/widget: the site widget's engine. A compiled program of scoring rules and
+// qualification criteria (`baton widget build`, or the service's GET /v1/widget/program) runs for
+// one visitor; the wasm answers numbers and indices, and this layer names them from the program.
 import init, { initSync, Widget } from './baton_widget.js';
 
 export { init, initSync };
@@ -32,6 +32,17 @@ export class Visitor {
     /** The attributes the rules read. */
     this.attributes = this.engine.attributeNames();
     this.mqlThreshold = this.engine.mqlThreshold();
+    /** The criteria sets: `{name, criteria: [{name, ask, plugin}]}`. */
+    const texts = this.engine.criteria();
+    let k = 0;
+    const counts = this.engine.criterionCounts();
+    this.sets = this.engine.setNames().map((name, i) => ({
+      name,
+      criteria: Array.from({ length: counts[i] }, () => {
+        const [criterion, ask, plugin] = texts.slice(3 * k, 3 * ++k);
+        return { name: criterion, ask: ask || null, plugin: plugin || null };
+      }),
+    }));
   }
 
   /** The program format this build reads. */
@@ -87,6 +98,29 @@ export class Visitor {
       score: n[0], fit: n[1], engagement: n[2], mql: n[3] === 1, grade,
       priority: grade ? `${grade}${n[5]}` : null, reasons,
     };
+  }
+
+  /**
+   * Every criteria set's verdict as of `asOf` (default now), as the engine gives it in a browser:
+   * `{set, qualified, passed, failed, missing_data: [{criterion, missing, ask?}]}`. A criterion
+   * decided by a plugin is undecided (plugins run in the native host; the service decides).
+   */
+  qualify(asOf = Date.now()) {
+    const n = this.engine.qualify(micros(asOf));
+    let k = this.sets.length;
+    return this.sets.map((set, i) => {
+      const v = { set: set.name, qualified: n[i] === 1, passed: [], failed: [], missing_data: [] };
+      for (const c of set.criteria) {
+        const code = n[k++];
+        if (code === 1) v.passed.push(c.name);
+        else if (code === 0) v.failed.push(c.name);
+        else if (code <= -2 || code >= 2) {
+          const missing = code >= 2 ? this.attributes[code - 2] : `plugin ${JSON.stringify(c.plugin)} gave no verdict (plugins run in the native host)`;
+          v.missing_data.push(c.ask ? { criterion: c.name, missing, ask: c.ask } : { criterion: c.name, missing });
+        }
+      }
+      return v;
+    });
   }
 
   /** Frees the wasm memory the visitor holds. */

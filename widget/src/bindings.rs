@@ -41,6 +41,28 @@ impl JsWidget {
         self.0.attribute_names()
     }
 
+    /// The criteria sets' names.
+    #[wasm_bindgen(js_name = setNames)]
+    pub fn set_names(&self) -> Vec<String> {
+        self.0.set_names()
+    }
+
+    /// How many criteria each set has.
+    #[wasm_bindgen(js_name = criterionCounts)]
+    pub fn criterion_counts(&self) -> Vec<u32> {
+        self.0.criterion_counts()
+    }
+
+    /// Name, ask and plugin of each criterion ("" for none), flattened.
+    pub fn criteria(&self) -> Vec<String> {
+        self.0.criteria()
+    }
+
+    /// `[verdict of each set..., outcome of each criterion...]` as of `asOfMicros`.
+    pub fn qualify(&mut self, as_of_micros: f64) -> Result<Vec<f64>, JsError> {
+        self.0.qualify(as_of_micros).map_err(|e| JsError::new(&e))
+    }
+
     /// The MQL threshold.
     #[wasm_bindgen(js_name = mqlThreshold)]
     pub fn mql_threshold(&self) -> f64 {

@@ -1,4 +1,4 @@
-//! The site widget's engine: one visitor scored by a compiled scoring program.
+//! The site widget's engine: one visitor scored and qualified by a compiled scoring program.
 //!
 //! The program is core's own compiled form of `[scoring]` (`baton widget build`, or the
 //! service's `GET /v1/widget/program`); the visitor is core's [`Visitor`], scored by the same
@@ -17,6 +17,7 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 use baton_core::Instant;
 use baton_core::model::Team;
 use baton_core::program::{AttrInput, Program, Touch, Visitor};
+use baton_core::qualification::Outcome;
 
 /// Where the numbers sit in [`Widget::score`]'s answer.
 pub mod layout {
@@ -47,28 +48,77 @@ impl Widget {
     /// build reads.
     pub fn new(program: &[u8]) -> Result<Widget, String> {
         let program = Program::from_bytes(program).map_err(|e| e.to_string())?;
-        let visitor = Visitor::new(program.scoring).map_err(|e| e.to_string())?;
+        let visitor = Visitor::new(program).map_err(|e| e.to_string())?;
         Ok(Widget { visitor })
     }
 
     /// The rule names, in program order.
     pub fn rule_names(&self) -> Vec<String> {
-        let rules = &self.visitor.program().rules;
+        let rules = &self.visitor.program().scoring.rules;
         rules.iter().map(|r| r.name.clone()).collect()
     }
 
     /// 0 for a fit rule, 1 for an engagement rule, in program order.
     pub fn rule_kinds(&self) -> Vec<u8> {
-        let rules = &self.visitor.program().rules;
+        let rules = &self.visitor.program().scoring.rules;
         rules
             .iter()
             .map(|r| u8::from(r.kind == baton_core::config::RuleKind::Engagement))
             .collect()
     }
 
+    /// The criteria sets' names, in program order.
+    pub fn set_names(&self) -> Vec<String> {
+        let sets = &self.visitor.program().qualification.sets;
+        sets.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// How many criteria each set has.
+    pub fn criterion_counts(&self) -> Vec<u32> {
+        let sets = &self.visitor.program().qualification.sets;
+        sets.iter().map(|s| s.criteria.len() as u32).collect()
+    }
+
+    /// Each criterion's name, what to ask ("" for nothing) and plugin ("" for none), three texts
+    /// a criterion, sets and criteria in program order.
+    pub fn criteria(&self) -> Vec<String> {
+        let sets = &self.visitor.program().qualification.sets;
+        let all = sets.iter().flat_map(|s| s.criteria.iter());
+        all.flat_map(|c| {
+            [
+                c.name.clone(),
+                c.ask.clone().unwrap_or_default(),
+                c.plugin.clone().unwrap_or_default(),
+            ]
+        })
+        .collect()
+    }
+
+    /// Qualification as of `as_of_micros`, as numbers: each set's verdict (1 qualified, 0 not),
+    /// then each criterion's outcome in program order: 1 passed, 0 failed, -1 left out, -2 its
+    /// plugin gave no verdict (plugins run in the native host), 2 + k the visitor has no value
+    /// for attribute k (of [`Widget::attribute_names`]).
+    pub fn qualify(&mut self, as_of_micros: f64) -> Result<Vec<f64>, String> {
+        let mut outcomes = Vec::new();
+        let as_of = instant(as_of_micros, "asOf")?;
+        let verdicts = self.visitor.qualify_into(as_of, Some(&mut outcomes));
+        let mut out: Vec<f64> = verdicts
+            .iter()
+            .map(|v| f64::from(u8::from(v.qualified)))
+            .collect();
+        out.extend(outcomes.iter().map(|o| match o {
+            Outcome::Passed => 1.0,
+            Outcome::Failed => 0.0,
+            Outcome::Skipped => -1.0,
+            Outcome::MissingPlugin => -2.0,
+            Outcome::MissingAttribute(k) => 2.0 + *k as f64,
+        }));
+        Ok(out)
+    }
+
     /// The MQL threshold.
     pub fn mql_threshold(&self) -> f64 {
-        self.visitor.program().mql_threshold
+        self.visitor.program().scoring.mql_threshold
     }
 
     /// The attributes the rules read.

@@ -1,11 +1,13 @@
-//! The program's bytes: `BTNP`, a format version, then the rules, little-endian and
-//! length-prefixed. Read without any serialization library, so the widget build stays small;
+//! The program's bytes: `BTNP`, a format version, then the scoring rules and the criteria sets,
+//! little-endian and length-prefixed. Read without any serialization library, so the widget build stays small;
 //! documented in docs/widget.md.
 
 use crate::conditions::{Cond, Literal, LiteralKind, Op};
-use crate::config::RuleKind;
+use crate::config::{Policy, RuleKind};
 
-use super::{Program, ProgramRule, ScoringProgram};
+use super::{
+    CriterionProgram, Program, ProgramRule, QualificationProgram, ScoringProgram, SetProgram,
+};
 
 /// The program format this build writes and reads. A change to the bytes' meaning bumps it.
 pub const FORMAT_VERSION: u16 = 1;
@@ -60,6 +62,36 @@ impl Program {
             w.opt(r.max_points);
             w.cond(&r.when);
         }
+        w.len(self.qualification.sets.len());
+        for set in &self.qualification.sets {
+            w.str(&set.name);
+            match set.policy {
+                Policy::All => w.0.push(0),
+                Policy::Any => w.0.push(1),
+                Policy::AtLeast(n) => {
+                    w.0.push(2);
+                    w.len(n);
+                }
+                Policy::Weighted(t) => {
+                    w.0.push(3);
+                    w.f64(t);
+                }
+            }
+            w.len(set.criteria.len());
+            for c in &set.criteria {
+                w.str(&c.name);
+                w.opt_str(c.ask.as_deref());
+                w.f64(c.weight);
+                match &c.when {
+                    Some(cond) => {
+                        w.0.push(1);
+                        w.cond(cond);
+                    }
+                    None => w.0.push(0),
+                }
+                w.opt_str(c.plugin.as_deref());
+            }
+        }
         w.0
     }
 
@@ -94,8 +126,9 @@ impl Program {
                 when: r.cond(0)?,
             });
         }
+        let qualification = r.qualification()?;
         if r.at != bytes.len() {
-            return Err(r.corrupt("bytes after the last rule"));
+            return Err(r.corrupt("bytes after the last criteria set"));
         }
         Ok(Program {
             scoring: ScoringProgram {
@@ -104,6 +137,7 @@ impl Program {
                 min_score,
                 rules,
             },
+            qualification,
         })
     }
 }
@@ -127,6 +161,16 @@ impl Writer {
 
     fn len(&mut self, n: usize) {
         self.0.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.0.push(1);
+                self.str(s);
+            }
+            None => self.0.push(0),
+        }
     }
 
     fn str(&mut self, s: &str) {
@@ -247,6 +291,50 @@ impl Reader<'_> {
             at,
             what: "text that is not UTF-8",
         })
+    }
+
+    fn opt_str(&mut self) -> Result<Option<String>, ProgramError> {
+        match self.byte()? {
+            0 => Ok(None),
+            1 => Ok(Some(self.str()?)),
+            _ => Err(self.corrupt("optional text flag")),
+        }
+    }
+
+    fn qualification(&mut self) -> Result<QualificationProgram, ProgramError> {
+        let count = self.len()?;
+        let mut sets = Vec::with_capacity(count);
+        for _ in 0..count {
+            let name = self.str()?;
+            let policy = match self.byte()? {
+                0 => Policy::All,
+                1 => Policy::Any,
+                2 => Policy::AtLeast(self.len()?),
+                3 => Policy::Weighted(self.f64()?),
+                _ => return Err(self.corrupt("policy")),
+            };
+            let n = self.len()?;
+            let mut criteria = Vec::with_capacity(n);
+            for _ in 0..n {
+                criteria.push(CriterionProgram {
+                    name: self.str()?,
+                    ask: self.opt_str()?,
+                    weight: self.f64()?,
+                    when: match self.byte()? {
+                        0 => None,
+                        1 => Some(self.cond(0)?),
+                        _ => return Err(self.corrupt("condition flag")),
+                    },
+                    plugin: self.opt_str()?,
+                });
+            }
+            sets.push(SetProgram {
+                name,
+                policy,
+                criteria,
+            });
+        }
+        Ok(QualificationProgram { sets })
     }
 
     fn cond(&mut self, depth: usize) -> Result<Cond, ProgramError> {

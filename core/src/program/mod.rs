@@ -15,13 +15,94 @@ pub use codec::{FORMAT_VERSION, ProgramError};
 pub use visitor::{AttrInput, Touch, Visitor, VisitorScore};
 
 use crate::conditions::{ColumnType, Cond, EVENT_FIELDS, LiteralKind, Op, RuleError};
-use crate::config::{RuleKind, Scoring};
+use crate::config::{Policy, Qualification, RuleKind, Scoring};
 
-/// What the widget runs: the scoring rules, compiled.
+/// What the widget runs: the scoring rules and qualification criteria, compiled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
     /// `[scoring]`, compiled.
     pub scoring: ScoringProgram,
+    /// `[qualification]`, compiled.
+    pub qualification: QualificationProgram,
+}
+
+/// `[qualification]`, compiled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QualificationProgram {
+    /// Criteria sets in configuration order.
+    pub sets: Vec<SetProgram>,
+}
+
+/// One criteria set, compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetProgram {
+    /// Set name (e.g. BANT).
+    pub name: String,
+    /// How its criteria combine.
+    pub policy: Policy,
+    /// Its criteria.
+    pub criteria: Vec<CriterionProgram>,
+}
+
+/// One criterion, compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionProgram {
+    /// Criterion name.
+    pub name: String,
+    /// What to ask when the data is missing.
+    pub ask: Option<String>,
+    /// Weight (weighted policy).
+    pub weight: f64,
+    /// The condition on lead attributes.
+    pub when: Option<Cond>,
+    /// The plugin deciding it (native host; undecided elsewhere).
+    pub plugin: Option<String>,
+}
+
+impl QualificationProgram {
+    /// Compiles `[qualification]`; errors name the set (and criterion) and the field.
+    pub fn compile(config: &Qualification) -> Result<QualificationProgram, RuleError> {
+        let mut sets = Vec::new();
+        for set in &config.sets {
+            let policy = set.resolved_policy().map_err(|(part, message)| RuleError {
+                rule: set.name.clone(),
+                field: part.into(),
+                message,
+            })?;
+            let mut criteria = Vec::new();
+            for c in &set.criteria {
+                let label = format!("{} / {}", set.name, c.name);
+                criteria.push(CriterionProgram {
+                    name: c.name.clone(),
+                    ask: c.ask.clone(),
+                    weight: c.weight,
+                    when: c
+                        .when
+                        .as_ref()
+                        .map(|w| Cond::compile(&label, w))
+                        .transpose()?,
+                    plugin: c.plugin.clone(),
+                });
+            }
+            sets.push(SetProgram {
+                name: set.name.clone(),
+                policy,
+                criteria,
+            });
+        }
+        Ok(QualificationProgram { sets })
+    }
+
+    /// Every criterion's condition, with its set and criterion names.
+    fn conditions(&self) -> impl Iterator<Item = (String, &Cond)> {
+        self.sets.iter().flat_map(|set| {
+            set.criteria.iter().filter_map(move |c| {
+                c.when
+                    .as_ref()
+                    .map(|w| (format!("{} / {}", set.name, c.name), w))
+            })
+        })
+    }
 }
 
 /// `[scoring]`, compiled.
@@ -54,11 +135,13 @@ pub struct ProgramRule {
     pub when: Cond,
 }
 
-/// Why a configuration cannot become a widget program: the rule and the reason.
+/// Why a configuration cannot become a widget program: the rule (or criterion) and the reason.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("rule {rule:?}: {reason}")]
+#[error("{what} {rule:?}: {reason}")]
 pub struct WidgetRefusal {
-    /// The rule (or `[scoring]` for the whole section).
+    /// `[scoring] rule` or `[qualification] criterion`.
+    pub what: &'static str,
+    /// The rule, or the criterion as `set / criterion` (or the set).
     pub rule: String,
     /// Why the widget cannot run it.
     pub reason: String,
@@ -88,54 +171,96 @@ impl ScoringProgram {
             rules,
         })
     }
+}
 
-    /// The lead attributes the rules read, each with the type its rules compare it as, in the
-    /// order first read. A fact of an engagement rule that names an event field is the event's.
+impl Program {
+    /// The widget's program of a configuration's `[scoring]` and `[qualification]`, refused
+    /// (with the rule or criterion and why) when the widget could not give the engine's answer.
+    /// A criterion decided by a plugin is kept: the widget reports it undecided, as every
+    /// browser build does (plugins run in the native host).
+    pub fn for_widget(config: &crate::Config) -> Result<Program, WidgetRefusal> {
+        let refusal = |what: &'static str| {
+            move |e: RuleError| WidgetRefusal {
+                what,
+                rule: e.rule.clone(),
+                reason: format!("`{}`: {}", e.field, e.message),
+            }
+        };
+        let scoring = ScoringProgram::compile(&config.scoring).map_err(refusal(RULE))?;
+        let qualification =
+            QualificationProgram::compile(&config.qualification).map_err(refusal(CRITERION))?;
+        let program = Program {
+            scoring,
+            qualification,
+        };
+        program.check_for_widget()?;
+        for set in &program.qualification.sets {
+            for c in &set.criteria {
+                if let Some(p) = &c.plugin {
+                    let label = format!("{} / {}", set.name, c.name);
+                    crate::qualification::check_plugin(&label, p, &config.plugins)
+                        .map_err(refusal(CRITERION))?;
+                }
+            }
+        }
+        // Bound as a visitor's: what the widget cannot bind is refused here, not in the page.
+        Visitor::new(program.clone()).map_err(|e| {
+            let what = if program.scoring.rules.iter().any(|r| r.name == e.rule) {
+                RULE
+            } else {
+                CRITERION
+            };
+            refusal(what)(e)
+        })?;
+        Ok(program)
+    }
+
+    /// Every condition of the program: its rule (or `set / criterion`), whether it may read
+    /// event fields, and the condition.
+    fn conditions(&self) -> Vec<(String, bool, &Cond, &'static str)> {
+        let rules = self.scoring.rules.iter().map(|r| {
+            (
+                r.name.clone(),
+                r.kind == RuleKind::Engagement,
+                &r.when,
+                RULE,
+            )
+        });
+        let criteria = self
+            .qualification
+            .conditions()
+            .map(|(n, c)| (n, false, c, CRITERION));
+        rules.chain(criteria).collect()
+    }
+
+    /// The lead attributes the program reads, each with the type its conditions compare it as,
+    /// in the order first read. A fact of an engagement rule that names an event field is the
+    /// event's.
     pub fn attributes(&self) -> Vec<(String, ColumnType)> {
-        self.typed_attributes()
+        typed_attributes(&self.conditions())
             .into_iter()
             .map(|(name, kind, _)| (name, kind))
             .collect()
     }
 
-    /// [`ScoringProgram::attributes`], with the rule that first gave each its type.
-    fn typed_attributes(&self) -> Vec<(String, ColumnType, &str)> {
-        let mut out: Vec<(String, ColumnType, &str)> = Vec::new();
-        for rule in &self.rules {
-            for (fact, op, value) in rule.when.facts() {
-                if rule.kind == RuleKind::Engagement && EVENT_FIELDS.contains(&fact) {
-                    continue;
-                }
-                let kind = literal_type(op, value);
-                match out.iter_mut().find(|(name, _, _)| name == fact) {
-                    Some(seen) if seen.1 == ColumnType::Empty => {
-                        seen.1 = kind;
-                        seen.2 = &rule.name;
-                    }
-                    Some(_) => {}
-                    None => out.push((fact.to_string(), kind, &rule.name)),
-                }
-            }
-        }
-        out
-    }
-
-    /// Checks that a page's widget runs these rules as the engine does: no `matches` condition
+    /// Checks that a page's widget runs the program as the engine does: no `matches` condition
     /// (the widget build has no regular-expression engine) and each attribute compared as one
     /// type (a visitor's value has one). A refusal names the rule and says why.
     pub fn check_for_widget(&self) -> Result<(), WidgetRefusal> {
-        let types = self.typed_attributes();
-        for rule in &self.rules {
-            for (fact, op, value) in rule.when.facts() {
+        let conditions = self.conditions();
+        let types = typed_attributes(&conditions);
+        for (rule, events, cond, what) in &conditions {
+            for (fact, op, value) in cond.facts() {
                 if op == Op::Matches {
                     return Err(WidgetRefusal {
-                        rule: rule.name.clone(),
+                        what,
+                        rule: rule.clone(),
                         reason: format!(
                             "`{fact}` uses `matches`: the widget build has no regular-expression engine (write it with eq, in, contains, starts_with or ends_with)"
                         ),
                     });
                 }
-                if rule.kind == RuleKind::Engagement && EVENT_FIELDS.contains(&fact) {
+                if *events && EVENT_FIELDS.contains(&fact) {
                     continue;
                 }
                 let kind = literal_type(op, value);
@@ -144,9 +269,10 @@ impl ScoringProgram {
                     && *first != kind
                 {
                     return Err(WidgetRefusal {
-                        rule: rule.name.clone(),
+                        what,
+                        rule: rule.clone(),
                         reason: format!(
-                            "compares `{fact}` as {} but rule {by:?} compares it as {}: a visitor's value has one type",
+                            "compares `{fact}` as {} but {by:?} compares it as {}: a visitor's value has one type",
                             type_name(kind),
                             type_name(*first)
                         ),
@@ -158,23 +284,35 @@ impl ScoringProgram {
     }
 }
 
-impl Program {
-    /// The widget's program of a configuration's `[scoring]`, refused (with the rule and why)
-    /// when the widget could not give the engine's answer.
-    pub fn for_widget(scoring: &Scoring) -> Result<Program, WidgetRefusal> {
-        let scoring = ScoringProgram::compile(scoring).map_err(|e| WidgetRefusal {
-            rule: e.rule.clone(),
-            reason: format!("`{}`: {}", e.field, e.message),
-        })?;
-        scoring.check_for_widget()?;
-        // Bound as a visitor's: what the widget cannot bind is refused here, not in the page.
-        Visitor::new(scoring.clone()).map_err(|e| WidgetRefusal {
-            rule: e.rule.clone(),
-            reason: format!("`{}`: {}", e.field, e.message),
-        })?;
-        Ok(Program { scoring })
+/// The attributes `conditions` read, typed by the first comparison that gives a type, with the
+/// rule that gave it.
+fn typed_attributes(
+    conditions: &[(String, bool, &Cond, &'static str)],
+) -> Vec<(String, ColumnType, String)> {
+    let mut out: Vec<(String, ColumnType, String)> = Vec::new();
+    for (rule, events, cond, _) in conditions {
+        for (fact, op, value) in cond.facts() {
+            if *events && EVENT_FIELDS.contains(&fact) {
+                continue;
+            }
+            let kind = literal_type(op, value);
+            match out.iter_mut().find(|(name, _, _)| name == fact) {
+                Some(seen) if seen.1 == ColumnType::Empty => {
+                    seen.1 = kind;
+                    seen.2 = rule.clone();
+                }
+                Some(_) => {}
+                None => out.push((fact.to_string(), kind, rule.clone())),
+            }
+        }
     }
+    out
 }
+
+/// What a refusal of a scoring rule names.
+const RULE: &str = "[scoring] rule";
+/// What a refusal of a qualification criterion names.
+const CRITERION: &str = "[qualification] criterion";
 
 /// The column type a comparison gives an attribute (`Empty` for `exists`, which reads any).
 fn literal_type(op: Op, value: Option<&crate::conditions::Literal>) -> ColumnType {

@@ -3,11 +3,12 @@
 
 use crate::conditions::{ColumnType, FactSchema, Facts, RuleError};
 use crate::model::{AttrValue, Event, Team};
+use crate::qualification::{Outcome, QualificationModel, Verdict};
 use crate::scoring::{QuickScore, ScoringModel, score_facts};
 use crate::symbols::Symbols;
 use crate::time::Instant;
 
-use super::ScoringProgram;
+use super::Program;
 
 /// A touch as a page records it.
 #[derive(Debug, Clone, Copy)]
@@ -44,11 +45,12 @@ pub struct VisitorScore {
 /// A page visitor scored by a program.
 #[derive(Debug)]
 pub struct Visitor {
-    program: ScoringProgram,
+    program: Program,
     columns: Vec<(String, ColumnType)>,
     values: Vec<AttrValue>,
     symbols: Symbols,
     model: ScoringModel,
+    qualification: QualificationModel,
     /// How many symbols existed when `model` was bound (text tests hold the matching symbols).
     bound: usize,
     touches: Vec<Event>,
@@ -87,30 +89,25 @@ impl Facts for Values<'_> {
 
 impl Visitor {
     /// A visitor with no attributes and no touches.
-    pub fn new(program: ScoringProgram) -> Result<Visitor, RuleError> {
+    pub fn new(program: Program) -> Result<Visitor, RuleError> {
         let columns = program.attributes();
         let symbols = Symbols::default();
-        let model = ScoringModel::bind(
-            &program,
-            &Schema {
-                columns: &columns,
-                symbols: &symbols,
-            },
-        )?;
+        let (model, qualification) = bind(&program, &columns, &symbols)?;
         Ok(Visitor {
             values: vec![AttrValue::Missing; columns.len()],
             program,
             columns,
             symbols,
             model,
+            qualification,
             bound: 0,
             touches: Vec::new(),
             masks: Vec::new(),
         })
     }
 
-    /// The program's rules, in order.
-    pub fn program(&self) -> &ScoringProgram {
+    /// The program.
+    pub fn program(&self) -> &Program {
         &self.program
     }
 
@@ -206,19 +203,40 @@ impl Visitor {
         }
     }
 
+    /// Every criteria set's verdict as of `as_of`, as the engine gives it without plugins: a
+    /// criterion decided by a plugin is undecided, "plugins run in the native host".
+    pub fn qualify(&mut self, as_of: Instant) -> Vec<Verdict> {
+        self.qualify_into(as_of, None)
+    }
+
+    /// [`Visitor::qualify`], with each criterion's [`Outcome`] pushed onto `outcomes` (sets and
+    /// criteria in program order).
+    pub fn qualify_into(
+        &mut self,
+        as_of: Instant,
+        outcomes: Option<&mut Vec<Outcome>>,
+    ) -> Vec<Verdict> {
+        self.rebind_if_needed();
+        let columns = &self.columns;
+        self.qualification.qualify_facts(
+            &Values(&self.values),
+            |col| columns[col].0.clone(),
+            as_of,
+            |_| None,
+            outcomes,
+        )
+    }
+
     /// Binds the rules again when a text appeared that they have not seen (its matches are
     /// worked out once), and the touches' field matches with them.
     fn rebind_if_needed(&mut self) {
         if self.symbols.len() == self.bound {
             return;
         }
-        let schema = Schema {
-            columns: &self.columns,
-            symbols: &self.symbols,
-        };
         // The program bound when the visitor was made; binding it to more texts cannot fail.
-        if let Ok(model) = ScoringModel::bind(&self.program, &schema) {
+        if let Ok((model, qualification)) = bind(&self.program, &self.columns, &self.symbols) {
             self.model = model;
+            self.qualification = qualification;
         }
         self.bound = self.symbols.len();
         let facts = Values(&self.values);
@@ -226,6 +244,19 @@ impl Visitor {
             *mask = self.model.field_mask(&facts, e);
         }
     }
+}
+
+/// The program's rules and criteria bound to a visitor's columns and texts.
+fn bind(
+    program: &Program,
+    columns: &[(String, ColumnType)],
+    symbols: &Symbols,
+) -> Result<(ScoringModel, QualificationModel), RuleError> {
+    let schema = Schema { columns, symbols };
+    Ok((
+        ScoringModel::bind(&program.scoring, &schema)?,
+        QualificationModel::bind(&program.qualification, &schema, None)?,
+    ))
 }
 
 /// A value a page gives for an attribute.

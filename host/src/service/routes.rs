@@ -208,17 +208,16 @@ pub async fn widget_program(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&app, &headers, peer, Need::Touch).await?;
-    let program =
-        baton_core::program::Program::for_widget(&app.framework.config.scoring).map_err(|e| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "widget_program_refused",
-                format!(
-                    "[scoring] rule {:?} cannot run in the site widget: {}",
-                    e.rule, e.reason
-                ),
-            )
-        })?;
+    let program = baton_core::program::Program::for_widget(&app.framework.config).map_err(|e| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "widget_program_refused",
+            format!(
+                "{} {:?} cannot run in the site widget: {}",
+                e.what, e.rule, e.reason
+            ),
+        )
+    })?;
     let bytes = program.to_bytes();
     let etag = format!("\"{}\"", &super::auth::hash_bytes(&bytes)[..32]);
     let fresh = header_text(&headers, header::IF_NONE_MATCH.as_str()) == Some(etag.as_str());
