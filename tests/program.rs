@@ -105,6 +105,7 @@ fn program_agrees_with_engine(name: &str, dir: &Path) -> usize {
         mqls > 0,
         "{name}: some lead is an MQL, so the comparison covers the threshold"
     );
+    assert!(qualified > 0, "{name}: some verdict is qualified");
     ws.leads.len()
 }
 
