@@ -675,6 +675,12 @@ fn an_events_asset_is_checked_against_the_workspaces_assets() {
     );
 }
 
+/// `baton widget build WORKSPACE --out OUT`.
+fn widget_build(workspace: &Path, out: &Path) -> std::process::Output {
+    let path = |p: &Path| p.to_str().expect("utf8").to_string();
+    baton(&["widget", "build", &path(workspace), "--out", &path(out)])
+}
+
 #[test]
 fn the_widget_program_is_served_to_the_site_key_as_baton_widget_build_writes_it() {
     let ws = workspace_copy(&repo().join("examples/acme"));
@@ -682,13 +688,7 @@ fn the_widget_program_is_served_to_the_site_key_as_baton_widget_build_writes_it(
     let read = token(ws.path(), None, "read", &[]);
     let ingest = token(ws.path(), None, "ingest", &[]);
     let built = tempfile::tempdir().expect("tmp");
-    let out = baton(&[
-        "widget",
-        "build",
-        ws.path().to_str().expect("utf8"),
-        "--out",
-        built.path().to_str().expect("utf8"),
-    ]);
+    let out = widget_build(ws.path(), built.path());
     assert!(
         out.status.success(),
         "{}",
@@ -755,13 +755,7 @@ fn rules_the_widget_cannot_run_are_refused_by_name_by_the_cli_and_the_service() 
     let rule = "\n[[scoring.rules]]\nname = \"Pricing pages\"\nkind = \"engagement\"\npoints = 5\nwhen = { fact = \"type\", operator = \"matches\", value = \"^pricing\" }\n";
     std::fs::write(&config, format!("{text}{rule}")).expect("write");
     let built = tempfile::tempdir().expect("tmp");
-    let out = baton(&[
-        "widget",
-        "build",
-        ws.path().to_str().expect("utf8"),
-        "--out",
-        built.path().to_str().expect("utf8"),
-    ]);
+    let out = widget_build(ws.path(), built.path());
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
