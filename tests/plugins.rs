@@ -302,9 +302,9 @@ fn inputs_are_exactly_the_sdk_input_type() {
         let plugin = &ws.framework.config.plugins[0];
         for lead in 0..ws.leads.len() as u32 {
             for limit in [128 * 1024, 1500] {
-                let Ok(bytes) =
-                    baton_core::plugins::plugin_input(&ws, &model, plugin, lead, as_of, limit)
-                else {
+                let Ok(bytes) = baton_core::plugins::plugin_input(
+                    &ws, &model, plugin, lead, as_of, limit, None,
+                ) else {
                     continue;
                 };
                 assert!(bytes.len() <= limit);
@@ -314,4 +314,72 @@ fn inputs_are_exactly_the_sdk_input_type() {
             }
         }
     }
+}
+
+/// A plugin's input query trims its input, never its answer: both example plugins declare one,
+/// and on every third acme lead each gets the same verdict (reasons, missing data) from its
+/// trimmed document as from the whole input; the trimmed document holds only what the query names
+/// (no score, the named attributes, the named event fields) and is smaller.
+#[test]
+fn an_input_query_trims_the_input_and_changes_no_verdict() {
+    use baton_core::plugins::plugin_input;
+    let dir = repo_root().join("examples").join("acme");
+    let ws = workspace(&dir);
+    let as_of = ws.latest_timestamp().expect("data");
+    let model = baton_core::scoring::ScoringModel::compile(&ws).expect("rules");
+    let host = host(&ws, &dir, None);
+    for (index, plugin) in ws.framework.config.plugins.iter().enumerate() {
+        let reads = host
+            .reads(index)
+            .expect("the example plugins declare a query");
+        assert!(!reads.score && !reads.event_fields.is_empty(), "{reads:?}");
+        let (mut whole, mut trimmed) = (0usize, 0usize);
+        for lead in (0..ws.leads.len() as u32).step_by(3) {
+            let full =
+                plugin_input(&ws, &model, plugin, lead, as_of, 128 * 1024, None).expect("input");
+            let small = plugin_input(&ws, &model, plugin, lead, as_of, 128 * 1024, Some(&reads))
+                .expect("input");
+            let doc: serde_json::Value = serde_json::from_slice(&small).expect("json");
+            assert!(doc.get("score").is_none(), "no score unless read");
+            for name in doc["lead"]["attributes"]
+                .as_object()
+                .expect("attributes")
+                .keys()
+            {
+                assert!(reads.attributes.contains(name), "{name} is not read");
+            }
+            for e in doc["events"].as_array().expect("events") {
+                for field in e.as_object().expect("event").keys() {
+                    let field = if field == "type" {
+                        "type"
+                    } else {
+                        field.as_str()
+                    };
+                    assert!(reads.event_fields.iter().any(|f| f == field), "{field}");
+                }
+            }
+            if !reads.stages {
+                assert_eq!(doc["lead"]["stages"], serde_json::json!([]));
+            }
+            let answer = |bytes: &[u8]| host.call(index, bytes).output.expect("a verdict");
+            assert_eq!(answer(&small), answer(&full), "{} lead {lead}", plugin.name);
+            whole += full.len();
+            trimmed += small.len();
+        }
+        assert!(
+            trimmed * 2 < whole,
+            "{}: {trimmed} of {whole} bytes",
+            plugin.name
+        );
+    }
+    // A query that names what is not an event field fails each lead, saying why.
+    let bad = baton_plugin::Reads::new().event_fields(&["when"]);
+    let plugin = &ws.framework.config.plugins[0];
+    let e =
+        plugin_input(&ws, &model, plugin, 0, as_of, 128 * 1024, Some(&bad)).expect_err("refused");
+    assert!(
+        e.message.contains("\"when\" is not an event field"),
+        "{}",
+        e.message
+    );
 }

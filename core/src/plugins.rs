@@ -6,11 +6,11 @@
 
 use crate::order::Map;
 
-use baton_plugin::Verdict;
+use baton_plugin::{Reads, Verdict};
 use serde::Serialize;
 
 use crate::config::{OnError, Plugin, PluginRole};
-use crate::model::{AttrValue, LeadIx, Workspace};
+use crate::model::{AttrValue, Event, LeadIx, Workspace};
 use crate::qualification::{PluginAnswer, PluginVerdicts};
 use crate::scoring::{ScoringModel, score_lead};
 use crate::stats::round6;
@@ -99,6 +99,11 @@ pub trait PluginRunner: Sync {
     /// The largest input a call accepts.
     fn max_input_bytes(&self, _index: usize) -> usize {
         DEFAULT_MAX_INPUT_BYTES
+    }
+
+    /// What plugin `index` reads (its description's input query); `None` sends everything.
+    fn reads(&self, _index: usize) -> Option<Reads> {
+        None
     }
 }
 
@@ -210,7 +215,9 @@ pub struct ReasonCount {
 }
 
 /// Builds lead `lead`'s ABI v1 input for `plugin`, leaving out the oldest events when the document
-/// would exceed `max_bytes`; `Err` when even the event-less input is too large.
+/// would exceed `max_bytes`; `Err` when even the event-less input is too large. With `reads` (the
+/// plugin's input query, from its description), only what it reads is sent: the attributes it
+/// names, stage entries if asked, the event fields it names within its window, the score if asked.
 ///
 /// The document is written straight from the workspace through borrowed mirrors of the SDK's
 /// [`baton_plugin::Input`] (same fields, same order); a test checks that every document reads back
@@ -222,11 +229,19 @@ pub fn plugin_input(
     lead: LeadIx,
     as_of: Instant,
     max_bytes: usize,
+    reads: Option<&Reads>,
 ) -> Result<Vec<u8>, Failure> {
+    if let Some(problem) = reads.and_then(Reads::problem) {
+        return Err(Failure {
+            kind: FailureKind::InvalidOutput,
+            message: format!("its description's input query is not valid: {problem}"),
+        });
+    }
     let l = &ws.leads[lead as usize];
     let attributes: Vec<(&str, AttrRef<'_>)> = ws
         .attributes
         .iter()
+        .filter(|a| reads.is_none_or(|r| r.attributes.contains(&a.name)))
         .filter_map(|a| {
             let v = match a.values.get(lead) {
                 AttrValue::Missing => return None,
@@ -241,29 +256,26 @@ pub fn plugin_input(
     let first = ws.stages.partition_point(|s| s.lead < lead);
     let stages: Vec<StageRef<'_>> = ws.stages[first..]
         .iter()
-        .take_while(|s| s.lead == lead)
+        .take_while(|s| s.lead == lead && reads.is_none_or(|r| r.stages))
         .filter(|s| s.ts <= as_of)
         .map(|s| StageRef {
             stage: &ws.stage_names[s.stage as usize],
             at: s.ts,
         })
         .collect();
-    let events: Vec<EventRef<'_>> = ws
-        .events_of(lead)
+    let fields = EventFields::of(reads);
+    let since = reads
+        .and_then(|r| r.events_within_days)
+        .map_or(i64::MIN, |d| as_of.0 - (d * MICROS_PER_DAY as f64) as i64);
+    let all = ws.events_of(lead);
+    let events: Vec<EventRef<'_>> = all[..all.partition_point(|e| e.ts <= as_of)]
         .iter()
-        .filter(|e| e.ts <= as_of)
-        .map(|e| EventRef {
-            at: e.ts,
-            age_days: round6((as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64),
-            kind: ws.text(e.kind),
-            channel: ws.text(e.channel),
-            team: e.team.map(|t| t.as_str()),
-            campaign: e.campaign.map(|c| ws.text(c)),
-            asset: e.asset.map(|a| ws.text(a)),
-        })
+        .filter(|e| fields.any && e.ts.0 >= since)
+        .map(|e| fields.event(ws, e, as_of))
         .collect();
-    let s = score_lead(model, ws, lead, as_of);
-    let grade = s.grade.map(String::from);
+    let score = reads
+        .is_none_or(|r| r.score)
+        .then(|| score_of(model, ws, lead, as_of));
     let mut input = InputRef {
         abi: baton_plugin::ABI_VERSION,
         plugin: &plugin.name,
@@ -278,7 +290,7 @@ pub fn plugin_input(
         },
         events: &events,
         events_omitted: 0,
-        score: ScoreRef {
+        score: score.as_ref().map(|(s, grade)| ScoreRef {
             total: s.score,
             fit: s.fit,
             engagement: s.engagement,
@@ -307,7 +319,7 @@ pub fn plugin_input(
                     missing: &u.missing,
                 })
                 .collect(),
-        },
+        }),
     };
     let encode = |i: &InputRef<'_>| serde_json::to_vec(i).unwrap_or_default();
     let bytes = encode(&input);
@@ -354,7 +366,63 @@ struct InputRef<'a> {
     events: &'a [EventRef<'a>],
     #[serde(skip_serializing_if = "is_zero")]
     events_omitted: u64,
-    score: ScoreRef<'a>,
+    /// Left out when the plugin's query does not read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<ScoreRef<'a>>,
+}
+
+/// The lead's explained score and its grade as text.
+fn score_of(
+    model: &ScoringModel,
+    ws: &Workspace,
+    lead: LeadIx,
+    as_of: Instant,
+) -> (crate::scoring::LeadScore, Option<String>) {
+    let s = score_lead(model, ws, lead, as_of);
+    let grade = s.grade.map(String::from);
+    (s, grade)
+}
+
+/// Which event fields a plugin's query reads (all without a query).
+struct EventFields {
+    any: bool,
+    at: bool,
+    age_days: bool,
+    kind: bool,
+    channel: bool,
+    team: bool,
+    campaign: bool,
+    asset: bool,
+}
+
+impl EventFields {
+    fn of(reads: Option<&Reads>) -> EventFields {
+        let has = |f: &str| reads.is_none_or(|r| r.event_fields.iter().any(|x| x == f));
+        EventFields {
+            any: reads.is_none_or(|r| !r.event_fields.is_empty()),
+            at: has("at"),
+            age_days: has("age_days"),
+            kind: has("type"),
+            channel: has("channel"),
+            team: has("team"),
+            campaign: has("campaign"),
+            asset: has("asset"),
+        }
+    }
+
+    fn event<'a>(&self, ws: &'a Workspace, e: &Event, as_of: Instant) -> EventRef<'a> {
+        EventRef {
+            at: self.at.then_some(e.ts),
+            age_days: self
+                .age_days
+                .then(|| round6((as_of.0 - e.ts.0) as f64 / MICROS_PER_DAY as f64)),
+            kind: self.kind.then(|| ws.text(e.kind)),
+            channel: self.channel.then(|| ws.text(e.channel)),
+            team: e.team.filter(|_| self.team).map(|t| t.as_str()),
+            campaign: e.campaign.filter(|_| self.campaign).map(|c| ws.text(c)),
+            asset: e.asset.filter(|_| self.asset).map(|a| ws.text(a)),
+        }
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -378,14 +446,17 @@ struct StageRef<'a> {
     at: Instant,
 }
 
-/// Borrowed mirror of [`baton_plugin::Event`].
+/// Borrowed mirror of [`baton_plugin::Event`]; a field the plugin's query does not read is left out.
 #[derive(Serialize)]
 struct EventRef<'a> {
-    at: Instant,
-    age_days: f64,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    channel: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<Instant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_days: Option<f64>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     team: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -601,6 +672,7 @@ pub fn evaluate_leads(
     let max_score = model_max_score(ws);
     for (index, plugin) in ws.framework.config.plugins.iter().enumerate() {
         let max_input = runner.max_input_bytes(index);
+        let reads = runner.reads(index);
         let mut outcomes = Vec::with_capacity(n);
         let mut fuel = Vec::with_capacity(n);
         let mut start = 0;
@@ -610,7 +682,7 @@ pub fn evaluate_leads(
             let mut prepared: Vec<Result<usize, Failure>> = Vec::with_capacity(end - start);
             for pos in start..end {
                 let lead = results.lead_at(pos);
-                match plugin_input(ws, model, plugin, lead, as_of, max_input) {
+                match plugin_input(ws, model, plugin, lead, as_of, max_input, reads.as_ref()) {
                     Ok(bytes) => {
                         prepared.push(Ok(inputs.len()));
                         inputs.push(bytes);

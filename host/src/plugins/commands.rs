@@ -108,6 +108,20 @@ pub fn check(file: &Path) -> Result<String, HostError> {
                 let _ = writeln!(out, "  summary: {}", d.summary);
             }
             let _ = writeln!(out, "  params:  {}", d.params_schema);
+            match &d.reads {
+                None => {
+                    let _ = writeln!(out, "  reads:   the whole input (no input query)");
+                }
+                Some(r) => {
+                    if let Some(problem) = r.problem() {
+                        return Err(HostError::Input(format!(
+                            "{}: its description's input query is not valid: {problem}",
+                            file.display()
+                        )));
+                    }
+                    let _ = writeln!(out, "  reads:   {}", reads_summary(r));
+                }
+            }
             if d.abi != baton_plugin::ABI_VERSION {
                 return Err(HostError::Input(format!(
                     "{}: describes itself as ABI v{} but exports the v{} marker",
@@ -214,6 +228,8 @@ pub fn test(mut plugin: Plugin, input: TestInput<'_>) -> Result<String, HostErro
                     .collect::<Result<_, _>>()?
             };
             let max_score = ws.framework.config.scoring.max_score.unwrap_or(100.0);
+            // The plugin's input query, as `baton analyze` asks it (`{"describe": true}`).
+            let reads = baton_core::plugins::PluginRunner::reads(&host, 0);
             let mut times = Vec::with_capacity(ixs.len());
             let mut failures = std::collections::BTreeMap::<&'static str, u64>::new();
             let mut fuel_total = 0u64;
@@ -222,7 +238,15 @@ pub fn test(mut plugin: Plugin, input: TestInput<'_>) -> Result<String, HostErro
             for &ix in &ixs {
                 let id = ws.text(ws.leads[ix as usize].id).to_string();
                 let began = Instant::now();
-                let input = plugin_input(&ws, &model, &plugin, ix, as_of, host.max_input(0));
+                let input = plugin_input(
+                    &ws,
+                    &model,
+                    &plugin,
+                    ix,
+                    as_of,
+                    host.max_input(0),
+                    reads.as_ref(),
+                );
                 let (line, fuel) = match input {
                     Err(f) => {
                         *failures.entry(f.kind.as_str()).or_default() += 1;
@@ -289,4 +313,25 @@ fn refused(host: &PluginHost) -> Result<(), HostError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// A plugin's input query in a line: `attributes employees, country; events (type, age_days) of
+/// the last 90 days; no stages; no score`.
+fn reads_summary(r: &baton_plugin::Reads) -> String {
+    let attributes = if r.attributes.is_empty() {
+        "no attributes".to_string()
+    } else {
+        format!("attributes {}", r.attributes.join(", "))
+    };
+    let events = match (r.event_fields.is_empty(), r.events_within_days) {
+        (true, _) => "no events".to_string(),
+        (false, None) => format!("events ({})", r.event_fields.join(", ")),
+        (false, Some(d)) => format!(
+            "events ({}) of the last {d} days",
+            r.event_fields.join(", ")
+        ),
+    };
+    let stages = if r.stages { "stages" } else { "no stages" };
+    let score = if r.score { "the score" } else { "no score" };
+    format!("{attributes}; {events}; {stages}; {score}")
 }

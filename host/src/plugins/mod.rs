@@ -179,6 +179,9 @@ pub struct LoadedPlugin {
     pub cache: Option<CacheOutcome>,
     /// Time to read, check and compile (or load) it.
     pub load_time: Duration,
+    /// Its input query, asked once (`{"describe": true}`) on first use; none when it declares
+    /// none or does not describe itself.
+    reads: std::sync::OnceLock<Option<baton_plugin::Reads>>,
     pre: Result<InstancePre<Ctx>, Failure>,
     calls: AtomicU64,
     nanos: AtomicU64,
@@ -384,6 +387,7 @@ impl PluginHost {
             sha256,
             cache: cache_outcome,
             load_time: began.elapsed(),
+            reads: std::sync::OnceLock::new(),
             pre,
             calls: AtomicU64::new(0),
             nanos: AtomicU64::new(0),
@@ -756,6 +760,14 @@ impl PluginRunner for PluginHost {
                 })
                 .collect()
         })
+    }
+
+    fn reads(&self, index: usize) -> Option<baton_plugin::Reads> {
+        let plugin = self.plugins.get(index)?;
+        plugin
+            .reads
+            .get_or_init(|| self.describe(index).ok().and_then(|d| d.reads))
+            .clone()
     }
 
     fn max_input_bytes(&self, index: usize) -> usize {

@@ -281,6 +281,90 @@ pub struct Description {
     pub summary: String,
     /// A JSON Schema of its `params`.
     pub params_schema: serde_json::Value,
+    /// What it reads of the input (its input query): the host sends only that. Absent: all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<Reads>,
+}
+
+/// A plugin's input query: the parts of the input it reads. The host leaves the rest out, so the
+/// plugin parses less; a plugin that declares nothing gets the whole input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct Reads {
+    /// Lead attributes by name; the others are left out of `lead.attributes`.
+    pub attributes: Vec<String>,
+    /// `lead.stage` and `lead.stages` (else no stage entries are sent).
+    pub stages: bool,
+    /// The event fields it reads, of [`EVENT_FIELDS`]; empty: no events are sent at all.
+    pub event_fields: Vec<String>,
+    /// Only the events of the last this many days before `as_of` (with `event_fields`).
+    pub events_within_days: Option<f64>,
+    /// `score`, the lead's rule score with its explanation (else it is left at its default).
+    pub score: bool,
+}
+
+/// The event fields a [`Reads`] may name.
+pub const EVENT_FIELDS: &[&str] = &[
+    "at", "age_days", "type", "channel", "team", "campaign", "asset",
+];
+
+impl Reads {
+    /// Reads nothing yet.
+    pub fn new() -> Reads {
+        Reads::default()
+    }
+
+    /// Reads these lead attributes.
+    pub fn attributes(mut self, names: &[&str]) -> Reads {
+        self.attributes = names.iter().map(|n| n.to_string()).collect();
+        self
+    }
+
+    /// Reads the lead's stage entries.
+    pub fn stages(mut self) -> Reads {
+        self.stages = true;
+        self
+    }
+
+    /// Reads these fields of each event (of [`EVENT_FIELDS`]).
+    pub fn event_fields(mut self, fields: &[&str]) -> Reads {
+        self.event_fields = fields.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    /// Reads only the events of the last `days` days.
+    pub fn events_within_days(mut self, days: f64) -> Reads {
+        self.events_within_days = Some(days);
+        self
+    }
+
+    /// Reads the rule score and its explanation.
+    pub fn score(mut self) -> Reads {
+        self.score = true;
+        self
+    }
+
+    /// What is wrong with the query (an event field that is not one, a negative window), if
+    /// anything.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(f) = self
+            .event_fields
+            .iter()
+            .find(|f| !EVENT_FIELDS.contains(&f.as_str()))
+        {
+            return Some(format!(
+                "reads.event_fields: {f:?} is not an event field ({})",
+                EVENT_FIELDS.join(", ")
+            ));
+        }
+        match self.events_within_days {
+            Some(d) if !(d.is_finite() && d >= 0.0) => Some(format!(
+                "reads.events_within_days: {d} is not a number of days ≥ 0"
+            )),
+            _ => None,
+        }
+    }
 }
 
 impl Description {
@@ -292,7 +376,14 @@ impl Description {
             abi: ABI_VERSION,
             summary: String::new(),
             params_schema: serde_json::json!({"type": "object"}),
+            reads: None,
         }
+    }
+
+    /// Declares what the plugin reads (its input query).
+    pub fn reads(mut self, reads: Reads) -> Description {
+        self.reads = Some(reads);
+        self
     }
 
     /// Sets the summary.

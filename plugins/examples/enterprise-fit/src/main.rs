@@ -3,7 +3,7 @@
 //! `min_employees` (1000), `territories` (any), `signals` (event types that show budget intent,
 //! default `pricing_page_view` and `demo`), `signal_days` (30), `route_to` (none).
 
-use baton_plugin::{Description, Input, Verdict};
+use baton_plugin::{Description, Input, Reads, Verdict};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -42,6 +42,12 @@ fn describe() -> Description {
                 "route_to": {"type": "string"}
             }
         }))
+        // Its input query: the host sends only these, so the plugin parses less (docs/plugins.md).
+        .reads(
+            Reads::new()
+                .attributes(&["employees", "country", "champion_named", "budget_confirmed"])
+                .event_fields(&["type", "age_days"]),
+        )
 }
 
 fn evaluate(input: &Input) -> Result<Verdict, String> {

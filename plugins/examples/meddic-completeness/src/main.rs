@@ -4,7 +4,7 @@
 //! `economic_buyer`; Decision criteria = a demo; Decision process = a pricing page view or the lead
 //! reached `sql`; Identify pain = `budget_confirmed` known; Champion = `champion_named` true.
 
-use baton_plugin::{Description, Input, Verdict};
+use baton_plugin::{Description, Input, Reads, Verdict};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -29,6 +29,13 @@ fn describe() -> Description {
             "additionalProperties": false,
             "properties": {"points_per_element": {"type": "number", "default": 3}}
         }))
+        // Its input query: the host sends only these (docs/plugins.md).
+        .reads(
+            Reads::new()
+                .attributes(&["persona", "budget_confirmed", "champion_named"])
+                .stages()
+                .event_fields(&["type"]),
+        )
 }
 
 fn evaluate(input: &Input) -> Result<Verdict, String> {
