@@ -99,6 +99,42 @@ test('widget: touches are scored live and the handoff fires when the MQL thresho
   await context.close();
 });
 
+test('widget with consent required: nothing stored or sent until consent, then the waiting handoff', async () => {
+  const context = await browser.newContext();
+  const page = await open(context);
+  const stored = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('baton.')).sort());
+  const postsBefore = server.posts.length;
+  await page.goto(`${base}/site/consent.html`);
+  await page.waitForFunction(() => window.batonWidget?.ready && window.batonWidget.score);
+  assert.equal(await page.evaluate(() => window.batonWidget.awaitingConsent), true);
+  // page_view 5 + two pricing views 40: past the threshold of 40, scored in the page...
+  await page.evaluate(() => { window.batonWidget.record('pricing_page_view'); window.batonWidget.record('pricing_page_view'); });
+  assert.equal(await page.evaluate(() => window.batonWidget.score.score), 45);
+  // ...but nothing stored, no handoff shown or sent.
+  assert.deepEqual(await stored(), []);
+  assert.equal(await page.locator('#baton-handoff').count(), 0);
+  assert.equal(server.posts.length, postsBefore);
+  // Consent: the visit's touches are stored and the waiting handoff goes out once.
+  await page.evaluate(() => window.batonWidget.consent(true));
+  await page.waitForSelector('#baton-handoff');
+  assert.deepEqual(await stored(), ['baton.consent', 'baton.handoff', 'baton.touches', 'baton.visitor']);
+  assert.equal(JSON.parse(await page.evaluate(() => localStorage.getItem('baton.touches'))).length, 3);
+  for (let i = 0; i < 50 && server.posts.length === postsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(server.posts.length, postsBefore + 1);
+  assert.equal(JSON.parse(server.posts.at(-1).body).score, 45);
+  // The next visit remembers the consent and the touches.
+  await page.goto(`${base}/site/consent.html`);
+  await page.waitForFunction(() => window.batonWidget?.ready && window.batonWidget.score);
+  assert.equal(await page.evaluate(() => window.batonWidget.awaitingConsent), false);
+  assert.equal(await page.evaluate(() => window.batonWidget.touches.length), 4);
+  // Withdrawing consent erases everything stored.
+  await page.evaluate(() => window.batonWidget.consent(false));
+  assert.deepEqual(await stored(), []);
+  assert.equal(await page.evaluate(() => window.batonWidget.awaitingConsent), true);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('report viewer: the sample workspace analysed in the page shows the native report numbers', async () => {
   const native = nativeReport(join(root, 'examples', 'acme'));
   const page = await open();

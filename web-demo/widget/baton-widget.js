@@ -8,6 +8,10 @@
 // a `baton:handoff` event on window, `window.batonWidget.onHandoff(detail)` if set, and a POST of
 // the detail to the webhook URL if given. A page's touch type is `<body data-baton-type>`
 // (default `page_view`); clicks on `[data-baton-type]` elements record their type.
+// Consent: with `data-baton-consent="required"` nothing is stored (no localStorage key, no visitor
+// id) and nothing is sent (no handoff, no webhook) until `batonWidget.consent(true)`; the score is
+// still computed in the page. `consent(true)` stores what the visit recorded and fires a handoff
+// that was waiting; `consent(false)` erases everything stored.
 import init, { Visitor } from './pkg/index.js';
 
 const started = performance.now();
@@ -15,18 +19,32 @@ const tag = document.querySelector('script[data-baton-program]');
 const here = new URL('.', import.meta.url);
 const store = window.localStorage;
 const key = (k) => `baton.${k}`;
+const consentRequired = tag?.dataset.batonConsent === 'required';
+/** Whether the widget may store and send (always, unless the site requires consent). */
+let consented = !consentRequired || store.getItem(key('consent')) === 'granted';
+/** A handoff reached before consent, fired when consent is given. */
+let waitingHandoff = null;
+/** Writes to the browser's storage, only with consent. */
+const save = (k, v) => {
+  if (consented) store.setItem(key(k), v);
+};
 
 const widget = {
   ready: false,
   score: null,
-  touches: JSON.parse(store.getItem(key('touches')) ?? '[]'),
-  handedOff: store.getItem(key('handoff')) !== null,
+  touches: consented ? JSON.parse(store.getItem(key('touches')) ?? '[]') : [],
+  handedOff: consented && store.getItem(key('handoff')) !== null,
   onHandoff: window.batonWidget?.onHandoff ?? null,
   /** Milliseconds from this script's start to the engine fetched, compiled and instantiated. */
   initMs: null,
   /** Milliseconds from this script's start to ready: engine instantiated, configuration fetched and read. */
   startMs: null,
   record,
+  consent,
+  /** True while the site requires consent and it has not been given. */
+  get awaitingConsent() {
+    return !consented;
+  },
   reset() {
     for (const k of ['touches', 'visitor', 'handoff', 'attributes']) store.removeItem(key(k));
     widget.touches = [];
@@ -39,20 +57,41 @@ window.batonWidget = widget;
 /** The visitor under the program: its attributes and touches, kept between scores. */
 let engine;
 
+let visitorId = consented ? store.getItem(key('visitor')) : null;
+
 function visitor() {
-  let id = store.getItem(key('visitor'));
-  if (!id) {
-    id = `visitor-${crypto.randomUUID()}`;
-    store.setItem(key('visitor'), id);
+  if (!visitorId) {
+    visitorId = `visitor-${crypto.randomUUID()}`;
+    save('visitor', visitorId);
   }
-  return id;
+  return visitorId;
+}
+
+/** The visitor's consent: `true` stores what this visit recorded and sends a waiting handoff;
+ *  `false` erases everything stored and keeps the widget to the page. */
+function consent(granted) {
+  if (!granted) {
+    widget.reset();
+    store.removeItem(key('consent'));
+    consented = !consentRequired;
+    return;
+  }
+  consented = true;
+  if (consentRequired) store.setItem(key('consent'), 'granted');
+  save('touches', JSON.stringify(widget.touches));
+  if (visitorId) save('visitor', visitorId);
+  if (waitingHandoff) {
+    const [lead, score] = waitingHandoff;
+    waitingHandoff = null;
+    handoff(lead, score);
+  }
 }
 
 /** Records a touch of `type` now and rescores. */
 function record(type, extra = {}) {
   const touch = { ts: new Date().toISOString(), type, channel: 'web', ...extra };
   widget.touches.push(touch);
-  store.setItem(key('touches'), JSON.stringify(widget.touches));
+  save('touches', JSON.stringify(widget.touches));
   engine.addTouch(touch);
   rescore();
 }
@@ -65,8 +104,12 @@ function rescore() {
 }
 
 function handoff(lead, score) {
+  if (!consented) {
+    waitingHandoff = [lead, score];
+    return;
+  }
   widget.handedOff = true;
-  store.setItem(key('handoff'), new Date().toISOString());
+  save('handoff', new Date().toISOString());
   const detail = {
     lead_id: lead.lead_id,
     score: score.score,
@@ -112,7 +155,7 @@ async function start() {
     }),
   ]);
   engine = new Visitor(program);
-  engine.set(JSON.parse(store.getItem(key('attributes')) ?? '{}'));
+  engine.set(consented ? JSON.parse(store.getItem(key('attributes')) ?? '{}') : {});
   for (const touch of widget.touches) engine.addTouch(touch);
   widget.startMs = performance.now() - started;
   widget.ready = true;
