@@ -125,7 +125,7 @@ impl QualificationModel {
         for set in &program.sets {
             let mut criteria = Vec::new();
             for c in &set.criteria {
-                let label = format!("{} / {}", set.name, c.name);
+                let label = crate::program::criterion_label(&set.name, &c.name);
                 let pred = c
                     .when
                     .as_ref()

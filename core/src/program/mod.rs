@@ -1,9 +1,12 @@
-//! The scoring program: `[scoring]` compiled once into a compact, versioned, workspace-free form.
+//! The program: `[scoring]` and `[qualification]` compiled once into a compact, versioned,
+//! workspace-free form.
 //!
-//! `baton.toml`'s rules are compiled here ([`ScoringProgram::compile`]: operators parsed, values
-//! typed and checked), then bound to the facts of whoever evaluates them: a workspace
-//! ([`crate::scoring::ScoringModel::compile`], the batch and live paths) or a page's visitor
-//! ([`Visitor`], the widget). All of them score with [`crate::scoring::score_facts`]. The program
+//! `baton.toml`'s rules and criteria are compiled here ([`ScoringProgram::compile`],
+//! [`QualificationProgram::compile`]: operators parsed, values typed and checked), then bound to
+//! the facts of whoever evaluates them: a workspace ([`crate::scoring::ScoringModel::compile`],
+//! the batch and live paths) or a page's visitor ([`Visitor`], the widget). All of them score with
+//! [`crate::scoring::score_facts`] and qualify with
+//! [`crate::qualification::QualificationModel::qualify_facts`]. The program
 //! travels as bytes ([`Program::to_bytes`]): `baton widget build` writes them, `baton serve`
 //! answers them at `GET /v1/widget/program`, and the widget build reads them without any
 //! configuration reader.
@@ -71,7 +74,7 @@ impl QualificationProgram {
             })?;
             let mut criteria = Vec::new();
             for c in &set.criteria {
-                let label = format!("{} / {}", set.name, c.name);
+                let label = criterion_label(&set.name, &c.name);
                 criteria.push(CriterionProgram {
                     name: c.name.clone(),
                     ask: c.ask.clone(),
@@ -99,7 +102,7 @@ impl QualificationProgram {
             set.criteria.iter().filter_map(move |c| {
                 c.when
                     .as_ref()
-                    .map(|w| (format!("{} / {}", set.name, c.name), w))
+                    .map(|w| (criterion_label(&set.name, &c.name), w))
             })
         })
     }
@@ -197,7 +200,7 @@ impl Program {
         for set in &program.qualification.sets {
             for c in &set.criteria {
                 if let Some(p) = &c.plugin {
-                    let label = format!("{} / {}", set.name, c.name);
+                    let label = criterion_label(&set.name, &c.name);
                     crate::qualification::check_plugin(&label, p, &config.plugins)
                         .map_err(refusal(CRITERION))?;
                 }
@@ -215,21 +218,23 @@ impl Program {
         Ok(program)
     }
 
-    /// Every condition of the program: its rule (or `set / criterion`), whether it may read
-    /// event fields, and the condition.
-    fn conditions(&self) -> Vec<(String, bool, &Cond, &'static str)> {
-        let rules = self.scoring.rules.iter().map(|r| {
-            (
-                r.name.clone(),
-                r.kind == RuleKind::Engagement,
-                &r.when,
-                RULE,
-            )
+    /// Every condition of the program, with the rule or criterion it belongs to.
+    fn conditions(&self) -> Vec<Condition<'_>> {
+        let rules = self.scoring.rules.iter().map(|r| Condition {
+            owner: r.name.clone(),
+            what: RULE,
+            reads_events: r.kind == RuleKind::Engagement,
+            cond: &r.when,
         });
         let criteria = self
             .qualification
             .conditions()
-            .map(|(n, c)| (n, false, c, CRITERION));
+            .map(|(owner, cond)| Condition {
+                owner,
+                what: CRITERION,
+                reads_events: false,
+                cond,
+            });
         rules.chain(criteria).collect()
     }
 
@@ -249,8 +254,9 @@ impl Program {
     pub fn check_for_widget(&self) -> Result<(), WidgetRefusal> {
         let conditions = self.conditions();
         let types = typed_attributes(&conditions);
-        for (rule, events, cond, what) in &conditions {
-            for (fact, op, value) in cond.facts() {
+        for c in &conditions {
+            let (rule, what) = (&c.owner, c.what);
+            for (fact, op, value) in c.cond.facts() {
                 if op == Op::Matches {
                     return Err(WidgetRefusal {
                         what,
@@ -260,7 +266,7 @@ impl Program {
                         ),
                     });
                 }
-                if *events && EVENT_FIELDS.contains(&fact) {
+                if c.reads_events && EVENT_FIELDS.contains(&fact) {
                     continue;
                 }
                 let kind = literal_type(op, value);
@@ -286,13 +292,12 @@ impl Program {
 
 /// The attributes `conditions` read, typed by the first comparison that gives a type, with the
 /// rule that gave it.
-fn typed_attributes(
-    conditions: &[(String, bool, &Cond, &'static str)],
-) -> Vec<(String, ColumnType, String)> {
+fn typed_attributes(conditions: &[Condition<'_>]) -> Vec<(String, ColumnType, String)> {
     let mut out: Vec<(String, ColumnType, String)> = Vec::new();
-    for (rule, events, cond, _) in conditions {
-        for (fact, op, value) in cond.facts() {
-            if *events && EVENT_FIELDS.contains(&fact) {
+    for c in conditions {
+        let rule = &c.owner;
+        for (fact, op, value) in c.cond.facts() {
+            if c.reads_events && EVENT_FIELDS.contains(&fact) {
                 continue;
             }
             let kind = literal_type(op, value);
@@ -307,6 +312,22 @@ fn typed_attributes(
         }
     }
     out
+}
+
+/// One condition of a program and what it belongs to.
+struct Condition<'a> {
+    /// The rule's name, or `set / criterion`.
+    owner: String,
+    /// [`RULE`] or [`CRITERION`].
+    what: &'static str,
+    /// An engagement rule's condition may name event fields.
+    reads_events: bool,
+    cond: &'a Cond,
+}
+
+/// How a criterion is named in messages: `set / criterion`.
+pub fn criterion_label(set: &str, criterion: &str) -> String {
+    format!("{set} / {criterion}")
 }
 
 /// What a refusal of a scoring rule names.
