@@ -478,6 +478,9 @@ pub struct Routing {
     pub seed: u64,
     /// Rules in order; the first match wins.
     pub rules: Vec<RoutingRule>,
+    /// `[routing.booking]`: an owner's booking page (`"ana.ruiz" = "https://cal.example.com/ana"`),
+    /// which the site widget offers once the service has routed the visitor to that owner.
+    pub booking: Map<String, String>,
 }
 
 /// One `[[routing.rules]]`.
@@ -693,6 +696,39 @@ impl OnError {
             OnError::FailOpen => "fail_open",
             OnError::Skip => "skip",
         }
+    }
+}
+
+impl Config {
+    /// The lead attributes its rules name (scoring rules, qualification criteria, routing rules),
+    /// each once, in the order first named; an engagement rule's event fields are not attributes.
+    /// A store that has no lead with one of them yet still knows the column (empty).
+    pub fn rule_attributes(&self) -> Vec<String> {
+        use crate::conditions::{Cond, EVENT_FIELDS};
+        let scoring = self.scoring.rules.iter().map(|r| {
+            let events = r.kind == RuleKind::Engagement;
+            (&r.when, events)
+        });
+        let criteria = self
+            .qualification
+            .sets
+            .iter()
+            .flat_map(|s| &s.criteria)
+            .filter_map(|c| c.when.as_ref().map(|w| (w, false)));
+        let routing = self.routing.rules.iter().map(|r| (&r.when, false));
+        let mut out: Vec<String> = Vec::new();
+        for (when, events) in scoring.chain(criteria).chain(routing) {
+            let Ok(cond) = Cond::compile("", when) else {
+                continue;
+            };
+            for (fact, _, _) in cond.facts() {
+                let event_field = events && EVENT_FIELDS.contains(&fact);
+                if !event_field && !out.iter().any(|o| o.eq_ignore_ascii_case(fact)) {
+                    out.push(fact.to_string());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -1111,6 +1147,19 @@ impl Framework {
                     format!(
                         "routing rule {:?}: give exactly one of `route_to` or `round_robin`",
                         r.name
+                    ),
+                ));
+            }
+        }
+        for (owner, url) in &config.routing.booking {
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.len() > 2_000
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(err(
+                    &format!("routing.booking.{owner}"),
+                    format!(
+                        "the booking link of {owner:?} must be an http(s) URL without spaces, got {url:?}"
                     ),
                 ));
             }

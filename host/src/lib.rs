@@ -203,7 +203,7 @@ pub fn analyze_store(
     })??;
     let workspace = service::snapshot::workspace_of_files(
         &framework,
-        files.finish(&[]),
+        files.finish(&framework.config.rule_attributes()),
         assets.as_ref(),
         &workspace_dir::DirTexts::new(dir),
     )?;

@@ -321,7 +321,7 @@ fn every_refusal_is_clear() {
     let server = Server::start(ws.path(), None);
     let http = Client::new(&server.base);
     let event =
-        r#"{"lead_id":"V1","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web"}"#;
+        r#"{"lead_id":"visitor-1","ts":"2026-06-30T09:00:00Z","type":"page_view","channel":"web"}"#;
     assert_eq!(http.send("GET", "/healthz", &[], None).status, 200);
     assert_eq!(http.send("GET", "/readyz", &[], None).status, 200);
     let none = http.send("GET", "/v1/leads/L0000001", &[], None);
@@ -391,7 +391,7 @@ fn every_refusal_is_clear() {
         403,
         "no Origin"
     );
-    let team = r#"{"lead_id":"V1","ts":"2026-06-30T09:00:00Z","type":"call","channel":"phone","team":"sales"}"#;
+    let team = r#"{"lead_id":"visitor-1","ts":"2026-06-30T09:00:00Z","type":"call","channel":"phone","team":"sales"}"#;
     assert_eq!(
         http.send(
             "POST",

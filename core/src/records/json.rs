@@ -88,6 +88,25 @@ impl JsonRows {
         let bytes = self.rows.get(row)?.get(at)?;
         std::str::from_utf8(bytes).ok()
     }
+
+    /// Sets `column` (exact name, a column of the rows) of row `row` to `text`; false when the
+    /// row or column does not exist.
+    pub fn set_field(&mut self, row: usize, column: &str, text: &str) -> bool {
+        let Some(at) = self.header.iter().position(|h| h == column) else {
+            return false;
+        };
+        let Some(record) = self.rows.get_mut(row) else {
+            return false;
+        };
+        let fields: Vec<Vec<u8>> = (0..record.len().max(at + 1))
+            .map(|i| match i == at {
+                true => text.as_bytes().to_vec(),
+                false => record.get(i).unwrap_or_default().to_vec(),
+            })
+            .collect();
+        *record = ByteRecord::from(fields);
+        true
+    }
 }
 
 /// An object, or an array of objects, into [`JsonRows`].

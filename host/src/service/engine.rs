@@ -254,7 +254,7 @@ impl App {
         let ws = tokio::task::spawn_blocking(move || {
             snapshot::workspace_of_files(
                 &framework,
-                files.finish(&[]),
+                files.finish(&framework.config.rule_attributes()),
                 assets.as_ref(),
                 texts.as_ref(),
             )
@@ -340,7 +340,7 @@ impl App {
             self.asset_json.clone(),
             self.texts.clone(),
         );
-        let columns: Vec<String> = self
+        let mut columns: Vec<String> = self
             .latest()
             .await?
             .ws
@@ -348,6 +348,12 @@ impl App {
             .iter()
             .map(|a| a.name.clone())
             .collect();
+        // The columns the rules name, though no stored lead has them yet (a new site visitor).
+        for named in self.framework.config.rule_attributes() {
+            if !columns.iter().any(|c| c.eq_ignore_ascii_case(&named)) {
+                columns.push(named);
+            }
+        }
         let ws = tokio::task::spawn_blocking(move || {
             snapshot::lead_workspace(
                 &framework,

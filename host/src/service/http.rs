@@ -164,6 +164,14 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/widget/program",
             get(super::routes::widget_program).options(preflight),
         )
+        .route(
+            "/v1/identify",
+            post(super::widget::identify).options(preflight),
+        )
+        .route(
+            "/v1/widget/visitors/{id}",
+            get(super::widget::visitor).options(preflight),
+        )
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
     let shed = tower::ServiceBuilder::new()
@@ -191,9 +199,52 @@ pub fn router(app: Arc<App>) -> Router {
                 "no such endpoint; see /openapi.json",
             )
         })
+        .layer(axum::middleware::from_fn(site_key))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(shed)
         .with_state(app)
+}
+
+/// The site widget's requests: a site key may come as `?site_key=` (`navigator.sendBeacon` and
+/// a simple CORS request cannot set a header), and every answer to a page's site-key request,
+/// a refusal included, carries CORS headers so that the widget can read why.
+async fn site_key(mut request: Request, next: Next) -> Response {
+    let query_key = Query::<SiteKeyQuery>::try_from_uri(request.uri())
+        .ok()
+        .and_then(|Query(q)| q.site_key);
+    let headers = request.headers_mut();
+    if let Some(key) = query_key
+        && !headers.contains_key(header::AUTHORIZATION)
+        && !headers.contains_key("x-baton-site-key")
+        && let Ok(v) = HeaderValue::from_str(&key)
+    {
+        headers.insert("x-baton-site-key", v);
+    }
+    let origin = headers
+        .contains_key("x-baton-site-key")
+        .then(|| headers.get(header::ORIGIN).cloned())
+        .flatten();
+    let mut response = next.run(request).await;
+    if let Some(origin) = origin
+        && !response
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after, x-request-id"),
+        );
+    }
+    response
+}
+
+/// `?site_key=`.
+#[derive(Deserialize)]
+struct SiteKeyQuery {
+    site_key: Option<String>,
 }
 
 /// The code of an error answer, for the metrics.
@@ -433,15 +484,13 @@ async fn ingest(
     let body = text(body).await?;
     let caller = authorize(&app, &headers, peer, need).await?;
     let key = idempotency_key(&headers)?;
-    let rows = intake::parse(kind, &body)?;
-    if caller.scope == Scope::Site {
-        for i in 0..rows.len() {
-            if rows.field(i, "team").is_some_and(|t| !t.is_empty()) {
-                return Err(IntakeError::Forbidden(format!("events[{i}]: a site key may not set `team` (touches from the site are the visitor's)")).into());
-            }
-        }
-    }
+    let mut rows = intake::parse(kind, &body)?;
+    let anonymous = match caller.scope {
+        Scope::Site => super::widget::site_events(&app, &mut rows).await?,
+        _ => Vec::new(),
+    };
     let answer = intake::take(&app, kind, rows, key.as_deref()).await?;
+    super::widget::settle(&app, &anonymous).await?;
     let mut response = axum::Json(answer).into_response();
     if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
         cors(response.headers_mut(), &origin);

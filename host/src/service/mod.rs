@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod routes;
 pub mod snapshot;
 pub mod store;
+pub mod widget;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

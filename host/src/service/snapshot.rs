@@ -142,6 +142,10 @@ impl Files {
     /// names them.
     pub fn finish(self, lead_columns: &[String]) -> Vec<(String, Vec<u8>)> {
         let [mut leads, events, stages, deals, feedback] = self.tables;
+        if leads.columns.is_empty() {
+            leads.add_column("lead_id");
+            leads.add_column("created_at");
+        }
         for c in lead_columns {
             leads.add_column(c);
         }

@@ -32,8 +32,20 @@ pub const SQLITE: &[(i64, &str)] = &[
         4,
         "CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, lead_id TEXT NOT NULL);",
     ),
+    (
+        5,
+        "ALTER TABLE rows ADD COLUMN email TEXT;
+    UPDATE rows SET email = (
+        SELECT nullif(lower(trim(json_extract(e.value, '$[1]'))), '') FROM json_each(rows.body) e
+        WHERE lower(json_extract(e.value, '$[0]')) = 'email' LIMIT 1)
+    WHERE kind = 'leads';
+    CREATE INDEX rows_email ON rows (email) WHERE email IS NOT NULL;",
+    ),
 ];
 
+/// Migration 5, `rows.email`: a lead row's `email`, lower-cased, so the site widget's identify
+/// finds the lead a visitor is without reading every lead.
+///
 /// Migration 4, `updates`: the lead of every replaced row (a lead or deal sent again with other
 /// values keeps its place in `rows`), so the automation sees a change that wrote no new row.
 ///
@@ -83,5 +95,14 @@ pub const POSTGRES: &[(i64, &str)] = &[
     (
         4,
         "CREATE TABLE updates (seq BIGSERIAL PRIMARY KEY, lead_id TEXT NOT NULL);",
+    ),
+    (
+        5,
+        "ALTER TABLE rows ADD COLUMN email TEXT;
+    UPDATE rows SET email = (
+        SELECT nullif(lower(trim(e->>1)), '') FROM json_array_elements(rows.body::json) e
+        WHERE lower(e->>0) = 'email' LIMIT 1)
+    WHERE kind = 'leads';
+    CREATE INDEX rows_email ON rows (email) WHERE email IS NOT NULL;",
     ),
 ];

@@ -248,6 +248,15 @@ impl Store {
         }
     }
 
+    /// The ids of the leads whose `email` is this one (case-insensitive), first written first.
+    pub async fn leads_by_email(&self, email: &str) -> Result<Vec<String>, StoreError> {
+        let email = email.trim().to_lowercase();
+        match self {
+            Store::Sqlite(s) => s.leads_by_email(email).await,
+            Store::Postgres(s) => s.leads_by_email(&email).await,
+        }
+    }
+
     /// Stores a token's record.
     pub async fn add_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         match self {
@@ -384,6 +393,20 @@ impl TaskQuery {
             ),
         }
     }
+}
+
+/// The `email` of a lead row, lower-cased and trimmed, as `rows.email` keeps it (other kinds:
+/// none).
+fn email_of(row: &NewRow) -> Option<String> {
+    if row.kind != FileKind::Leads {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = serde_json::from_str(&row.body).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("email"))
+        .map(|(_, v)| v.trim().to_lowercase())
+        .filter(|v| !v.is_empty())
 }
 
 /// A stored body with its `lead_id` pair set to `lead`.

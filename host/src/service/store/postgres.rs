@@ -116,7 +116,7 @@ impl PgStore {
         rows_in_order(&tx).await?;
         let insert = tx
             .prepare(
-                "INSERT INTO rows (kind, key, lead_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) DO NOTHING",
+                "INSERT INTO rows (kind, key, lead_id, body, email) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, key) DO NOTHING",
             )
             .await
             .map_err(error)?;
@@ -125,14 +125,17 @@ impl PgStore {
             .await
             .map_err(error)?;
         let update = tx
-            .prepare("UPDATE rows SET body = $3, lead_id = $4 WHERE kind = $1 AND key = $2")
+            .prepare(
+                "UPDATE rows SET body = $3, lead_id = $4, email = $5 WHERE kind = $1 AND key = $2",
+            )
             .await
             .map_err(error)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let kind = r.kind.stem();
+            let email = super::email_of(r);
             let n = tx
-                .execute(&insert, &[&kind, &r.key, &r.lead_id, &r.body])
+                .execute(&insert, &[&kind, &r.key, &r.lead_id, &r.body, &email])
                 .await
                 .map_err(error)?;
             if n == 1 {
@@ -147,7 +150,7 @@ impl PgStore {
             if body == r.body || !r.replaces {
                 out.push(Written::Unchanged);
             } else {
-                tx.execute(&update, &[&kind, &r.key, &r.body, &r.lead_id])
+                tx.execute(&update, &[&kind, &r.key, &r.body, &r.lead_id, &email])
                     .await
                     .map_err(error)?;
                 tx.execute("INSERT INTO updates (lead_id) VALUES ($1)", &[&r.lead_id])
@@ -196,6 +199,19 @@ impl PgStore {
             &[&ids],
         )
         .await
+    }
+
+    /// The leads with this (lower-cased) email.
+    pub async fn leads_by_email(&self, email: &str) -> Result<Vec<String>, StoreError> {
+        let c = self.client().await;
+        let rows = c
+            .query(
+                "SELECT lead_id FROM rows WHERE email = $1 AND kind = 'leads' ORDER BY seq",
+                &[&email],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// Hands every row to `sink` (fetched in one query, then handed over off the async threads).

@@ -253,6 +253,18 @@ impl SqliteStore {
         .and_then(stored)
     }
 
+    /// The leads with this (lower-cased) email.
+    pub async fn leads_by_email(&self, email: String) -> Result<Vec<String>, StoreError> {
+        self.point_read(move |c| {
+            c.prepare_cached(
+                "SELECT lead_id FROM rows WHERE email = ?1 AND kind = 'leads' ORDER BY seq",
+            )?
+            .query_map([email], |r| r.get(0))?
+            .collect()
+        })
+        .await
+    }
+
     /// Hands every row to `sink`, straight from the read (no row kept).
     pub async fn scan<S: RowSink>(&self, mut sink: S) -> Result<S, StoreError> {
         self.read(move |c| {
@@ -726,16 +738,18 @@ fn in_savepoint<T>(
 fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rusqlite::Error> {
     let mut find = tx.prepare_cached("SELECT body FROM rows WHERE kind = ?1 AND key = ?2")?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO rows (kind, key, lead_id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, key) DO NOTHING",
+        "INSERT INTO rows (kind, key, lead_id, body, email) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, key) DO NOTHING",
     )?;
-    let mut update =
-        tx.prepare_cached("UPDATE rows SET body = ?3, lead_id = ?4 WHERE kind = ?1 AND key = ?2")?;
+    let mut update = tx.prepare_cached(
+        "UPDATE rows SET body = ?3, lead_id = ?4, email = ?5 WHERE kind = ?1 AND key = ?2",
+    )?;
     let mut journal = tx.prepare_cached("INSERT INTO updates (lead_id) VALUES (?1)")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let kind = r.kind.stem();
         // Most rows are new: insert, and look at the stored row only when the key is taken.
-        if insert.execute(params![kind, r.key, r.lead_id, r.body])? == 1 {
+        let email = super::email_of(r);
+        if insert.execute(params![kind, r.key, r.lead_id, r.body, email])? == 1 {
             out.push(Written::Inserted);
             continue;
         }
@@ -743,7 +757,7 @@ fn write_rows(tx: &Transaction<'_>, rows: &[NewRow]) -> Result<Vec<Written>, rus
         out.push(match stored {
             body if body == r.body || !r.replaces => Written::Unchanged,
             _ => {
-                update.execute(params![kind, r.key, r.body, r.lead_id])?;
+                update.execute(params![kind, r.key, r.body, r.lead_id, email])?;
                 journal.execute([&r.lead_id])?;
                 Written::Updated
             }
