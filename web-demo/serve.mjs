@@ -1,4 +1,6 @@
 // A static file server for target/web-demo (the pages need http:// for ES modules and wasm).
+// The live site's pages (site/live/) get the Baton service's URL and site key written into their
+// widget tag: `server.site = {service, siteKey}`, or BATON_SERVICE and BATON_SITE_KEY.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -25,14 +27,21 @@ export function serve(root, port = 0) {
     let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
     if (path.endsWith('/')) path += 'index.html';
     try {
-      const body = await readFile(join(root, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      let body = await readFile(join(root, path));
+      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream' };
+      if (extname(path) === '.html') {
+        headers['cache-control'] = 'no-store';
+        const { service = '', siteKey = '' } = server.site;
+        body = body.toString('utf8').replaceAll('{{BATON_SERVICE}}', service).replaceAll('{{BATON_SITE_KEY}}', siteKey);
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
     }
   });
   server.posts = [];
+  server.site = { service: process.env.BATON_SERVICE ?? '', siteKey: process.env.BATON_SITE_KEY ?? '' };
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
