@@ -287,4 +287,16 @@ fn a_site_key_is_held_to_visitor_touches_and_bad_identifies_are_named() {
         None,
     );
     assert_eq!(none.status, 401);
+    // Both endpoints are in the OpenAPI document, for the site key.
+    let read = token(ws.path(), None, "read", &[]);
+    let api = http.get("/openapi.json", &read).json();
+    assert_eq!(
+        api["paths"]["/v1/identify"]["post"]["x-baton-scope"],
+        "site"
+    );
+    assert!(api["components"]["schemas"]["Identify"]["required"].is_array());
+    assert_eq!(
+        api["paths"]["/v1/widget/visitors/{id}"]["get"]["parameters"][0]["name"],
+        "id"
+    );
 }

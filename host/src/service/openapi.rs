@@ -27,7 +27,7 @@ const ROUTES: &[Route] = &[
     (
         "post",
         "/v1/events",
-        "Post events; a site key may post touch events (no `team`) from its origins",
+        "Post events; a site key may post touch events of visitor ids (no `team`) from its origins, also as `?site_key=` with a text/plain body (sendBeacon)",
         Some("Rows"),
         "IntakeAnswer",
         "ingest or site",
@@ -161,6 +161,22 @@ const ROUTES: &[Route] = &[
         "site",
     ),
     (
+        "post",
+        "/v1/identify",
+        "A site visitor says who it is: the lead with its email (the CRM's), or a new lead with the attributes given; its touches go with it (docs/widget.md)",
+        Some("Identify"),
+        "Identified",
+        "site",
+    ),
+    (
+        "get",
+        "/v1/widget/visitors/{id}",
+        "Whether the service routed a visitor's lead to sales, and the owner's booking link ([routing.booking])",
+        None,
+        "VisitorDecision",
+        "site",
+    ),
+    (
         "get",
         "/metrics",
         "Prometheus text format",
@@ -207,6 +223,9 @@ pub fn document() -> String {
     schemas.insert("HubSpotBatch".into(), json!({"type": "array", "maxItems": super::connectors::hubspot::MAX_EVENTS, "items": {"type": "object", "required": ["eventId", "subscriptionType", "occurredAt"]}, "description": "HubSpot's webhook events (docs/connectors.md)"}));
     schemas.insert("Handoff".into(), json!({"type": "object", "properties": {"handoff": {"type": "object"}, "timers": {"type": "array"}, "writeback": {}}}));
     schemas.insert("Automation".into(), json!({"type": "object", "properties": {"tasks": {"type": "object"}, "given_up": {"type": "array"}}}));
+    schemas.insert("Identify".into(), json!({"type": "object", "required": ["visitor_id", "email"], "properties": {"visitor_id": {"type": "string", "pattern": "^visitor-[A-Za-z0-9-]{1,64}$"}, "email": {"type": "string", "format": "email"}}, "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "maxProperties": 32, "description": "Other properties are lead attributes (not lead_id, created_at, owner, team)"}));
+    schemas.insert("Identified".into(), json!({"type": "object", "properties": {"visitor_id": {"type": "string"}, "identified": {"type": "boolean"}, "touches": {"type": "integer", "description": "the visitor's touches now on its lead"}}}));
+    schemas.insert("VisitorDecision".into(), json!({"type": "object", "properties": {"visitor_id": {"type": "string"}, "identified": {"type": "boolean"}, "talk_to_sales": {"type": "boolean"}, "booking_url": {"type": ["string", "null"]}}}));
     schemas.insert("Error".into(), json!({"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}));
     let mut paths = Map::new();
     for &(method, path, summary, request, response, scope) in ROUTES {
@@ -264,7 +283,7 @@ pub fn document() -> String {
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `baton serve token create` (a site key may also come as X-Baton-Site-Key)"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `baton serve token create` (a site key may also come as X-Baton-Site-Key or ?site_key=)"}},
         },
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
