@@ -8,6 +8,8 @@ pkg=target/npm/baton-engine/web
 out=target/web-demo
 rm -rf "$out" && mkdir -p "$out"
 cp -r web-demo/. "$out/"
+# A store `baton serve web-demo/widget` made is the demo service's, not a page's.
+rm -f "$out"/widget/baton.db*
 for page in extension viewer; do
   # The engine, its zones helper and the time-zone rules it fetches (an MV3 extension carries its own).
   mkdir -p "$out/$page/pkg" && cp -r "$pkg/baton_wasm.js" "$pkg/baton_wasm_bg.wasm" "$pkg/snippets" "$out/$page/pkg/"

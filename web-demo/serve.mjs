@@ -48,5 +48,5 @@ export function serve(root, port = 0) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'target', 'web-demo');
   serve(root, Number(process.env.PORT ?? 8431)).then((s) =>
-    console.log(`web-demo on http://localhost:${s.address().port}/ (from ${root})`));
+    console.log(`web-demo on http://127.0.0.1:${s.address().port}/ (from ${root})`));
 }

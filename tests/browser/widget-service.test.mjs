@@ -12,18 +12,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serve } from '../../web-demo/serve.mjs';
+import { args, artifacts, bin, demo, executablePath, root } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = process.env.BATON_BIN ?? join(root, 'target', 'debug', 'baton');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const demo = join(root, 'target', 'web-demo');
-const artifacts = join(root, 'target', 'screenshots');
-const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-sync', '--disable-quic'];
 let site, browser, workspace, port, service, tokens;
 
 /** A free loopback port (the service restarts on the same one: the page's tag names it). */
