@@ -21,6 +21,8 @@ pub enum Scope {
     Admin,
     /// The site widget's public key: touch events for visitor ids, from its origins only.
     Site,
+    /// A rep's CRM side panel: read lead cards and the report, accept or reject a lead.
+    Rep,
 }
 
 impl Scope {
@@ -31,23 +33,33 @@ impl Scope {
             Scope::Read => "read",
             Scope::Admin => "admin",
             Scope::Site => "site",
+            Scope::Rep => "rep",
         }
     }
 
     /// The scope a stored name is.
     pub fn parse(text: &str) -> Option<Scope> {
-        [Scope::Ingest, Scope::Read, Scope::Admin, Scope::Site]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            Scope::Ingest,
+            Scope::Read,
+            Scope::Admin,
+            Scope::Site,
+            Scope::Rep,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 
     /// Whether this scope grants `need`.
     pub fn grants(self, need: Need) -> bool {
         matches!(
             (self, need),
-            (Scope::Admin, Need::Ingest | Need::Read | Need::Admin)
-                | (Scope::Ingest, Need::Ingest)
+            (
+                Scope::Admin,
+                Need::Ingest | Need::Read | Need::Admin | Need::Answer
+            ) | (Scope::Ingest, Need::Ingest | Need::Answer)
                 | (Scope::Read, Need::Read)
+                | (Scope::Rep, Need::Read | Need::Answer)
                 | (Scope::Site | Scope::Ingest | Scope::Admin, Need::Touch)
         )
     }
@@ -64,6 +76,8 @@ pub enum Need {
     Admin,
     /// Posting events: ingest tokens, or a site key within its limits.
     Touch,
+    /// Sales' answer to a handoff (accept, reject): ingest tokens or a rep's.
+    Answer,
 }
 
 /// The SHA-256 of a token, hex: what the store keeps.

@@ -20,6 +20,8 @@ use super::engine::{AnswerError, App};
 use super::intake::{self, IntakeError};
 use super::store::StoreError;
 
+/// The version of the `/v1` API: a client (the CRM side panel) checks it in `/v1/status`.
+pub const API_VERSION: u32 = 1;
 /// Largest request body: 2 MiB.
 pub const MAX_BODY_BYTES: usize = 2 << 20;
 /// Requests in flight before new ones are answered `503` (with `Retry-After`).
@@ -199,16 +201,26 @@ pub fn router(app: Arc<App>) -> Router {
                 "no such endpoint; see /openapi.json",
             )
         })
-        .layer(axum::middleware::from_fn(site_key))
+        .layer(axum::middleware::from_fn(browser_calls))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(shed)
         .with_state(app)
 }
 
-/// The site widget's requests: a site key may come as `?site_key=` (`navigator.sendBeacon` and
-/// a simple CORS request cannot set a header), and every answer to a page's site-key request,
-/// a refusal included, carries CORS headers so that the widget can read why.
-async fn site_key(mut request: Request, next: Next) -> Response {
+/// Requests from pages and extensions: a site key may come as `?site_key=` (`navigator.sendBeacon`
+/// and a simple CORS request cannot set a header); a preflight is answered on every route; and
+/// every answer to a request with a token and an `Origin` — a site key's from a page, a rep's
+/// from the CRM side panel — carries CORS headers, a refusal included, so the caller can read
+/// why. Tokens are bearer credentials, never cookies: allowing other origins to read an answer
+/// gives them nothing their own token does not.
+async fn browser_calls(mut request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return preflight(request.headers().clone()).await;
+    }
     let query_key = Query::<SiteKeyQuery>::try_from_uri(request.uri())
         .ok()
         .and_then(|Query(q)| q.site_key);
@@ -220,8 +232,9 @@ async fn site_key(mut request: Request, next: Next) -> Response {
     {
         headers.insert("x-baton-site-key", v);
     }
-    let origin = headers
-        .contains_key("x-baton-site-key")
+    let with_token =
+        headers.contains_key("x-baton-site-key") || headers.contains_key(header::AUTHORIZATION);
+    let origin = with_token
         .then(|| headers.get(header::ORIGIN).cloned())
         .flatten();
     let mut response = next.run(request).await;
@@ -235,7 +248,7 @@ async fn site_key(mut request: Request, next: Next) -> Response {
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-request-id"),
+            HeaderValue::from_static("retry-after, x-request-id, etag"),
         );
     }
     response
@@ -514,11 +527,13 @@ pub(crate) async fn preflight(headers: HeaderMap) -> Response {
         cors(h, origin);
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST"),
+            HeaderValue::from_static("GET, POST, DELETE"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, x-baton-site-key, idempotency-key"),
+            HeaderValue::from_static(
+                "authorization, content-type, x-baton-site-key, idempotency-key, x-request-id",
+            ),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,
@@ -638,7 +653,7 @@ async fn answer(
     accept: bool,
 ) -> Result<Response, ApiError> {
     let text = text(body).await?;
-    authorize(&app, &headers, peer, Need::Ingest).await?;
+    authorize(&app, &headers, peer, Need::Answer).await?;
     let a: Answer = if text.trim().is_empty() {
         Answer::default()
     } else {
@@ -780,6 +795,9 @@ async fn status(
     authorize(&app, &headers, peer, Need::Read).await?;
     let counts = app.store.counts().await?;
     let body = serde_json::json!({
+        "service": "baton",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": API_VERSION,
         "store": app.store.backend(),
         "version": app.store.version().await?,
         "snapshot_current": app.snapshot_current().await?,

@@ -122,6 +122,7 @@ pub struct Answer {
     pub body: String,
     pub retry_after: Option<String>,
     pub allow_origin: Option<String>,
+    pub allow_headers: Option<String>,
     pub etag: Option<String>,
     pub bytes: Vec<u8>,
 }
@@ -176,6 +177,7 @@ impl Client {
         };
         let retry_after = header("retry-after");
         let allow_origin = header("access-control-allow-origin");
+        let allow_headers = header("access-control-allow-headers");
         let etag = header("etag");
         let status = resp.status().as_u16();
         let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
@@ -185,6 +187,7 @@ impl Client {
             body,
             retry_after,
             allow_origin,
+            allow_headers,
             etag,
             bytes,
         }
