@@ -59,6 +59,16 @@ fn a_rep_token_reads_cards_and_answers_handoffs_from_the_extension() {
     assert_eq!(card.allow_origin.as_deref(), Some(EXTENSION));
     assert_eq!(card.json()["lead_id"], "L0000002");
 
+    // A deal record's lead (the panel open on a deal).
+    let deal = http.send("GET", "/v1/deals/D0000008", &from_extension, None);
+    assert_eq!(deal.status, 200, "{}", deal.body);
+    assert_eq!(deal.json()["lead_id"], "L0000008");
+    assert_eq!(
+        http.send("GET", "/v1/deals/D-none", &from_extension, None)
+            .status,
+        404
+    );
+
     // A refusal is readable too: the panel says why.
     let bad = [
         ("authorization", "Bearer baton_rep_0000_nope"),

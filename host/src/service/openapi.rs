@@ -161,6 +161,14 @@ const ROUTES: &[Route] = &[
         "site",
     ),
     (
+        "get",
+        "/v1/deals/{id}",
+        "The lead a deal belongs to (a CRM side panel open on a deal record)",
+        None,
+        "DealLead",
+        "read",
+    ),
+    (
         "post",
         "/v1/identify",
         "A site visitor says who it is: the lead with its email (the CRM's), or a new lead with the attributes given; its touches go with it (docs/widget.md)",
@@ -223,6 +231,7 @@ pub fn document() -> String {
     schemas.insert("HubSpotBatch".into(), json!({"type": "array", "maxItems": super::connectors::hubspot::MAX_EVENTS, "items": {"type": "object", "required": ["eventId", "subscriptionType", "occurredAt"]}, "description": "HubSpot's webhook events (docs/connectors.md)"}));
     schemas.insert("Handoff".into(), json!({"type": "object", "properties": {"handoff": {"type": "object"}, "timers": {"type": "array"}, "writeback": {}}}));
     schemas.insert("Automation".into(), json!({"type": "object", "properties": {"tasks": {"type": "object"}, "given_up": {"type": "array"}}}));
+    schemas.insert("DealLead".into(), json!({"type": "object", "properties": {"deal_id": {"type": "string"}, "lead_id": {"type": "string"}}}));
     schemas.insert("Identify".into(), json!({"type": "object", "required": ["visitor_id", "email"], "properties": {"visitor_id": {"type": "string", "pattern": "^visitor-[A-Za-z0-9-]{1,64}$"}, "email": {"type": "string", "format": "email"}}, "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "maxProperties": 32, "description": "Other properties are lead attributes (not lead_id, created_at, owner, team)"}));
     schemas.insert("Identified".into(), json!({"type": "object", "properties": {"visitor_id": {"type": "string"}, "identified": {"type": "boolean"}, "touches": {"type": "integer", "description": "the visitor's touches now on its lead"}}}));
     schemas.insert("VisitorDecision".into(), json!({"type": "object", "properties": {"visitor_id": {"type": "string"}, "identified": {"type": "boolean"}, "talk_to_sales": {"type": "boolean"}, "booking_url": {"type": ["string", "null"]}}}));

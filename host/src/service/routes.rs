@@ -251,3 +251,21 @@ pub async fn widget_program(
     }
     Ok(response)
 }
+
+/// `GET /v1/deals/{id}`: the lead a deal belongs to, for a CRM side panel open on a deal record.
+pub async fn deal(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    match app.store.deal_lead(&id).await? {
+        Some(lead) => Ok(axum::Json(json!({"deal_id": id, "lead_id": lead})).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_deal",
+            format!("no deal {id:?} with a lead in the store"),
+        )),
+    }
+}

@@ -257,6 +257,14 @@ impl Store {
         }
     }
 
+    /// The lead a stored deal belongs to (`None`: no such deal, or one without a lead).
+    pub async fn deal_lead(&self, deal_id: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.deal_lead(deal_id.to_string()).await,
+            Store::Postgres(s) => s.deal_lead(deal_id).await,
+        }
+    }
+
     /// Stores a token's record.
     pub async fn add_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         match self {

@@ -201,6 +201,19 @@ impl PgStore {
         .await
     }
 
+    /// The lead of a deal.
+    pub async fn deal_lead(&self, deal_id: &str) -> Result<Option<String>, StoreError> {
+        let c = self.client().await;
+        let row = c
+            .query_opt(
+                "SELECT lead_id FROM rows WHERE kind = 'deals' AND key = $1",
+                &[&deal_id],
+            )
+            .await
+            .map_err(error)?;
+        Ok(row.map(|r| r.get::<_, String>(0)).filter(|l| !l.is_empty()))
+    }
+
     /// The leads with this (lower-cased) email.
     pub async fn leads_by_email(&self, email: &str) -> Result<Vec<String>, StoreError> {
         let c = self.client().await;

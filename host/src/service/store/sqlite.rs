@@ -253,6 +253,17 @@ impl SqliteStore {
         .and_then(stored)
     }
 
+    /// The lead of a deal.
+    pub async fn deal_lead(&self, deal_id: String) -> Result<Option<String>, StoreError> {
+        self.point_read(move |c| {
+            c.prepare_cached("SELECT lead_id FROM rows WHERE kind = 'deals' AND key = ?1")?
+                .query_row([deal_id], |r| r.get::<_, String>(0))
+                .optional()
+        })
+        .await
+        .map(|l| l.filter(|l| !l.is_empty()))
+    }
+
     /// The leads with this (lower-cased) email.
     pub async fn leads_by_email(&self, email: String) -> Result<Vec<String>, StoreError> {
         self.point_read(move |c| {
