@@ -1,12 +1,22 @@
-// The CRM side panel: everything about one contact, computed locally by Baton's engine from the
-// workspace bundled with the extension (in a CRM integration the contact comes from the page).
+// The CRM side panel. With a service configured (options page) it shows the lead of the CRM
+// record open in the active tab (content.js → background.js → session storage): the service's
+// card — score and why, verdicts with the plugins' reasons, what to ask next, the SLA clock in
+// business hours, the route, next-best content, the timeline — with Accept and Reject, refreshed
+// every 30 s so the clock ticks. Without one it runs on the bundled sample workspace, labelled
+// "sample data", the same answers computed in the page by the same engine. The draft check runs
+// in the page either way (the bundled workspace's messaging pillars).
 import init, { Baton } from './pkg/baton_wasm.js';
 import { fetchTimeZone } from './pkg/zones.mjs';
 import { parseCsv, typed } from './csv.js';
+import { ServiceError, call, settings } from './service.js';
 
 const $ = (id) => document.getElementById(id);
 const FILES = ['leads.csv', 'events.csv', 'stages.csv', 'deals.csv', 'assets.csv', 'feedback.csv'];
-let baton, asOf, leads, eventsByLead;
+/** A running clock within this share of its limit is at risk. */
+const AT_RISK_SHARE = 0.25;
+const REFRESH_MS = 30_000;
+/** The card shown; `current` too when it is the service's (the one Accept and Reject answer). */
+let baton, service, shown, current, refresh;
 
 function li(text, cls) {
   const el = document.createElement('li');
@@ -15,73 +25,192 @@ function li(text, cls) {
   return el;
 }
 
-async function start() {
-  await init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', import.meta.url) });
-  const [toml, ...texts] = await Promise.all(
-    ['baton.toml', ...FILES].map((f) => fetch(`sample/${f}`).then((r) => r.text())),
-  );
-  // The engine has no time-zone database: the workspace zone's rules come from pkg/tz/.
-  const zone = Baton.timeZoneOf(toml);
-  baton = new Baton(toml, zone && (await fetchTimeZone(zone)));
-  const files = Object.fromEntries(FILES.map((f, i) => [f, texts[i]]));
-  baton.loadWorkspace(files);
-  asOf = baton.analyze().as_of;
-  leads = new Map(parseCsv(files['leads.csv']).map((r) => [r.lead_id, typed(r)]));
-  eventsByLead = new Map();
-  for (const e of parseCsv(files['events.csv'])) {
-    if (!eventsByLead.has(e.lead_id)) eventsByLead.set(e.lead_id, []);
-    eventsByLead.get(e.lead_id).push(typed(e));
-  }
-  const select = $('contact');
-  for (const id of [...eventsByLead.keys()].filter((id) => leads.has(id)).sort().slice(0, 200)) {
-    select.append(new Option(`${id} — ${leads.get(id).company ?? ''}`, id));
-  }
-  const wanted = new URLSearchParams(location.search).get('lead');
-  if (wanted && leads.has(wanted)) {
-    if (![...select.options].some((o) => o.value === wanted)) select.append(new Option(wanted, wanted));
-    select.value = wanted;
-  }
-  select.addEventListener('change', show);
-  $('draft').addEventListener('input', check);
-  show();
-  $('status').textContent = `as of ${asOf.slice(0, 10)}`;
-  document.body.dataset.ready = 'true';
+const round = (x) => Math.round(x * 10) / 10;
+
+/** Says something in the panel's status line (`problem` for what went wrong). */
+function say(text, problem = false) {
+  $('status').textContent = text;
+  $('status').className = problem ? 'problem' : '';
 }
 
-function show() {
-  const id = $('contact').value;
-  const lead = leads.get(id);
-  const events = eventsByLead.get(id) ?? [];
-  const s = baton.scoreLead(lead, events, asOf);
-  $('score').textContent = `${s.score.toFixed(1)} points — ${s.mql ? 'MQL' : 'not yet an MQL'}${s.priority ? `, priority ${s.priority}` : ''}`;
+/** The headline of the SLA clocks: the running one first, met / on time / at risk / breached in
+ *  color and in words. */
+function headlineClock(clocks) {
+  const c = clocks.find((k) => k.status === 'pending') ?? clocks.find((k) => k.status === 'breached') ?? clocks.find((k) => k.status === 'met');
+  if (!c) return ['No SLA clock running', ''];
+  const of = `${c.within_business_hours} business h`;
+  if (c.status === 'met') return [`Met — ${c.sla} in ${round(c.business_hours)} of ${of}`, 'met'];
+  if (c.status === 'breached') {
+    const over = c.remaining_business_hours != null ? `${round(-c.remaining_business_hours)} business h over` : `took ${round(c.business_hours)} of ${of}`;
+    return [`Breached — ${c.sla}, ${over}`, 'breached'];
+  }
+  const left = c.remaining_business_hours;
+  const atRisk = left <= c.within_business_hours * AT_RISK_SHARE;
+  const due = c.deadline ? `, due ${new Date(c.deadline).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}` : '';
+  return [`${atRisk ? 'At risk' : 'On time'} — ${c.sla}: ${round(left)} business h left${due}`, atRisk ? 'at-risk' : 'on-time'];
+}
+
+function clockLine(c) {
+  if (c.status === 'not_started') return li(`${c.sla}: not started`);
+  const left = c.remaining_business_hours != null ? ` (${round(c.remaining_business_hours)} left)` : '';
+  return li(`${c.sla}: ${round(c.business_hours)} of ${c.within_business_hours} business hours — ${c.status}${left}`, c.status);
+}
+
+/** Shows a card: the service's, or one the page computed in the same shape. */
+function render(card) {
+  shown = card;
+  const s = card.score;
+  const name = [card.attributes?.company, card.attributes?.title].filter(Boolean).join(' — ');
+  $('lead').textContent = `${card.lead_id}${name ? ` · ${name}` : ''}`;
+  $('score').textContent = `${round(s.score)}`;
   $('score').dataset.score = String(s.score);
+  $('grade').textContent = `${s.grade ?? ''}${s.priority ? ` ${s.priority}` : ''}${s.mql ? ' · MQL' : ''}`;
+  const [clock, cls] = headlineClock(card.sla);
+  $('clock').textContent = clock;
+  $('clock').className = `clock ${cls}`;
   $('why').replaceChildren(
-    ...s.reasons.map((r) => li(`${r.rule} +${Math.round(r.points * 10) / 10}`)),
-    ...s.undecided.map((u) => li(`${u.rule}: ${u.missing} unknown`, 'missed')),
-    // Values the engine used with a caveat (a number it could not read, a DST-adjusted time).
-    ...s.warnings.map((w) => li(`${w.inputs.join(', ')} ${w.field}: ${w.example}`, 'warning')),
+    ...s.reasons.map((r) => li(`${r.rule} +${round(r.points)}`)),
+    ...(s.undecided ?? []).map((u) => li(`${u.rule}: ${u.missing} unknown`, 'missed')),
+    ...(s.warnings ?? []).map((w) => li(`${w.inputs.join(', ')} ${w.field}: ${w.example}`, 'warning')),
   );
-  $('sla').replaceChildren(
-    ...baton.slaClock(id, asOf).map((c) =>
-      li(c.status === 'not_started'
-        ? `${c.sla}: not started`
-        : `${c.sla}: ${c.business_hours} of ${c.within_business_hours} business hours — ${c.status}` +
-          (c.remaining_business_hours != null ? ` (${c.remaining_business_hours} left)` : ''), c.status)),
-  );
-  const q = baton.qualify(lead, events, asOf);
+  $('sla').replaceChildren(...card.sla.map(clockLine));
   $('qualification').replaceChildren(
-    ...q.verdicts.map((v) => li(`${v.set}: ${v.qualified ? 'qualified' : 'not qualified'} (passed ${v.passed.join(', ') || 'none'})`)),
-    ...(q.route_to ? [li(`route to ${q.route_to}`)] : []),
+    ...card.verdicts.map((v) => li(`${v.set}: ${v.qualified ? 'qualified' : 'not qualified'} (passed ${v.passed.join(', ') || 'none'})`, v.qualified ? 'met' : '')),
+    ...(card.plugins ?? []).flatMap((p) => (p.reasons ?? []).map((r) => li(`${p.plugin}: ${r}`))),
+    ...(card.route_to ? [li(`route to ${card.route_to}`)] : []),
   );
-  $('ask').replaceChildren(
-    ...q.verdicts.flatMap((v) => v.missing_data.map((m) => li(m.ask ?? `${m.criterion}: find out ${m.missing}`))),
-  );
-  $('timeline').replaceChildren(...events.map((e) => li(`${e.ts.slice(0, 16).replace('T', ' ')} ${e.type} (${e.channel})`)));
-  $('content').replaceChildren(
-    ...baton.nextBestContent(id, asOf).map((c) => li(`${c.title} — ${c.reasons.join('; ')}`)),
-  );
+  $('ask').replaceChildren(...card.verdicts.flatMap((v) => v.missing_data.map((m) => li(m.ask ?? `${m.criterion}: find out ${m.missing}`))));
+  $('timeline').replaceChildren(...card.timeline.map((t) => li(t.kind === 'stage'
+    ? `${t.ts.slice(0, 16).replace('T', ' ')} → ${t.stage}${t.reason ? ` (${t.reason})` : ''}`
+    : `${t.ts.slice(0, 16).replace('T', ' ')} ${t.type} (${t.channel})`)));
+  $('content').replaceChildren(...card.next_best_content.map((c) => li(`${c.title} — ${c.reasons.join('; ')}`)));
   check();
 }
+
+// ---------------------------------------------------------------------------------------------
+// On the service.
+
+/** The lead id a CRM record is, asking the service for a deal's. */
+async function leadOf(record) {
+  if (record.object === 'deal') return (await call(service, `/v1/deals/${encodeURIComponent(record.id)}`)).lead_id;
+  return record.id;
+}
+
+async function showRecord(record) {
+  clearTimeout(refresh);
+  current = null;
+  $('actions').hidden = true;
+  if (!record?.id) {
+    say('Open a contact, lead or deal record in HubSpot or Salesforce.');
+    return;
+  }
+  try {
+    const lead = await leadOf(record);
+    const card = await call(service, `/v1/leads/${encodeURIComponent(lead)}`);
+    current = card;
+    say('');
+    render(card);
+    $('actions').hidden = false;
+    document.body.dataset.lead = card.lead_id;
+  } catch (e) {
+    if (!(e instanceof ServiceError)) throw e;
+    say(e.kind === 'missing' ? `This ${record.object} (${record.crm} ${record.id}) is not a lead Baton knows.` : e.message, e.kind !== 'missing');
+  }
+  refresh = setTimeout(() => showRecord(record), REFRESH_MS);
+}
+
+/** Accept (`true`) or reject with the reason typed. */
+async function answer(accept) {
+  if (!current) return;
+  const body = accept ? { actor: 'crm-side-panel' } : { actor: 'crm-side-panel', reason: $('reason').value.trim() };
+  try {
+    const a = await call(service, `/v1/leads/${encodeURIComponent(current.lead_id)}/${accept ? 'accept' : 'reject'}`, { method: 'POST', body });
+    if (a.rejected > 0) throw new ServiceError('failed', `The service did not take it: ${JSON.stringify(a.rows[0].problems)}`);
+    say(accept ? 'Accepted.' : `Rejected: ${body.reason}.`);
+    $('reason').value = '';
+    $('reject').disabled = true;
+    const record = (await chrome.storage.session.get('record')).record;
+    await showRecord(wanted() ?? record);
+    say(accept ? 'Accepted.' : `Rejected: ${body.reason}.`);
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+/** `?lead=ID` when the panel is opened on one lead. */
+function wanted() {
+  const lead = new URLSearchParams(location.search).get('lead');
+  return lead ? { crm: 'baton', object: 'lead', id: lead } : null;
+}
+
+async function live() {
+  $('source').textContent = `Baton service: ${new URL(service.service).host}`;
+  $('accept').addEventListener('click', () => answer(true));
+  $('reject').addEventListener('click', () => answer(false));
+  $('reason').addEventListener('input', () => { $('reject').disabled = !$('reason').value.trim(); });
+  chrome.storage.onChanged.addListener((changes, area) => {
+    if (area === 'session' && changes.record && !wanted()) showRecord(changes.record.newValue);
+  });
+  await showRecord(wanted() ?? (await chrome.storage.session.get('record')).record);
+}
+
+// ---------------------------------------------------------------------------------------------
+// On the bundled sample.
+
+let sample;
+
+async function loadSample(toml, texts) {
+  const files = Object.fromEntries(FILES.map((f, i) => [f, texts[i]]));
+  baton.loadWorkspace(files);
+  const leads = new Map(parseCsv(files['leads.csv']).map((r) => [r.lead_id, typed(r)]));
+  const events = new Map();
+  for (const e of parseCsv(files['events.csv'])) {
+    if (!events.has(e.lead_id)) events.set(e.lead_id, []);
+    events.get(e.lead_id).push(typed(e));
+  }
+  return { asOf: baton.analyze().as_of, leads, events };
+}
+
+/** The sample lead's card, computed in the page (the service's card has the same shape). */
+function sampleCard(id) {
+  const { asOf, leads, events } = sample;
+  const lead = leads.get(id);
+  const touches = events.get(id) ?? [];
+  const q = baton.qualify(lead, touches, asOf);
+  return {
+    lead_id: id,
+    attributes: lead,
+    score: baton.scoreLead(lead, touches, asOf),
+    verdicts: q.verdicts,
+    route_to: q.route_to,
+    sla: baton.slaClock(id, asOf),
+    timeline: touches.map((e) => ({ kind: 'event', ...e })),
+    next_best_content: baton.nextBestContent(id, asOf),
+  };
+}
+
+function sampleMode(toml, texts) {
+  return loadSample(toml, texts).then((s) => {
+    sample = s;
+    $('source').textContent = 'Sample data — set your Baton service in the options';
+    $('source').className = 'source sample';
+    const select = $('contact');
+    for (const id of [...s.events.keys()].filter((id) => s.leads.has(id)).sort().slice(0, 200)) {
+      select.append(new Option(`${id} — ${s.leads.get(id).company ?? ''}`, id));
+    }
+    const lead = wanted()?.id;
+    if (lead && s.leads.has(lead)) {
+      if (![...select.options].some((o) => o.value === lead)) select.append(new Option(lead, lead));
+      select.value = lead;
+    }
+    $('picker').hidden = false;
+    select.addEventListener('change', () => render(sampleCard(select.value)));
+    render(sampleCard(select.value));
+    say(`as of ${s.asOf.slice(0, 10)}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function check() {
   const text = $('draft').value;
@@ -90,7 +219,7 @@ function check() {
     $('message-score').textContent = '';
     return;
   }
-  const persona = leads.get($('contact').value)?.persona ?? '';
+  const persona = shown?.attributes?.persona ?? '';
   const c = baton.checkMessage(text, persona);
   $('message-score').textContent = `message score ${c.score}/100`;
   $('message-score').dataset.score = String(c.score);
@@ -105,7 +234,20 @@ function check() {
   );
 }
 
+async function start() {
+  await init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', import.meta.url) });
+  const [toml, ...texts] = await Promise.all(['baton.toml', ...FILES].map((f) => fetch(`sample/${f}`).then((r) => r.text())));
+  // The engine has no time-zone database: the workspace zone's rules come from pkg/tz/.
+  const zone = Baton.timeZoneOf(toml);
+  baton = new Baton(toml, zone && (await fetchTimeZone(zone)));
+  $('draft').addEventListener('input', check);
+  service = await settings();
+  if (service) await live();
+  else await sampleMode(toml, texts);
+  document.body.dataset.ready = 'true';
+}
+
 start().catch((e) => {
-  $('status').textContent = `error: ${e.message}`;
+  say(`error: ${e.message}`, true);
   console.error(e);
 });
