@@ -33,10 +33,13 @@ function say(text, problem = false) {
   $('status').className = problem ? 'problem' : '';
 }
 
-/** The headline of the SLA clocks: the running one first, met / on time / at risk / breached in
- *  color and in words. */
+/** The headline of the SLA clocks: the most urgent (a running one past its limit, else the
+ *  running one with the least of its limit left, else one that stopped), met / on time / at risk
+ *  / breached in color and in words. */
 function headlineClock(clocks) {
-  const c = clocks.find((k) => k.status === 'pending') ?? clocks.find((k) => k.status === 'breached') ?? clocks.find((k) => k.status === 'met');
+  const share = (k) => k.remaining_business_hours / k.within_business_hours;
+  const running = clocks.filter((k) => k.status === 'pending' || (k.status === 'breached' && k.stopped == null));
+  const c = running.sort((a, b) => share(a) - share(b))[0] ?? clocks.find((k) => k.status === 'breached') ?? clocks.find((k) => k.status === 'met');
   if (!c) return ['No SLA clock running', ''];
   const of = `${c.within_business_hours} business h`;
   if (c.status === 'met') return [`Met — ${c.sla} in ${round(c.business_hours)} of ${of}`, 'met'];
@@ -46,7 +49,7 @@ function headlineClock(clocks) {
   }
   const left = c.remaining_business_hours;
   const atRisk = left <= c.within_business_hours * AT_RISK_SHARE;
-  const due = c.deadline ? `, due ${new Date(c.deadline).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}` : '';
+  const due = c.deadline ? `, due ${new Date(c.deadline).toLocaleString('en', { weekday: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}` : '';
   return [`${atRisk ? 'At risk' : 'On time'} — ${c.sla}: ${round(left)} business h left${due}`, atRisk ? 'at-risk' : 'on-time'];
 }
 
