@@ -214,6 +214,26 @@ fn visitor_journey(database: Option<&str>) {
         404,
         "no lead under the visitor id"
     );
+
+    // Erasure forgets the identity: the erased person's browser is an anonymous visitor again,
+    // its next touch held under the visitor id, not written under the erased lead.
+    let admin = token(ws.path(), database, "admin", &[]);
+    let erased = http.send(
+        "DELETE",
+        "/v1/leads/C-100",
+        &[("authorization", &format!("Bearer {admin}"))],
+        None,
+    );
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    assert_eq!(visitor_status(&http, &site, second)["identified"], false);
+    let after = from_page(
+        &http,
+        "/v1/events",
+        &site,
+        &touch("s3", second, "2026-12-07T10:05:00Z", "page_view"),
+    );
+    assert_eq!(after.json()["held"].as_u64(), Some(1), "{}", after.body);
+    assert_eq!(http.get("/v1/leads/C-100", &read).status, 404);
 }
 
 #[test]

@@ -160,19 +160,21 @@ test('report viewer: the sample workspace analysed in the page shows the native 
 test('browser performance: widget start, cold, in fresh browser contexts', async () => {
   // Each visit in a new context (no HTTP or code cache, no stored touches), as a first-time
   // visitor's: `init` is fetch + compile + instantiate of the widget build, `ready` adds the
-  // program's fetch and the visitor built from it. The median of five is reported, and the
-  // five (the first visit after the browser's launch, in the widget test, shares the machine with
-  // the browser starting up).
+  // program's fetch and the visitor built from it. One visit first, not counted (a new renderer
+  // process after the previous tests' pages); then the median of seven is reported, and the
+  // seven: single visits on this 2-core machine range from about 35 to 190 ms.
   const init = [], ready = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = -1; i < 7; i++) {
     const context = await browser.newContext();
     const page = await open(context);
     await page.goto(`${base}/site/index.html`);
     await page.waitForFunction(() => window.batonWidget?.ready);
     const t = await page.evaluate(() => [window.batonWidget.initMs, window.batonWidget.startMs]);
     assert.ok(t[0] > 0 && t[1] >= t[0], `init ${t[0]} ms, ready ${t[1]} ms`);
-    init.push(Math.round(t[0]));
-    ready.push(Math.round(t[1]));
+    if (i >= 0) {
+      init.push(Math.round(t[0]));
+      ready.push(Math.round(t[1]));
+    }
     assert.deepEqual(page.errors, []);
     await context.close();
   }

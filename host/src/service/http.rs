@@ -617,6 +617,7 @@ async fn delete_lead(
     authorize(&app, &headers, peer, Need::Admin).await?;
     let at = app.clock.now().to_string();
     let rows = app.store.erase_lead(&id, &at).await?;
+    super::widget::forget_lead(&app, &id).await?;
     log_event(
         "info",
         &format!("erased a lead on request: {rows} rows deleted"),

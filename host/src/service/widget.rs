@@ -46,6 +46,30 @@ pub async fn lead_of(app: &App, visitor: &str) -> Result<Option<String>, StoreEr
         .and_then(|b| b["lead_id"].as_str().map(str::to_string)))
 }
 
+/// An erased lead's identities are forgotten: a visitor that was tied to it is anonymous again
+/// (its later touches are held under its visitor id, as any visitor's). Reads every identity:
+/// erasure is rare.
+pub async fn forget_lead(app: &App, lead: &str) -> Result<u64, StoreError> {
+    let tied: Vec<(Task, Put)> = app
+        .store
+        .tasks_prefixed("visitor", "")
+        .await?
+        .into_iter()
+        .filter(|t| {
+            serde_json::from_str::<Value>(&t.body)
+                .is_ok_and(|b| b["lead_id"].as_str() == Some(lead))
+        })
+        .map(|mut t| {
+            t.state = "erased".into();
+            t.body = "{}".into();
+            (t, Put::Replace)
+        })
+        .collect();
+    let n = tied.len() as u64;
+    app.store.put_tasks(tied).await?;
+    Ok(n)
+}
+
 /// A site key's events: every row's `lead_id` must be a visitor id and `team` empty; a visitor
 /// identified as a lead has its touches written under the lead. Returns the visitors of the batch
 /// that were not identified when it was read.
