@@ -79,5 +79,5 @@ node --test tests/npm/
 step "web demos: extension, widget + site, report viewer (target/web-demo)"
 bash scripts/build-web-demo.sh
 
-step "tests (browser: report.html, widget, viewer, side panel, extension in headless Chromium; screenshots in target/screenshots)"
+step "tests (browser: report.html, widget, viewer, side panel, extension in headless Chromium; the widget and the extension on a live baton serve, end to end; screenshots in target/screenshots)"
 node --test tests/browser/
