@@ -55,6 +55,11 @@ impl TextSource for DirTexts {
 
 /// Reads `baton.toml` from `dir`, or the defaults when there is none.
 pub fn load_framework(dir: &Path) -> Result<Framework, HostError> {
+    load_framework_and_text(dir).map(|(framework, _)| framework)
+}
+
+/// As [`load_framework`], with the text it was read from (`None`: no `baton.toml`, the defaults).
+pub fn load_framework_and_text(dir: &Path) -> Result<(Framework, Option<String>), HostError> {
     let path = dir.join("baton.toml");
     let confined = Confinement::new(dir, &[])?;
     match confined.read("baton.toml", MAX_CONFIG_BYTES, "baton.toml") {
@@ -66,12 +71,14 @@ pub fn load_framework(dir: &Path) -> Result<Framework, HostError> {
                     e.utf8_error().valid_up_to()
                 ))
             })?;
-            Ok(Framework::from_toml(&path.display().to_string(), &text)
-                .map_err(baton_core::Error::from)?)
+            let framework = Framework::from_toml(&path.display().to_string(), &text)
+                .map_err(baton_core::Error::from)?;
+            Ok((framework, Some(text)))
         }
-        Err(FileError::NotFound { .. }) => {
-            Ok(Framework::from_config(Default::default()).map_err(baton_core::Error::from)?)
-        }
+        Err(FileError::NotFound { .. }) => Ok((
+            Framework::from_config(Default::default()).map_err(baton_core::Error::from)?,
+            None,
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -69,6 +69,14 @@ fn a_rep_token_reads_cards_and_answers_handoffs_from_the_extension() {
         404
     );
 
+    // The configuration the service runs, byte for byte (the panel's draft check uses it).
+    let config = http.send("GET", "/v1/config", &from_extension, None);
+    assert_eq!(config.status, 200, "{}", config.body);
+    assert_eq!(
+        config.body,
+        std::fs::read_to_string(ws.path().join("baton.toml")).expect("baton.toml")
+    );
+
     // A refusal is readable too: the panel says why.
     let bad = [
         ("authorization", "Bearer baton_rep_0000_nope"),

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,15 @@ before(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'baton-crm-'));
   cpSync(join(root, 'examples', 'acme'), workspace, { recursive: true });
   rmSync(join(workspace, 'baton.db'), { force: true });
+  // A pillar only this team has: the panel's draft check must run the service's baton.toml,
+  // not the sample bundled with the extension.
+  appendFileSync(join(workspace, 'baton.toml'), `
+[[messaging.pillars]]
+name = "Month-end close"
+description = "Close the books in three days."
+phrases = ["close the books in three days"]
+synonyms = ["month-end close"]
+`);
   // Tuesday 30 June 2026, 11:00 in New York: one business hour into the handoff below.
   writeFileSync(join(workspace, 'clock'), '2026-06-30T15:00:00Z');
   const token = (scope) => execFileSync(bin, ['serve', 'token', 'create', workspace, '--scope', scope], { encoding: 'utf8' }).trim();
@@ -142,12 +151,13 @@ test('extension options: test connection says what failed, then saves the servic
   assert.match(await result(), /refused the token \(401\)/);
   page.offline = false;
   await page.fill('#token', tokens.rep);
+  await page.fill('#actor', 'ana.ruiz');
   await page.click('#test');
   assert.match(await result(), /^Connected: Baton \S+, API 1, sqlite store\.$/);
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.getElementById('result').textContent.startsWith('Saved.'), null, { timeout: 10_000 });
-  const saved = await page.evaluate(() => chrome.storage.sync.get(['service', 'token']));
-  assert.deepEqual(saved, { service: base(), token: tokens.rep });
+  const saved = await page.evaluate(() => chrome.storage.sync.get(['service', 'token', 'actor']));
+  assert.deepEqual(saved, { service: base(), token: tokens.rep, actor: 'ana.ruiz' });
   await checkLayout(page, 'extension-options');
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -169,6 +179,12 @@ test('extension side panel follows the open CRM record on the service: card, SLA
   const verdicts = await panel.$$eval('#qualification li', (l) => l.map((x) => x.textContent));
   assert.ok(verdicts.some((v) => v.startsWith('enterprise-fit: ')), verdicts.join('\n'));
   assert.equal(await panel.locator('#why li').count(), card.score.reasons.length);
+  // The draft, checked in the panel against the team's pillars (from the service's baton.toml).
+  await panel.fill('#draft', 'Hi Jo, teams close the books in three days with our 200 native integrations.');
+  await panel.waitForFunction(() => document.querySelectorAll('#findings li').length > 0);
+  const findings = await panel.$$eval('#findings li', (l) => l.map((x) => x.textContent));
+  assert.ok(findings.includes('✓ Month-end close: “close the books in three days”'), findings.join('\n'));
+  assert.ok(findings.includes('✓ Integrates with your stack: “native integrations”'), findings.join('\n'));
   await checkLayout(panel, 'extension-panel-live');
 
   // A deal record: the panel shows the deal's lead; a Salesforce lead record: that lead.
@@ -189,7 +205,7 @@ test('extension side panel follows the open CRM record on the service: card, SLA
   await panel.waitForFunction(() => document.getElementById('status').textContent === 'Accepted.');
   const after = await (await fetch(`${base()}/v1/leads/90101`, { headers: { authorization: `Bearer ${tokens.rep}` } })).json();
   const sal = after.timeline.find((t) => t.kind === 'stage' && t.stage === 'sal');
-  assert.deepEqual([sal?.ts, sal?.actor], ['2026-06-30T17:30:00Z', 'crm-side-panel']);
+  assert.deepEqual([sal?.ts, sal?.actor], ['2026-06-30T17:30:00Z', 'ana.ruiz']);
   await panel.screenshot({ path: join(artifacts, 'extension-panel-accepted.png') });
 
   // The service stops: the panel says so plainly, then recovers when it is back.

@@ -11,7 +11,7 @@ function say(text, kind) {
 }
 
 function read() {
-  return { service: $('service').value.trim().replace(/\/$/, ''), token: $('token').value.trim() };
+  return { service: $('service').value.trim().replace(/\/$/, ''), token: $('token').value.trim(), actor: $('actor').value.trim() };
 }
 
 /** Asks for the service's origin (needs the click's user gesture); the service also answers
@@ -52,4 +52,5 @@ settings().then((s) => {
   if (!s) return;
   $('service').value = s.service;
   $('token').value = s.token;
+  if (s.actor !== 'crm-side-panel') $('actor').value = s.actor;
 });

@@ -7,8 +7,18 @@ export const API_VERSION = 1;
 /** The saved settings `{service, token}`, or null outside an extension or when unset. */
 export async function settings() {
   if (!globalThis.chrome?.storage?.sync) return null;
-  const { service, token } = await chrome.storage.sync.get(['service', 'token']);
-  return service && token ? { service, token } : null;
+  const { service, token, actor } = await chrome.storage.sync.get(['service', 'token', 'actor']);
+  return service && token ? { service, token, actor: actor || 'crm-side-panel' } : null;
+}
+
+/** The `baton.toml` the service runs (text), or null from a service without `/v1/config`. */
+export async function serviceConfig({ service, token }) {
+  try {
+    const r = await fetch(`${service.replace(/\/$/, '')}/v1/config`, { headers: { authorization: `Bearer ${token}` } });
+    return r.ok ? r.text() : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A call that failed, with the sentence the panel and the options page show. */

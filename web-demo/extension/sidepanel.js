@@ -4,11 +4,11 @@
 // business hours, the route, next-best content, the timeline — with Accept and Reject, refreshed
 // every 30 s so the clock ticks. Without one it runs on the bundled sample workspace, labelled
 // "sample data", the same answers computed in the page by the same engine. The draft check runs
-// in the page either way (the bundled workspace's messaging pillars).
+// in the page either way, with the service's baton.toml (GET /v1/config) or the sample's.
 import init, { Baton } from './pkg/baton_wasm.js';
 import { fetchTimeZone } from './pkg/zones.mjs';
 import { parseCsv, typed } from './csv.js';
-import { ServiceError, call, settings } from './service.js';
+import { ServiceError, call, serviceConfig, settings } from './service.js';
 
 const $ = (id) => document.getElementById(id);
 const FILES = ['leads.csv', 'events.csv', 'stages.csv', 'deals.csv', 'assets.csv', 'feedback.csv'];
@@ -82,7 +82,9 @@ function render(card) {
     ...(card.plugins ?? []).flatMap((p) => (p.reasons ?? []).map((r) => li(`${p.plugin}: ${r}`))),
     ...(card.route_to ? [li(`route to ${card.route_to}`)] : []),
   );
-  $('ask').replaceChildren(...card.verdicts.flatMap((v) => v.missing_data.map((m) => li(m.ask ?? `${m.criterion}: find out ${m.missing}`))));
+  const asks = card.verdicts.flatMap((v) => v.missing_data.map((m) => li(m.ask ?? `${m.criterion}: find out ${m.missing}`)));
+  $('ask').replaceChildren(...asks);
+  $('ask-title').hidden = asks.length === 0;
   $('timeline').replaceChildren(...card.timeline.map((t) => li(t.kind === 'stage'
     ? `${t.ts.slice(0, 16).replace('T', ' ')} → ${t.stage}${t.reason ? ` (${t.reason})` : ''}`
     : `${t.ts.slice(0, 16).replace('T', ' ')} ${t.type} (${t.channel})`)));
@@ -125,7 +127,7 @@ async function showRecord(record) {
 /** Accept (`true`) or reject with the reason typed. */
 async function answer(accept) {
   if (!current) return;
-  const body = accept ? { actor: 'crm-side-panel' } : { actor: 'crm-side-panel', reason: $('reason').value.trim() };
+  const body = accept ? { actor: service.actor } : { actor: service.actor, reason: $('reason').value.trim() };
   try {
     const a = await call(service, `/v1/leads/${encodeURIComponent(current.lead_id)}/${accept ? 'accept' : 'reject'}`, { method: 'POST', body });
     if (a.rejected > 0) throw new ServiceError('failed', `The service did not take it: ${JSON.stringify(a.rows[0].problems)}`);
@@ -239,12 +241,17 @@ function check() {
 
 async function start() {
   await init({ module_or_path: new URL('pkg/baton_wasm_bg.wasm', import.meta.url) });
-  const [toml, ...texts] = await Promise.all(['baton.toml', ...FILES].map((f) => fetch(`sample/${f}`).then((r) => r.text())));
+  service = await settings();
+  // With a service, the engine runs the service's baton.toml (the team's messaging pillars);
+  // without one, the bundled sample's.
+  const teams = service && (await serviceConfig(service));
+  const [toml, ...texts] = teams
+    ? [teams]
+    : await Promise.all(['baton.toml', ...FILES].map((f) => fetch(`sample/${f}`).then((r) => r.text())));
   // The engine has no time-zone database: the workspace zone's rules come from pkg/tz/.
   const zone = Baton.timeZoneOf(toml);
   baton = new Baton(toml, zone && (await fetchTimeZone(zone)));
   $('draft').addEventListener('input', check);
-  service = await settings();
   if (service) await live();
   else await sampleMode(toml, texts);
   document.body.dataset.ready = 'true';

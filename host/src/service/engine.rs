@@ -87,6 +87,9 @@ pub struct App {
     pub dir: PathBuf,
     /// Its configuration.
     pub framework: Arc<Framework>,
+    /// The `baton.toml` it was read from at start (`None`: the defaults), for clients that run
+    /// the engine with the same configuration (the CRM side panel's draft check).
+    pub config_text: Option<String>,
     /// Its assets file (name, bytes).
     pub assets: Option<(String, Vec<u8>)>,
     /// The same as JSON rows, for a card's workspace.
@@ -139,7 +142,8 @@ impl App {
         database: Option<&str>,
         clock: super::clock::Clock,
     ) -> Result<App, HostError> {
-        let framework = Arc::new(crate::workspace_dir::load_framework(dir)?);
+        let (framework, config_text) = crate::workspace_dir::load_framework_and_text(dir)?;
+        let framework = Arc::new(framework);
         let assets = snapshot::assets_file(dir)?;
         let asset_json = match &assets {
             Some(a) => Some(Arc::new(snapshot::asset_json_rows(a)?)),
@@ -152,6 +156,7 @@ impl App {
             dir: dir.to_path_buf(),
             asset_rows: None,
             framework,
+            config_text,
             assets,
             asset_json,
             store,

@@ -162,6 +162,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/connectors/salesforce", post(super::routes::salesforce))
         .route("/v1/leads/{id}/handoff", get(super::routes::lead_handoff))
         .route("/v1/deals/{id}", get(super::routes::deal))
+        .route("/v1/config", get(super::routes::config))
         .route("/v1/automation", get(super::routes::automation))
         .route(
             "/v1/widget/program",

@@ -162,6 +162,14 @@ const ROUTES: &[Route] = &[
     ),
     (
         "get",
+        "/v1/config",
+        "The baton.toml the service runs, as text (empty: the defaults), for clients that run the engine with it",
+        None,
+        "Text",
+        "read",
+    ),
+    (
+        "get",
         "/v1/deals/{id}",
         "The lead a deal belongs to (a CRM side panel open on a deal record)",
         None,

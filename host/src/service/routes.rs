@@ -269,3 +269,15 @@ pub async fn deal(
         )),
     }
 }
+
+/// `GET /v1/config`: the `baton.toml` the service runs, as text, so a client runs the engine with
+/// the same configuration (the CRM side panel checks drafts against the team's pillars).
+pub async fn config(
+    State(app): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, peer, Need::Read).await?;
+    let text = app.config_text.clone().unwrap_or_default();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
