@@ -9,14 +9,14 @@
 // queue, the panel's "unreachable") is run by widget-service and extension-service.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serve } from '../../web-demo/serve.mjs';
-import { args, artifacts, bin, demo, executablePath, root } from './support.mjs';
+import { args, artifacts, bin, demo, executablePath, openPage, root, startService, stopService } from './support.mjs';
 
 const SECRET = 'e2e-webhook-secret';
 let site, receiver, notices, workspace, service, base, tokens, context, profile, extensionId;
@@ -31,21 +31,6 @@ function startReceiver() {
     res.writeHead(200).end();
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function startService() {
-  const child = spawn(bin, ['serve', workspace, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, E2E_HOOKS_SECRET: SECRET },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', (line) => {
-      const m = String(line).match(/^listening on (\S+)/);
-      if (m) resolve([child, m[1]]);
-      else reject(new Error(String(line)));
-    });
-  });
 }
 
 async function api(path, token, body) {
@@ -89,7 +74,7 @@ secret_env = "E2E_HOOKS_SECRET"
   const origin = `http://127.0.0.1:${site.address().port}`;
   const token = (...a) => execFileSync(bin, ['serve', 'token', 'create', workspace, ...a], { encoding: 'utf8' }).trim();
   tokens = { site: token('--scope', 'site', '--origin', origin), rep: token('--scope', 'rep'), ingest: token('--scope', 'ingest') };
-  [service, base] = await startService();
+  ({ child: service, base } = await startService(workspace, { env: { E2E_HOOKS_SECRET: SECRET } }));
   site.site = { service: base, siteKey: tokens.site };
   // The CRM already has the contact (HubSpot id 90201), created an hour ago, with its email.
   const created = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -114,19 +99,12 @@ after(async () => {
   await context?.close();
   site?.close();
   receiver?.close();
-  if (service && service.exitCode === null) service.kill('SIGTERM');
+  if (service) await stopService(service);
   rmSync(workspace, { recursive: true, force: true });
   rmSync(profile, { recursive: true, force: true });
 });
 
-async function open(url) {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  if (url) await page.goto(url);
-  return page;
-}
+const open = (url) => openPage(context, url);
 
 test('end to end: visitor → widget → service → notice → the rep\'s side panel → accept → the report', async () => {
   const origin = `http://127.0.0.1:${site.address().port}`;

@@ -7,43 +7,20 @@
 // Screenshots go to target/screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { args, artifacts, bin, demo, executablePath, root } from './support.mjs';
+import { args, artifacts, bin, demo, executablePath, freePort, openPage, root, startService, stopService } from './support.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const fixtures = join(root, 'tests', 'fixtures', 'crm');
 let workspace, port, service, tokens, context, extensionId, profile;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startService() {
-  const clock = `file:${join(workspace, 'clock')}`;
-  const child = spawn(bin, ['serve', workspace, '--listen', `127.0.0.1:${port}`, '--clock', clock], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', (line) => (String(line).startsWith('listening on') ? resolve(child) : reject(new Error(String(line)))));
-  });
-}
-
-function stopService() {
-  return new Promise((resolve) => {
-    service.once('exit', resolve);
-    service.kill('SIGTERM');
-  });
-}
+/** The service on its port with the file clock (the panel's URL names the port). */
+const start = async () => (await startService(workspace, { port, args: ['--clock', `file:${join(workspace, 'clock')}`] })).child;
 
 const base = () => `http://127.0.0.1:${port}`;
 
@@ -72,7 +49,7 @@ synonyms = ["month-end close"]
   const token = (scope) => execFileSync(bin, ['serve', 'token', 'create', workspace, '--scope', scope], { encoding: 'utf8' }).trim();
   tokens = { rep: token('rep'), ingest: token('ingest') };
   port = await freePort();
-  service = await startService();
+  service = await start();
   // The CRM's records, as its connector would have written them: two HubSpot contacts (ids are
   // numbers there), one with a deal, and a Salesforce lead.
   const lead = (id, company, employees) => ({ lead_id: id, created_at: '2026-06-29T14:00:00Z', company, employees, industry: 'software', persona: 'champion', country: 'US', source: 'webinar' });
@@ -98,26 +75,12 @@ synonyms = ["month-end close"]
 
 after(async () => {
   await context?.close();
-  if (service && service.exitCode === null) await stopService();
+  if (service) await stopService(service);
   rmSync(workspace, { recursive: true, force: true });
   rmSync(profile, { recursive: true, force: true });
 });
 
-/** A page that records console errors; `offline` lets through the browser's own line for a
- *  request that failed on purpose (the stopped service, a refused token): the page's own
- *  handling of it is what the test checks. */
-async function open(url) {
-  const page = await context.newPage();
-  page.errors = [];
-  page.offline = false;
-  page.on('console', (m) => {
-    const refused = /ERR_CONNECTION_REFUSED|^Failed to load resource/.test(m.text());
-    if (m.type() === 'error' && !(page.offline && refused)) page.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  if (url) await page.goto(url);
-  return page;
-}
+const open = (url) => openPage(context, url);
 
 const ext = (path) => `chrome-extension://${extensionId}/${path}`;
 
@@ -210,12 +173,12 @@ test('extension side panel follows the open CRM record on the service: card, SLA
 
   // The service stops: the panel says so plainly, then recovers when it is back.
   panel.offline = true;
-  await stopService();
+  await stopService(service);
   await panel.reload();
   await panel.waitForFunction(() => document.getElementById('status').className === 'problem');
   assert.match(await panel.locator('#status').textContent(), /^The Baton service at http:\/\/127\.0\.0\.1:\d+ is unreachable/);
   await panel.screenshot({ path: join(artifacts, 'extension-panel-unreachable.png') });
-  service = await startService();
+  service = await start();
   await panel.reload();
   await panel.waitForFunction(() => document.body.dataset.lead === '90101' && document.getElementById('status').textContent === '', null, { timeout: 15_000 });
   panel.offline = false;

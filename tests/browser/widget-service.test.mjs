@@ -8,45 +8,15 @@
 // Screenshots go to target/screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serve } from '../../web-demo/serve.mjs';
-import { args, artifacts, bin, demo, executablePath, root } from './support.mjs';
+import { args, artifacts, bin, demo, executablePath, freePort, openPage, root, startService, stopService } from './support.mjs';
 
 let site, browser, workspace, port, service, tokens;
-
-/** A free loopback port (the service restarts on the same one: the page's tag names it). */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `baton serve` on the workspace and port; resolves once it listens. */
-function startService() {
-  const child = spawn(bin, ['serve', workspace, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', (line) => {
-      if (String(line).startsWith('listening on')) resolve(child);
-      else reject(new Error(`baton serve said: ${line}`));
-    });
-  });
-}
-
-function stopService() {
-  return new Promise((resolve) => {
-    service.once('exit', resolve);
-    service.kill('SIGTERM');
-  });
-}
 
 const base = () => `http://127.0.0.1:${port}`;
 const origin = () => `http://127.0.0.1:${site.address().port}`;
@@ -63,7 +33,7 @@ before(async () => {
   const token = (...a) => execFileSync(bin, ['serve', 'token', 'create', workspace, ...a], { encoding: 'utf8' }).trim();
   tokens = { site: token('--scope', 'site', '--origin', origin()), read: token('--scope', 'read') };
   port = await freePort();
-  service = await startService();
+  service = (await startService(workspace, { port })).child;
   site.site = { service: base(), siteKey: tokens.site };
   browser = await chromium.launch({ executablePath, args });
   mkdirSync(artifacts, { recursive: true });
@@ -72,23 +42,9 @@ before(async () => {
 after(async () => {
   await browser?.close();
   site?.close();
-  if (service && service.exitCode === null) await stopService();
+  if (service) await stopService(service);
   rmSync(workspace, { recursive: true, force: true });
 });
-
-/** A page that records console errors and uncaught exceptions; `offline` lets through the
- *  browser's own line for a request the stopped service refused. */
-async function open(context) {
-  const page = await context.newPage();
-  page.errors = [];
-  page.offline = false;
-  page.on('console', (m) => {
-    const refused = /ERR_CONNECTION_REFUSED|Failed to load resource/.test(m.text());
-    if (m.type() === 'error' && !(page.offline && refused)) page.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  return page;
-}
 
 async function visit(page, path) {
   await page.goto(`${origin()}${path}`);
@@ -106,7 +62,7 @@ async function touchesOf(lead) {
 
 test('live widget: touches reach the service once, the form identifies, the service routes and the widget offers the booking link', async () => {
   const context = await browser.newContext();
-  const page = await open(context);
+  const page = await openPage(context);
   await visit(page, '/site/live/index.html');
   const visitor = await page.evaluate(() => window.batonWidget.visitorId);
   assert.match(visitor, /^visitor-[0-9a-f-]{36}$/);
@@ -152,12 +108,12 @@ test('live widget: touches reach the service once, the form identifies, the serv
 
 test('live widget offline: with the service stopped touches queue in the page, then go once each when it is back', async () => {
   const context = await browser.newContext();
-  const page = await open(context);
+  const page = await openPage(context);
   await visit(page, '/site/live/index.html');
   await drained(page);
   const visitor = await page.evaluate(() => window.batonWidget.visitorId);
   page.offline = true;
-  await stopService();
+  await stopService(service);
   // Three touches while the service is down: kept, and said to be unreachable.
   await visit(page, '/site/live/webinar.html');
   await page.click('#register');
@@ -169,7 +125,7 @@ test('live widget offline: with the service stopped touches queue in the page, t
   assert.equal(await page.evaluate(() => window.batonWidget.queue.pending), 3);
   await page.screenshot({ path: join(artifacts, 'widget-live-offline.png') });
   // Back: the outbox's next retry (≤ 8 s after the last failure) sends them.
-  service = await startService();
+  service = (await startService(workspace, { port })).child;
   await drained(page);
   page.offline = false;
   assert.equal(await page.evaluate(() => window.batonWidget.queue.error), null);
@@ -182,7 +138,7 @@ test('live widget offline: with the service stopped touches queue in the page, t
 
 test('live widget with consent required: no request reaches the service until consent, then the visit goes once', async () => {
   const context = await browser.newContext();
-  const page = await open(context);
+  const page = await openPage(context);
   const toService = [];
   page.on('request', (r) => { if (r.url().startsWith(base())) toService.push(r.url()); });
   await visit(page, '/site/live/consent.html');
