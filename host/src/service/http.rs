@@ -1,5 +1,6 @@
 //! The HTTP face of the service: `/v1` routes, who may call them, bounded bodies and batches,
-//! CORS for the site widget, one JSON log line per request with its id, and `/metrics`.
+//! one JSON log line per request with its id, and `/metrics` (browsers' calls: `cors.rs`; sales'
+//! answers to a handoff: `answers.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -147,13 +148,16 @@ impl From<IntakeError> for ApiError {
 pub fn router(app: Arc<App>) -> Router {
     let v1 = Router::new()
         .route("/v1/leads", post(post_leads))
-        .route("/v1/events", post(post_events).options(preflight))
+        .route(
+            "/v1/events",
+            post(post_events).options(super::cors::preflight),
+        )
         .route("/v1/stages", post(post_stages))
         .route("/v1/deals", post(post_deals))
         .route("/v1/feedback", post(post_feedback))
         .route("/v1/leads/{id}", get(get_card).delete(delete_lead))
-        .route("/v1/leads/{id}/accept", post(accept))
-        .route("/v1/leads/{id}/reject", post(reject))
+        .route("/v1/leads/{id}/accept", post(super::answers::accept))
+        .route("/v1/leads/{id}/reject", post(super::answers::reject))
         .route("/v1/messages/check", post(check_message))
         .route("/v1/report", get(get_report))
         .route("/v1/report.html", get(get_report_html))
@@ -166,15 +170,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/automation", get(super::routes::automation))
         .route(
             "/v1/widget/program",
-            get(super::routes::widget_program).options(preflight),
+            get(super::routes::widget_program).options(super::cors::preflight),
         )
         .route(
             "/v1/identify",
-            post(super::widget::identify).options(preflight),
+            post(super::widget::identify).options(super::cors::preflight),
         )
         .route(
             "/v1/widget/visitors/{id}",
-            get(super::widget::visitor).options(preflight),
+            get(super::widget::visitor).options(super::cors::preflight),
         )
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
@@ -203,63 +207,10 @@ pub fn router(app: Arc<App>) -> Router {
                 "no such endpoint; see /openapi.json",
             )
         })
-        .layer(axum::middleware::from_fn(browser_calls))
+        .layer(axum::middleware::from_fn(super::cors::browser_calls))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(shed)
         .with_state(app)
-}
-
-/// Requests from pages and extensions: a site key may come as `?site_key=` (`navigator.sendBeacon`
-/// and a simple CORS request cannot set a header); a preflight is answered on every route; and
-/// every answer to a request with a token and an `Origin` — a site key's from a page, a rep's
-/// from the CRM side panel — carries CORS headers, a refusal included, so the caller can read
-/// why. Tokens are bearer credentials, never cookies: allowing other origins to read an answer
-/// gives them nothing their own token does not.
-async fn browser_calls(mut request: Request, next: Next) -> Response {
-    if request.method() == axum::http::Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-    {
-        return preflight(request.headers().clone()).await;
-    }
-    let query_key = Query::<SiteKeyQuery>::try_from_uri(request.uri())
-        .ok()
-        .and_then(|Query(q)| q.site_key);
-    let headers = request.headers_mut();
-    if let Some(key) = query_key
-        && !headers.contains_key(header::AUTHORIZATION)
-        && !headers.contains_key("x-baton-site-key")
-        && let Ok(v) = HeaderValue::from_str(&key)
-    {
-        headers.insert("x-baton-site-key", v);
-    }
-    let with_token =
-        headers.contains_key("x-baton-site-key") || headers.contains_key(header::AUTHORIZATION);
-    let origin = with_token
-        .then(|| headers.get(header::ORIGIN).cloned())
-        .flatten();
-    let mut response = next.run(request).await;
-    if let Some(origin) = origin
-        && !response
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-    {
-        let h = response.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-request-id, etag"),
-        );
-    }
-    response
-}
-
-/// `?site_key=`.
-#[derive(Deserialize)]
-struct SiteKeyQuery {
-    site_key: Option<String>,
 }
 
 /// The code of an error answer, for the metrics.
@@ -467,7 +418,7 @@ pub(crate) async fn text(body: Body) -> Result<String, ApiError> {
     })
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(v) => match v.to_str() {
@@ -508,41 +459,9 @@ async fn ingest(
     super::widget::settle(&app, &anonymous).await?;
     let mut response = axum::Json(answer).into_response();
     if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
-        cors(response.headers_mut(), &origin);
+        super::cors::cors(response.headers_mut(), &origin);
     }
     Ok(response)
-}
-
-pub(crate) fn cors(headers: &mut HeaderMap, origin: &str) {
-    if let Ok(v) = HeaderValue::from_str(origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-}
-
-/// The browser's preflight for the site widget's `POST /v1/events` and `GET /v1/widget/program`:
-/// the real request's Origin is checked against its site key.
-pub(crate) async fn preflight(headers: HeaderMap) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let h = response.headers_mut();
-        cors(h, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, DELETE"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(
-                "authorization, content-type, x-baton-site-key, idempotency-key, x-request-id",
-            ),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-    }
-    response
 }
 
 async fn post_leads(
@@ -631,98 +550,6 @@ async fn delete_lead(
         ));
     }
     Ok(axum::Json(serde_json::json!({ "erased_rows": rows, "at": at })).into_response())
-}
-
-/// `POST /v1/leads/{id}/accept` and `/reject`'s body.
-#[derive(Deserialize, Default, schemars::JsonSchema)]
-pub struct Answer {
-    /// Why (required to reject).
-    pub reason: Option<String>,
-    /// Who answered (the rep).
-    pub actor: Option<String>,
-    /// When (default: now).
-    pub ts: Option<String>,
-    /// The stage to move the lead to: for `accept`, default the first sales-owned stage; for
-    /// `reject`, default the first exit stage.
-    pub stage: Option<String>,
-}
-
-async fn answer(
-    app: Arc<App>,
-    id: String,
-    headers: HeaderMap,
-    peer: SocketAddr,
-    body: Body,
-    accept: bool,
-) -> Result<Response, ApiError> {
-    let text = text(body).await?;
-    authorize(&app, &headers, peer, Need::Answer).await?;
-    let a: Answer = if text.trim().is_empty() {
-        Answer::default()
-    } else {
-        serde_json::from_str(&text).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_body",
-                format!("the body: {e}"),
-            )
-        })?
-    };
-    let lc = &app.framework.config.lifecycle;
-    let default = if accept {
-        lc.sales.first()
-    } else {
-        lc.exits.first()
-    };
-    let Some(stage) = a.stage.clone().or_else(|| default.cloned()) else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no_stage",
-            "[lifecycle] has no stage to move the lead to; give `stage`",
-        ));
-    };
-    if !accept && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no_reason",
-            "a rejection needs a `reason`: the friction analysis and the feedback loop read it",
-        ));
-    }
-    let row = serde_json::json!({
-        "lead_id": id,
-        "ts": a.ts.clone().unwrap_or_else(|| app.clock.now().to_string()),
-        "stage": stage,
-        "reason": a.reason.clone().unwrap_or_default(),
-        "actor": a.actor.clone().unwrap_or_default(),
-    });
-    let rows = intake::parse(FileKind::Stages, &row.to_string())?;
-    let key = idempotency_key(&headers)?;
-    let answer = intake::take(&app, FileKind::Stages, rows, key.as_deref()).await?;
-    let status = if answer.rejected > 0 {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(answer)).into_response())
-}
-
-async fn accept(
-    State(app): AppState,
-    ConnectInfo(peer): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    answer(app, id, headers, peer, body, true).await
-}
-async fn reject(
-    State(app): AppState,
-    ConnectInfo(peer): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    answer(app, id, headers, peer, body, false).await
 }
 
 /// `POST /v1/messages/check`'s body.

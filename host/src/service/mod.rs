@@ -6,10 +6,12 @@
 //! - [`engine`]: the workspace snapshot, lead cards, the report, with their caches.
 //! - [`http`]: the `/v1` API, its errors, auth, limits, logs and metrics; [`openapi`] describes it.
 
+pub mod answers;
 pub mod auth;
 pub mod automation;
 pub mod clock;
 pub mod connectors;
+pub mod cors;
 pub mod engine;
 pub mod http;
 pub mod intake;

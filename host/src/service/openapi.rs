@@ -224,7 +224,7 @@ pub fn document() -> String {
     let mut input = SchemaSettings::draft2020_12().for_deserialize();
     input.definitions_path = "/components/schemas".into();
     let mut input = input.into_generator();
-    input.subschema_for::<super::http::Answer>();
+    input.subschema_for::<super::answers::Answer>();
     input.subschema_for::<super::http::Draft>();
     let mut schemas: Map<String, Value> = out.take_definitions(true).into_iter().collect();
     for (name, schema) in input.take_definitions(true) {

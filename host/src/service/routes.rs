@@ -13,7 +13,8 @@ use super::auth::{Need, Scope};
 use super::automation::handoff;
 use super::connectors::signature::{HubSpotHeaders, verify_hubspot};
 use super::connectors::{ConnectorError, hubspot, salesforce, secret};
-use super::http::{ApiError, AppState, Peer, authorize, cors, text};
+use super::cors::cors;
+use super::http::{ApiError, AppState, Peer, authorize, text};
 
 impl From<ConnectorError> for ApiError {
     fn from(e: ConnectorError) -> Self {

@@ -16,8 +16,9 @@ use serde_json::{Map, Value, json};
 
 use super::auth::{Need, Scope};
 use super::automation::handoff;
+use super::cors::cors;
 use super::engine::App;
-use super::http::{ApiError, AppState, Peer, authorize, cors, text};
+use super::http::{ApiError, AppState, Peer, authorize, text};
 use super::intake;
 use super::store::{Put, StoreError, Task};
 
