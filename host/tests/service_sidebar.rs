@@ -47,6 +47,8 @@ fn a_rep_token_reads_cards_and_answers_handoffs_from_the_extension() {
         (status["service"].as_str(), status["api"].as_u64()),
         (Some("baton"), Some(1))
     );
+    assert_eq!(status["baton_version"], env!("CARGO_PKG_VERSION"));
+    assert!(status["version"].is_u64(), "the store's version: {status}");
 
     // The card, readable by the extension.
     let card = http.send(

@@ -116,7 +116,7 @@ test('extension options: test connection says what failed, then saves the servic
   await page.fill('#token', tokens.rep);
   await page.fill('#actor', 'ana.ruiz');
   await page.click('#test');
-  assert.match(await result(), /^Connected: Baton \S+, API 1, sqlite store\.$/);
+  assert.match(await result(), /^Connected: Baton \d+\.\d+\.\d+, API 1, sqlite store\.$/);
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.getElementById('result').textContent.startsWith('Saved.'), null, { timeout: 10_000 });
   const saved = await page.evaluate(() => chrome.storage.sync.get(['service', 'token', 'actor']));

@@ -42,7 +42,7 @@ $('test').addEventListener('click', async () => {
   say('Testing…', '');
   try {
     const status = await testConnection(read());
-    say(`Connected: Baton ${status.version}, API ${status.api}, ${status.store} store.`, 'met');
+    say(`Connected: Baton ${status.baton_version}, API ${status.api}, ${status.store} store.`, 'met');
   } catch (e) {
     say(e instanceof ServiceError ? e.message : `Failed: ${e.message}`, 'breached');
   }

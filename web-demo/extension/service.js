@@ -59,7 +59,7 @@ export async function call({ service, token }, path, { method = 'GET', body } = 
 export async function testConnection(s) {
   const status = await call(s, '/v1/status');
   if (status.service !== 'baton' || status.api !== API_VERSION) {
-    throw new ServiceError('version', `Wrong version: this extension speaks Baton API ${API_VERSION}, the service at ${s.service} answers API ${status.api ?? 'none'} (Baton ${status.version ?? 'unknown'}). Update the one that is older.`);
+    throw new ServiceError('version', `Wrong version: this extension speaks Baton API ${API_VERSION}, the service at ${s.service} answers API ${status.api ?? 'none'} (Baton ${status.baton_version ?? 'unknown'}). Update the one that is older.`);
   }
   return status;
 }

@@ -34,6 +34,9 @@ export class Outbox {
     /** Why the last send failed (`null` after one that worked). */
     this.error = null;
     this.sending = false;
+    /** Whether what is queued has gone by beacon since the last touch was added (a page that
+     *  hides fires both visibilitychange and pagehide: one beacon is enough). */
+    this.beaconed = false;
     this.timer = null;
     this.wait = 0;
     addEventListener('online', () => this.flush());
@@ -52,6 +55,7 @@ export class Outbox {
   /** Queues a touch row and sends it soon (at once with `now`). */
   add(row, { now = false } = {}) {
     this.rows.push(row);
+    this.beaconed = false;
     if (this.rows.length > MAX_QUEUE) {
       const over = this.rows.length - MAX_QUEUE;
       this.rows.splice(0, over);
@@ -150,7 +154,8 @@ export class Outbox {
 
   /** The page is hiding: what is queued goes by beacon (and stays queued until answered). */
   beacon() {
-    if (this.rows.length === 0 || !this.storage.allowed() || !navigator.sendBeacon) return;
+    if (this.beaconed || this.rows.length === 0 || !this.storage.allowed() || !navigator.sendBeacon) return;
+    this.beaconed = true;
     for (let i = 0; i < this.rows.length; i += BATCH) {
       navigator.sendBeacon(this.url('/v1/events'), JSON.stringify(this.rows.slice(i, i + BATCH)));
     }

@@ -49,7 +49,7 @@ pub(crate) async fn browser_calls(mut request: Request, next: Next) -> Response 
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-request-id, etag"),
+            HeaderValue::from_static("retry-after, x-request-id, etag, x-baton-program-format"),
         );
     }
     response
@@ -61,16 +61,17 @@ struct SiteKeyQuery {
     site_key: Option<String>,
 }
 
-pub(crate) fn cors(headers: &mut HeaderMap, origin: &str) {
+/// Allows `origin` to read the answer.
+fn cors(headers: &mut HeaderMap, origin: &str) {
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
 }
 
-/// The browser's preflight for the site widget's `POST /v1/events` and `GET /v1/widget/program`:
-/// the real request's Origin is checked against its site key.
-pub(crate) async fn preflight(headers: HeaderMap) -> Response {
+/// A browser's preflight, on any route: allowed here, and the real request's token (and a site
+/// key's origins) checked when it comes.
+async fn preflight(headers: HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let h = response.headers_mut();

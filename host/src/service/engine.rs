@@ -90,6 +90,9 @@ pub struct App {
     /// The `baton.toml` it was read from at start (`None`: the defaults), for clients that run
     /// the engine with the same configuration (the CRM side panel's draft check).
     pub config_text: Option<String>,
+    /// The lead attributes its rules name (`Config::rule_attributes`), worked out once: columns
+    /// of every snapshot and card, though no stored lead has them yet.
+    rule_columns: Arc<Vec<String>>,
     /// Its assets file (name, bytes).
     pub assets: Option<(String, Vec<u8>)>,
     /// The same as JSON rows, for a card's workspace.
@@ -143,6 +146,7 @@ impl App {
         clock: super::clock::Clock,
     ) -> Result<App, HostError> {
         let (framework, config_text) = crate::workspace_dir::load_framework_and_text(dir)?;
+        let rule_columns = Arc::new(framework.config.rule_attributes());
         let framework = Arc::new(framework);
         let assets = snapshot::assets_file(dir)?;
         let asset_json = match &assets {
@@ -157,6 +161,7 @@ impl App {
             asset_rows: None,
             framework,
             config_text,
+            rule_columns,
             assets,
             asset_json,
             store,
@@ -251,15 +256,16 @@ impl App {
             return Ok(s);
         }
         let files = self.store.scan(snapshot::Files::default()).await?;
-        let (framework, assets, texts) = (
+        let (framework, assets, texts, columns) = (
             self.framework.clone(),
             self.assets.clone(),
             self.texts.clone(),
+            self.rule_columns.clone(),
         );
         let ws = tokio::task::spawn_blocking(move || {
             snapshot::workspace_of_files(
                 &framework,
-                files.finish(&framework.config.rule_attributes()),
+                files.finish(&columns),
                 assets.as_ref(),
                 texts.as_ref(),
             )
@@ -354,9 +360,9 @@ impl App {
             .map(|a| a.name.clone())
             .collect();
         // The columns the rules name, though no stored lead has them yet (a new site visitor).
-        for named in self.framework.config.rule_attributes() {
-            if !columns.iter().any(|c| c.eq_ignore_ascii_case(&named)) {
-                columns.push(named);
+        for named in self.rule_columns.iter() {
+            if !columns.iter().any(|c| c.eq_ignore_ascii_case(named)) {
+                columns.push(named.clone());
             }
         }
         let ws = tokio::task::spawn_blocking(move || {

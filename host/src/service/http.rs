@@ -148,10 +148,7 @@ impl From<IntakeError> for ApiError {
 pub fn router(app: Arc<App>) -> Router {
     let v1 = Router::new()
         .route("/v1/leads", post(post_leads))
-        .route(
-            "/v1/events",
-            post(post_events).options(super::cors::preflight),
-        )
+        .route("/v1/events", post(post_events))
         .route("/v1/stages", post(post_stages))
         .route("/v1/deals", post(post_deals))
         .route("/v1/feedback", post(post_feedback))
@@ -168,18 +165,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/deals/{id}", get(super::routes::deal))
         .route("/v1/config", get(super::routes::config))
         .route("/v1/automation", get(super::routes::automation))
-        .route(
-            "/v1/widget/program",
-            get(super::routes::widget_program).options(super::cors::preflight),
-        )
-        .route(
-            "/v1/identify",
-            post(super::widget::identify).options(super::cors::preflight),
-        )
-        .route(
-            "/v1/widget/visitors/{id}",
-            get(super::widget::visitor).options(super::cors::preflight),
-        )
+        .route("/v1/widget/program", get(super::routes::widget_program))
+        .route("/v1/identify", post(super::widget::identify))
+        .route("/v1/widget/visitors/{id}", get(super::widget::visitor))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi));
     let shed = tower::ServiceBuilder::new()
@@ -288,8 +276,6 @@ struct RequestLine<'a> {
 pub(crate) struct Caller {
     /// The token's scope.
     pub(crate) scope: Scope,
-    /// The request's `Origin`, when it has one.
-    pub(crate) origin: Option<String>,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -345,12 +331,9 @@ pub(crate) async fn authorize(
             ),
         ));
     }
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if scope == Scope::Site {
-        if !auth::origin_allowed(&record, origin.as_deref()) {
+        if !auth::origin_allowed(&record, origin) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -369,7 +352,7 @@ pub(crate) async fn authorize(
             .retry(wait)
         })?;
     }
-    Ok(Caller { scope, origin })
+    Ok(Caller { scope })
 }
 
 /// The body as UTF-8 text, bounded in size and in time (a client that stops sending mid-body
@@ -457,11 +440,7 @@ async fn ingest(
     };
     let answer = intake::take(&app, kind, rows, key.as_deref()).await?;
     super::widget::settle(&app, &anonymous).await?;
-    let mut response = axum::Json(answer).into_response();
-    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
-        super::cors::cors(response.headers_mut(), &origin);
-    }
-    Ok(response)
+    Ok(axum::Json(answer).into_response())
 }
 
 async fn post_leads(
@@ -626,7 +605,7 @@ async fn status(
     let counts = app.store.counts().await?;
     let body = serde_json::json!({
         "service": "baton",
-        "version": env!("CARGO_PKG_VERSION"),
+        "baton_version": env!("CARGO_PKG_VERSION"),
         "api": API_VERSION,
         "store": app.store.backend(),
         "version": app.store.version().await?,

@@ -9,11 +9,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::auth::{Need, Scope};
+use super::auth::Need;
 use super::automation::handoff;
 use super::connectors::signature::{HubSpotHeaders, verify_hubspot};
 use super::connectors::{ConnectorError, hubspot, salesforce, secret};
-use super::cors::cors;
 use super::http::{ApiError, AppState, Peer, authorize, text};
 
 impl From<ConnectorError> for ApiError {
@@ -208,7 +207,7 @@ pub async fn widget_program(
     ConnectInfo(peer): Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&app, &headers, peer, Need::Touch).await?;
+    authorize(&app, &headers, peer, Need::Touch).await?;
     let program = baton_core::program::Program::for_widget(&app.framework.config).map_err(|e| {
         ApiError::new(
             StatusCode::CONFLICT,
@@ -243,13 +242,6 @@ pub async fn widget_program(
         "x-baton-program-format",
         header::HeaderValue::from(baton_core::program::FORMAT_VERSION),
     );
-    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
-        cors(h, &origin);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            header::HeaderValue::from_static("etag, x-baton-program-format"),
-        );
-    }
     Ok(response)
 }
 

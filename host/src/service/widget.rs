@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Response};
 use baton_core::{FileKind, JsonRows};
 use serde_json::{Map, Value, json};
 
-use super::auth::{Need, Scope};
+use super::auth::Need;
 use super::automation::handoff;
-use super::cors::cors;
 use super::engine::App;
 use super::http::{ApiError, AppState, Peer, authorize, text};
 use super::intake;
@@ -235,7 +234,7 @@ pub async fn identify(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = text(body).await?;
-    let caller = authorize(&app, &headers, peer, Need::Touch).await?;
+    authorize(&app, &headers, peer, Need::Touch).await?;
     let request = identify_request(&body)?;
     let answer = {
         // One identity change at a time (a CRM merge included).
@@ -243,23 +242,13 @@ pub async fn identify(
         tie(&app, &request).await?
     };
     app.written.notify_one();
-    let mut response = axum::Json(answer).into_response();
-    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
-        cors(response.headers_mut(), &origin);
-    }
-    Ok(response)
+    Ok(axum::Json(answer).into_response())
 }
 
 /// The email of a stored lead.
 async fn email_of(app: &App, lead: &str) -> Result<Option<String>, StoreError> {
     let rows = app.store.leads(vec![lead.to_string()]).await?;
-    Ok(rows.last().and_then(|r| {
-        let pairs: Vec<(String, String)> = serde_json::from_str(&r.body).ok()?;
-        pairs
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("email"))
-            .map(|(_, v)| v.trim().to_lowercase())
-    }))
+    Ok(rows.last().and_then(|r| super::store::email_in(&r.body)))
 }
 
 /// Finds or makes the visitor's lead, records the identity and moves the touches.
@@ -267,24 +256,20 @@ async fn tie(app: &App, r: &Identify) -> Result<Value, ApiError> {
     let email = r.email.to_lowercase();
     // A visitor identified before (an identity, or the lead it became) with the same email is
     // a retry; with another email, another person. An identity whose lead was erased is none.
-    let earlier = match lead_of(app, &r.visitor).await? {
-        Some(lead) => Some(lead),
-        None => Some(r.visitor.clone()),
-    };
-    let mut lead = None;
-    if let Some(earlier) = earlier {
-        match email_of(app, &earlier).await? {
-            Some(e) if e == email => lead = Some(earlier),
-            Some(_) => {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "visitor_identified",
-                    "this visitor is already identified with another email; a new person on this browser starts a new visitor (batonWidget.reset())",
-                ));
-            }
-            None => {}
+    let earlier = lead_of(app, &r.visitor)
+        .await?
+        .unwrap_or_else(|| r.visitor.clone());
+    let lead = match email_of(app, &earlier).await? {
+        Some(e) if e == email => Some(earlier),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "visitor_identified",
+                "this visitor is already identified with another email; a new person on this browser starts a new visitor (batonWidget.reset())",
+            ));
         }
-    }
+        None => None,
+    };
     let lead = match lead {
         Some(lead) => lead,
         None => match app.store.leads_by_email(&email).await?.into_iter().next() {
@@ -349,7 +334,7 @@ pub async fn visitor(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&app, &headers, peer, Need::Touch).await?;
+    authorize(&app, &headers, peer, Need::Touch).await?;
     if !is_visitor_id(&id) {
         return Err(unprocessable(
             "visitor_id",
@@ -371,9 +356,5 @@ pub async fn visitor(
         "talk_to_sales": handoff.is_some(),
         "booking_url": booking,
     });
-    let mut response = axum::Json(answer).into_response();
-    if let (Scope::Site, Some(origin)) = (caller.scope, caller.origin) {
-        cors(response.headers_mut(), &origin);
-    }
-    Ok(response)
+    Ok(axum::Json(answer).into_response())
 }

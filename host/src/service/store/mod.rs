@@ -403,13 +403,16 @@ impl TaskQuery {
     }
 }
 
-/// The `email` of a lead row, lower-cased and trimmed, as `rows.email` keeps it (other kinds:
-/// none).
+/// The `email` of a lead row, as `rows.email` keeps it (other kinds: none).
 fn email_of(row: &NewRow) -> Option<String> {
-    if row.kind != FileKind::Leads {
-        return None;
-    }
-    let pairs: Vec<(String, String)> = serde_json::from_str(&row.body).ok()?;
+    (row.kind == FileKind::Leads)
+        .then(|| email_in(&row.body))
+        .flatten()
+}
+
+/// The `email` pair of a stored body, lower-cased and trimmed (`None` when absent or empty).
+pub(crate) fn email_in(body: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(body).ok()?;
     pairs
         .into_iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("email"))
